@@ -1,0 +1,54 @@
+# The two commands: `make run` (serve the demo catalogue) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WEB_CONCURRENCY ?= 2
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format admin migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+# Local mode only: a generated development SECRET_KEY, kept out of git. Production sets its own.
+.env:
+	@printf 'SECRET_KEY=%s\nDEBUG=1\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "wrote .env with a development SECRET_KEY and DEBUG=1"
+
+migrate: install .env
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_demo --if-empty
+
+run: demo
+	@echo ""
+	@echo "  API root: http://127.0.0.1:$(PORT)/api/v4/"
+	@echo "  Admin:    http://127.0.0.1:$(PORT)/admin/   (make admin prints a login)"
+	@echo ""
+	$(BIN)/gunicorn djangopackages.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_CONCURRENCY) \
+		--access-logfile - --forwarded-allow-ips 127.0.0.1
+
+admin: migrate
+	$(BIN)/python manage.py dev_admin
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

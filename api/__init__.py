@@ -1,0 +1,1 @@
+"""The HTTP API, version 4: routers, viewsets, serializers and filters."""

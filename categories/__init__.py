@@ -1,0 +1,1 @@
+"""Categories of the catalogue: Apps, Frameworks, Projects, Other."""

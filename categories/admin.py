@@ -1,0 +1,22 @@
+"""Admin for categories."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from categories.models import Category
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "title_plural", "show_pypi", "package_count", "modified"]
+    list_filter = ["show_pypi"]
+    search_fields = ["title", "slug", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "created"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(package_count=Count("packages"))
+
+    @admin.display(description="packages", ordering="package_count")
+    def package_count(self, obj):
+        return obj.package_count

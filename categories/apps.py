@@ -1,0 +1,8 @@
+"""App config for categories."""
+
+from django.apps import AppConfig
+
+
+class CategoriesConfig(AppConfig):
+    name = "categories"
+    verbose_name = "Categories"

@@ -1,0 +1,14 @@
+"""The URL map: admin, the versioned API and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from djangopackages.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/api/v4/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/v4/", include("api.urls")),
+    path("healthz", healthz, name="healthz"),
+]

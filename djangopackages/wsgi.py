@@ -1,0 +1,16 @@
+"""WSGI entry point for gunicorn: `gunicorn djangopackages.wsgi`."""
+
+import os
+import sys
+
+from django.core.exceptions import ImproperlyConfigured
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djangopackages.settings")
+
+try:
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+except ImproperlyConfigured as exc:
+    print(f"configuration error: {exc}", file=sys.stderr)
+    raise SystemExit(3) from None

@@ -1,0 +1,194 @@
+"""Admin for packages and their PyPI versions: curate, filter, and see fetched stats read-only."""
+
+from django.contrib import admin
+
+from packages.models import HttpValidator, Package, Version
+
+FETCHED_FIELDS = [
+    "repo_watchers",
+    "repo_forks",
+    "participants",
+    "commits_over_52",
+    "last_updated",
+    "repo_archived_at",
+    "repo_missing_at",
+    "pypi_version",
+    "pypi_license",
+    "pypi_requires_python",
+    "pypi_development_status",
+    "pypi_classifiers",
+    "supports_python3",
+    "score",
+    "last_fetched",
+    "fetch_error",
+    "fetch_error_at",
+    "fetch_failures",
+    "fetch_lease_until",
+    "created",
+    "modified",
+    "created_by",
+    "last_modified_by",
+]
+
+
+class IsSetFilter(admin.SimpleListFilter):
+    """Yes/no filter on whether a nullable or blank field holds a value."""
+
+    field = ""
+    empty = None
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        lookup = {f"{self.field}__isnull": True} if self.empty is None else {self.field: self.empty}
+        if self.value() == "yes":
+            return queryset.exclude(**lookup)
+        if self.value() == "no":
+            return queryset.filter(**lookup)
+        return queryset
+
+
+class ArchivedFilter(IsSetFilter):
+    title = "archived"
+    parameter_name = "archived"
+    field = "repo_archived_at"
+
+
+class DeprecatedFilter(IsSetFilter):
+    title = "deprecated"
+    parameter_name = "deprecated"
+    field = "deprecated_at"
+
+
+class HasPyPIFilter(IsSetFilter):
+    title = "has PyPI"
+    parameter_name = "has_pypi"
+    field = "pypi_url"
+    empty = ""
+
+
+class FailingFilter(admin.SimpleListFilter):
+    title = "fetch failing"
+    parameter_name = "failing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(fetch_failures__gt=0)
+        if self.value() == "no":
+            return queryset.filter(fetch_failures=0)
+        return queryset
+
+
+class VersionInline(admin.TabularInline):
+    model = Version
+    extra = 0
+    fields = ["number", "upload_time", "is_yanked", "is_prerelease", "requires_python"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Package)
+class PackageAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "category",
+        "repo_watchers",
+        "repo_forks",
+        "pypi_version",
+        "score",
+        "last_updated",
+        "last_fetched",
+        "fetch_failures",
+    ]
+    list_filter = [
+        "category",
+        ArchivedFilter,
+        DeprecatedFilter,
+        HasPyPIFilter,
+        FailingFilter,
+    ]
+    list_select_related = ["category"]
+    search_fields = ["title", "slug", "repo_url", "repo_description", "pypi_url"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["category", "replacement"]
+    readonly_fields = FETCHED_FIELDS
+    date_hierarchy = "created"
+    inlines = [VersionInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "category"]}),
+        ("Where it lives", {"fields": ["repo_url", "pypi_url", "documentation_url"]}),
+        ("Curation", {"fields": ["repo_description", "deprecated_at", "replacement"]}),
+        (
+            "Repository stats (fetched)",
+            {
+                "fields": [
+                    "repo_watchers",
+                    "repo_forks",
+                    "last_updated",
+                    "repo_archived_at",
+                    "repo_missing_at",
+                    "participants",
+                    "commits_over_52",
+                ]
+            },
+        ),
+        (
+            "PyPI (fetched)",
+            {
+                "fields": [
+                    "pypi_version",
+                    "pypi_license",
+                    "pypi_requires_python",
+                    "pypi_development_status",
+                    "supports_python3",
+                    "pypi_classifiers",
+                ]
+            },
+        ),
+        (
+            "Fetching",
+            {
+                "fields": [
+                    "score",
+                    "last_fetched",
+                    "fetch_error",
+                    "fetch_error_at",
+                    "fetch_failures",
+                    "fetch_lease_until",
+                ]
+            },
+        ),
+        ("History", {"fields": ["created", "modified", "created_by", "last_modified_by"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.last_modified_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Version)
+class VersionAdmin(admin.ModelAdmin):
+    list_display = ["package", "number", "upload_time", "is_yanked", "is_prerelease"]
+    list_filter = ["is_yanked", "is_prerelease"]
+    list_select_related = ["package"]
+    search_fields = ["package__title", "package__slug", "number"]
+    autocomplete_fields = ["package"]
+    date_hierarchy = "upload_time"
+
+
+@admin.register(HttpValidator)
+class HttpValidatorAdmin(admin.ModelAdmin):
+    list_display = ["url", "etag", "last_modified", "stored_at"]
+    search_fields = ["url"]
+    readonly_fields = ["url", "etag", "last_modified", "body", "stored_at"]
+    date_hierarchy = "stored_at"

@@ -1,0 +1,8 @@
+"""App config for packages."""
+
+from django.apps import AppConfig
+
+
+class PackagesConfig(AppConfig):
+    name = "packages"
+    verbose_name = "Packages"

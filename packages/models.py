@@ -1,0 +1,195 @@
+"""Package and Version models, plus the stored HTTP validators the stats fetcher replays."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from categories.models import Category
+from djangopackages.models import TimeStampedModel
+from packages.identifiers import IdentifierError, normalize_pypi_name, normalize_repo_url
+
+WEEKS = 52
+
+
+def empty_commits():
+    return [0] * WEEKS
+
+
+def validate_commits_over_52(value):
+    """52 non-negative ints, oldest week first."""
+    if (
+        not isinstance(value, list)
+        or len(value) != WEEKS
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value)
+    ):
+        raise ValidationError("commits_over_52 must be a list of 52 non-negative integers.")
+
+
+def validate_participants(value):
+    if not isinstance(value, list) or not all(isinstance(login, str) for login in value):
+        raise ValidationError("participants must be a list of contributor logins.")
+
+
+class PackageQuerySet(models.QuerySet):
+    def stalest_first(self):
+        """Never-fetched packages first, then the oldest fetch."""
+        return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")
+
+    def stale(self, older_than):
+        return self.filter(Q(last_fetched__isnull=True) | Q(last_fetched__lt=older_than))
+
+
+class Package(TimeStampedModel):
+    title = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="packages")
+
+    repo_url = models.URLField(max_length=255, blank=True, help_text="Normalized on save.")
+    repo_description = models.TextField(blank=True)
+    repo_watchers = models.PositiveIntegerField(default=0, help_text="Stars.")
+    repo_forks = models.PositiveIntegerField(default=0)
+    participants = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_participants],
+        help_text="Contributor logins in the forge's order.",
+    )
+    commits_over_52 = models.JSONField(
+        default=empty_commits,
+        validators=[validate_commits_over_52],
+        help_text="Weekly commit counts, oldest week first; the last is the current week.",
+    )
+    last_updated = models.DateTimeField(null=True, blank=True, help_text="Newest commit.")
+    repo_archived_at = models.DateTimeField(null=True, blank=True)
+    repo_missing_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the forge last answered that the repo is gone."
+    )
+
+    pypi_url = models.CharField(
+        max_length=255, blank=True, help_text="PyPI project name (a project URL is accepted)."
+    )
+    pypi_version = models.CharField(max_length=100, null=True, blank=True)
+    pypi_license = models.CharField(max_length=255, blank=True)
+    pypi_requires_python = models.CharField(max_length=100, blank=True)
+    pypi_development_status = models.CharField(max_length=100, blank=True)
+    pypi_classifiers = models.JSONField(default=list, blank=True)
+    supports_python3 = models.BooleanField(null=True, blank=True)
+    documentation_url = models.URLField(max_length=255, blank=True)
+
+    deprecated_at = models.DateTimeField(null=True, blank=True)
+    replacement = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        help_text="The package to use instead of this deprecated one.",
+    )
+    score = models.PositiveSmallIntegerField(default=0, help_text="0-100, computed from stats.")
+
+    last_fetched = models.DateTimeField(null=True, blank=True)
+    fetch_error = models.TextField(blank=True)
+    fetch_error_at = models.DateTimeField(null=True, blank=True)
+    fetch_failures = models.PositiveIntegerField(
+        default=0, help_text="Consecutive failed fetches; reset by a successful one."
+    )
+    fetch_lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A running fetcher owns this package until then."
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = PackageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repo_url"], condition=~Q(repo_url=""), name="package_repo_url_unique"
+            ),
+            models.CheckConstraint(condition=Q(score__lte=100), name="package_score_0_100"),
+            models.CheckConstraint(
+                condition=~Q(replacement=models.F("id")), name="package_not_own_replacement"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_fetched"], name="package_last_fetched_idx"),
+            models.Index(fields=["repo_watchers"], name="package_repo_watchers_idx"),
+            models.Index(fields=["last_updated"], name="package_last_updated_idx"),
+            models.Index(fields=["score"], name="package_score_idx"),
+            models.Index(fields=["modified"], name="package_modified_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_archived(self):
+        return self.repo_archived_at is not None
+
+    @property
+    def is_deprecated(self):
+        return self.deprecated_at is not None
+
+    def clean(self):
+        super().clean()
+        try:
+            self.repo_url = normalize_repo_url(self.repo_url)
+        except IdentifierError as exc:
+            raise ValidationError({"repo_url": str(exc)}) from None
+        try:
+            self.pypi_url = normalize_pypi_name(self.pypi_url)
+        except IdentifierError as exc:
+            raise ValidationError({"pypi_url": str(exc)}) from None
+        if self.replacement_id and self.replacement_id == self.pk:
+            raise ValidationError({"replacement": "A package cannot replace itself."})
+
+    def save(self, *args, **kwargs):
+        # Normalizing here as well as in clean() keeps one spelling per repo whoever writes.
+        self.repo_url = normalize_repo_url(self.repo_url)
+        validate_commits_over_52(self.commits_over_52)
+        validate_participants(self.participants)
+        super().save(*args, **kwargs)
+
+
+class Version(models.Model):
+    """One PyPI release of a package, as the fetcher last saw it."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="versions")
+    number = models.CharField(max_length=100)
+    upload_time = models.DateTimeField(null=True, blank=True)
+    is_yanked = models.BooleanField(default=False)
+    is_prerelease = models.BooleanField(default=False)
+    requires_python = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = [models.F("upload_time").desc(nulls_last=True), "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "number"], name="version_unique_per_package")
+        ]
+
+    def __str__(self):
+        return f"{self.package_id} {self.number}"
+
+
+class HttpValidator(models.Model):
+    """The ETag / Last-Modified and body of the last 200 for one upstream URL.
+
+    The fetcher sends them back as If-None-Match / If-Modified-Since; a 304 reuses `body`.
+    """
+
+    url = models.CharField(max_length=1000, unique=True)
+    etag = models.CharField(max_length=255, blank=True)
+    last_modified = models.CharField(max_length=64, blank=True)
+    body = models.TextField(blank=True)
+    stored_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.url

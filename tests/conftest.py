@@ -1,0 +1,38 @@
+"""Shared fixtures, and a guard that fails any test opening a socket beyond loopback."""
+
+import ipaddress
+import socket
+
+import pytest
+
+_real_connect = socket.socket.connect
+
+
+def _is_loopback(address):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in {"localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(sock, address):
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+        raise RuntimeError(f"tests must not touch the network (tried {address!r})")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
