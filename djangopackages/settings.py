@@ -111,7 +111,7 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite in the project folder unless DATABASE_URL names another (PostgreSQL in production).
+# Database: an SQLite file here unless DATABASE_URL names another (PostgreSQL in production).
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",

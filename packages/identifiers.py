@@ -39,7 +39,7 @@ def normalize_repo_url(url):
 
 
 def normalize_pypi_name(value):
-    """Return the PEP 503 name of a PyPI project given its name or project page URL ("" stays "")."""
+    """Return the PEP 503 name of a PyPI project from its name or project page URL ("" stays "")."""
     value = (value or "").strip()
     if not value:
         return ""
