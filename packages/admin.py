@@ -1,6 +1,7 @@
 """Admin for packages and their PyPI versions: curate, filter, and see fetched stats read-only."""
 
 from django.contrib import admin
+from django.db import models
 
 from packages.models import HttpValidator, Package, Version
 
@@ -122,6 +123,7 @@ class PackageAdmin(admin.ModelAdmin):
     readonly_fields = FETCHED_FIELDS
     date_hierarchy = "created"
     inlines = [VersionInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["title", "slug", "category"]}),
         ("Where it lives", {"fields": ["repo_url", "pypi_url", "documentation_url"]}),

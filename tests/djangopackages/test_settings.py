@@ -1,0 +1,117 @@
+"""Settings read from the environment: refusal without SECRET_KEY and a clean deploy check."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, **env):
+    clean = {key: value for key, value in os.environ.items() if key not in _SETTINGS_VARS}
+    clean.update(DJANGOPACKAGES_DOTENV="0", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+_SETTINGS_VARS = {
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "CSRF_TRUSTED_ORIGINS",
+    "TRUST_X_FORWARDED_PROTO",
+    "DATABASE_URL",
+}
+
+
+def production_env():
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "djangopackages.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://djangopackages.example.org",
+        "TRUST_X_FORWARDED_PROTO": "1",
+    }
+
+
+def test_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = run_manage("check")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "configuration error: SECRET_KEY is not set: set it in the environment "
+        "(or DEBUG=1 for local development)."
+    ]
+
+
+def test_debug_mode_starts_without_secret_key():
+    result = run_manage("check", DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_bad_boolean_is_a_one_line_error():
+    result = run_manage("check", DEBUG="maybe")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: DEBUG must be 1/0, true/false, yes/no or on/off, not 'maybe'."
+    ]
+
+
+def test_deploy_check_is_clean_in_a_production_environment():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_check_flags_a_missing_ssl_redirect():
+    env = production_env() | {"SECURE_SSL_REDIRECT": "0"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "True"),
+        ({"SECURE_SSL_REDIRECT": "0"}, "False"),
+        ({"DEBUG": "1"}, "False"),
+    ],
+)
+def test_ssl_redirect_defaults_on_in_production(env, expected):
+    code = "from django.conf import settings; print(settings.SECURE_SSL_REDIRECT)"
+    result = run_manage("shell", "--no-imports", "-c", code, **(production_env() | env))
+    assert result.stdout.strip() == expected, result.stderr
+
+
+def test_forwarded_proto_is_trusted_only_when_asked():
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    env = production_env()
+    assert run_manage("shell", "--no-imports", "-c", code, **env).stdout.strip() == (
+        "('HTTP_X_FORWARDED_PROTO', 'https')"
+    )
+    env.pop("TRUST_X_FORWARDED_PROTO")
+    assert run_manage("shell", "--no-imports", "-c", code, **env).stdout.strip() == "None"
+
+
+def test_database_url_selects_postgresql():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    env = production_env() | {"DATABASE_URL": "postgres://u@db.example.org:5432/x"}
+    assert run_manage("shell", "--no-imports", "-c", code, **env).stdout.strip() == (
+        "django.db.backends.postgresql"
+    )
+    env.pop("DATABASE_URL")
+    assert (
+        run_manage("shell", "--no-imports", "-c", code, **env).stdout.strip()
+        == "django.db.backends.sqlite3"
+    )
