@@ -1,0 +1,31 @@
+# Production image: gunicorn serving djangopackages, static files via whitenoise.
+# Migrations are a release step: `docker run --rm --env-file prod.env IMAGE python manage.py migrate`.
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGOPACKAGES_DOTENV=0 \
+    PORT=8000 \
+    WEB_CONCURRENCY=3
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 app
+
+# Dependencies first, so a source change does not reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt
+
+COPY . .
+RUN pip install --no-deps . \
+    && SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
+
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 \
+    CMD ["python", "-m", "djangopackages.healthcheck"]
+
+# gunicorn binds 0.0.0.0:$PORT and takes its worker count from WEB_CONCURRENCY.
+CMD ["gunicorn", "djangopackages.wsgi", "--access-logfile", "-"]
