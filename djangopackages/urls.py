@@ -12,3 +12,8 @@ urlpatterns = [
     path("api/v4/", include("api.urls")),
     path("healthz", healthz, name="healthz"),
 ]
+
+handler400 = "djangopackages.errors.bad_request"
+handler403 = "djangopackages.errors.permission_denied"
+handler404 = "djangopackages.errors.page_not_found"
+handler500 = "djangopackages.errors.server_error"

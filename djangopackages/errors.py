@@ -1,0 +1,70 @@
+"""Error responses: JSON `{"detail": ...}` for every API error, and 503 when the database is down.
+
+Django's own error views answer HTML; API clients get JSON for 400/403/404/500 under `/api/`,
+and a database outage becomes a fast 503 with `Retry-After` instead of a 500 anywhere.
+"""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+RETRY_AFTER_SECONDS = "5"
+
+
+def _is_api(request):
+    return request.path.startswith(API_PREFIX)
+
+
+def _json_error(status, detail):
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def bad_request(request, exception, template_name="400.html"):
+    if _is_api(request):
+        return _json_error(400, "Bad request.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    if _is_api(request):
+        return _json_error(403, "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    if _is_api(request):
+        return _json_error(404, "Not found.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request, template_name="500.html"):
+    if _is_api(request):
+        return _json_error(500, "Server error.")
+    return defaults.server_error(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Turn a lost database connection into 503 + Retry-After (JSON under /api/ and /healthz)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("database unavailable: %s", exception)
+        detail = "The database is unavailable; try again shortly."
+        if _is_api(request) or request.path == "/healthz":
+            response = _json_error(503, detail)
+        else:
+            response = HttpResponse(detail, status=503, content_type="text/plain")
+        response["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
