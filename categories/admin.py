@@ -15,7 +15,12 @@ class CategoryAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(package_count=Count("packages"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(package_count=Count("packages"))
+            .order_by("title")
+        )
 
     @admin.display(description="packages", ordering="package_count")
     def package_count(self, obj):
