@@ -181,12 +181,15 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -194,7 +197,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Reusable Django packages, comparison grids and their health stats.",
     "VERSION": "4",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v4",
 }
+
+# Rendered API responses are cached this many seconds, and dropped as soon as the catalogue
+# changes. Off without Redis: a per-process cache cannot see another process's writes.
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,116 @@
+"""Conditional GET and a cache of rendered JSON responses, dropped whenever the catalogue changes.
+
+Every JSON 200 carries an `ETag` (a hash of its body). The rendered body is kept in the Django
+cache for `API_CACHE_SECONDS`, tagged with the catalogue version; any save or delete of a
+category, package, grid, grid membership or version draws a new version, so the next request
+renders afresh. A cached entry answers a matching `If-None-Match` with a 304, and any other
+request with its body, without touching the database or the serializers.
+
+Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`) are seen once the
+entries expire; callers doing bulk writes can call `bump_catalogue_version()`.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.http import http_date, parse_etags
+from rest_framework.response import Response
+
+VERSION_KEY = "api:catalogue-version"
+
+
+def bump_catalogue_version(**_signal_kwargs):
+    """Make every cached API response stale: now, and again when the transaction commits.
+
+    The second bump covers a reader that cached the old rows between the write and the commit.
+    """
+    _new_version()
+    transaction.on_commit(_new_version)
+
+
+def _new_version():
+    version = uuid.uuid4().hex
+    cache.set(VERSION_KEY, version, None)
+    return version
+
+
+def _etag(body):
+    return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
+def _matches(request, etag):
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    candidates = parse_etags(header)
+    return "*" in candidates or etag.removeprefix("W/") in {
+        tag.removeprefix("W/") for tag in candidates
+    }
+
+
+class ConditionalCacheMixin:
+    """For viewsets: `list` and `retrieve` answer with ETags, 304s and cached JSON bodies.
+
+    `retrieve` also sends `Last-Modified` (the object's `modified`); 304s are decided by
+    `If-None-Match` only, since a membership change alters a body without touching `modified`.
+    """
+
+    def list(self, request, *args, **kwargs):
+        parent = super().list
+        return self.cached_response(request, lambda: parent(request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        def produce():
+            instance = self.get_object()
+            response = Response(self.get_serializer(instance).data)
+            response.last_modified = instance.modified
+            return response
+
+        return self.cached_response(request, produce)
+
+    def cached_response(self, request, produce):
+        """Serve `produce()`'s JSON response through the cache and the ETag check."""
+        if request.accepted_renderer.format != "json":
+            return produce()
+        timeout = settings.API_CACHE_SECONDS
+        key = f"api:response:{request.accepted_media_type}:{request.get_full_path()}"
+        entry, version = None, None
+        if timeout:
+            found = cache.get_many([VERSION_KEY, key])
+            version = found.get(VERSION_KEY) or _new_version()
+            entry = found.get(key)
+            if entry is not None and entry["version"] != version:
+                entry = None
+        if entry is None:
+            response = produce()
+            if response.status_code != 200:
+                return response
+            entry = self._render(request, response, version)
+            if timeout:
+                cache.set(key, entry, timeout)
+        if _matches(request, entry["etag"]):
+            replay = HttpResponseNotModified()
+        else:
+            replay = HttpResponse(entry["body"], content_type=entry["content_type"])
+        replay["ETag"] = entry["etag"]
+        if entry["last_modified"]:
+            replay["Last-Modified"] = entry["last_modified"]
+        return replay
+
+    def _render(self, request, response, version):
+        response.accepted_renderer = request.accepted_renderer
+        response.accepted_media_type = request.accepted_media_type
+        response.renderer_context = self.get_renderer_context()
+        body = response.render().content
+        modified = getattr(response, "last_modified", None)
+        return {
+            "version": version,
+            "body": body,
+            "etag": _etag(body),
+            "content_type": response["Content-Type"],
+            "last_modified": http_date(modified.timestamp()) if modified else None,
+        }

@@ -1,0 +1,163 @@
+"""FilterSets for the list endpoints; a value that cannot mean anything is a 400, never a 500."""
+
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+from grids import search
+from grids.models import Grid
+from packages.models import Package
+
+_SLUG = re.compile(r"^[-\w]+$")
+_MAX_ID = 2**63 - 1
+
+
+def id_or_slug(value):
+    """`{"pk": n}` for a numeric value, `{"slug": s}` for a slug, None for anything else."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit():
+        number = int(value)
+        return {"pk": number} if number <= _MAX_ID else None
+    if _SLUG.match(value) and len(value) <= 100:
+        return {"slug": value}
+    return None
+
+
+class IdOrSlugFilter(django_filters.CharFilter):
+    """Related rows by id or slug; an unknown one matches nothing (an empty page)."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        lookup = id_or_slug(value)
+        if lookup is None:
+            return qs.none()
+        ((name, target),) = lookup.items()
+        return qs.filter(**{f"{self.field_name}__{name}": target})
+
+
+class _StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        text = "" if value is None else str(value).strip().lower()
+        if text == "":
+            return None
+        if text in {"true", "1", "yes"}:
+            return True
+        if text in {"false", "0", "no"}:
+            return False
+        raise ValidationError("Must be true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """true/false (also 1/0, yes/no); any other value is a 400 rather than silently ignored."""
+
+    field_class = _StrictBooleanField
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ordering with `id` as the last key, so equal values never shuffle rows between pages."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value:
+            qs = qs.order_by(*qs.query.order_by, "id")
+        return qs
+
+
+def _present(field):
+    """Filter method: rows where the nullable `field` is set (true) or unset (false)."""
+
+    def method(queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(**{f"{field}__isnull": not value})
+
+    return method
+
+
+class PackageFilter(django_filters.FilterSet):
+    category = IdOrSlugFilter(field_name="category", help_text="A category id or slug.")
+    grid = IdOrSlugFilter(field_name="grids", help_text="A grid id or slug.")
+    q = django_filters.CharFilter(
+        method="filter_q", help_text="Words found in the title, slug or description."
+    )
+    has_pypi = BooleanFilter(method="filter_has_pypi", help_text="Published on PyPI.")
+    archived = BooleanFilter(
+        method=_present("repo_archived_at"), help_text="The repository is archived."
+    )
+    deprecated = BooleanFilter(
+        method=_present("deprecated_at"), help_text="Marked deprecated by its maintainers."
+    )
+    updated_after = django_filters.IsoDateTimeFilter(
+        field_name="last_updated",
+        lookup_expr="gte",
+        help_text="Newest commit at or after this ISO 8601 date-time.",
+    )
+    updated_before = django_filters.IsoDateTimeFilter(
+        field_name="last_updated",
+        lookup_expr="lt",
+        help_text="Newest commit before this ISO 8601 date-time.",
+    )
+    fetched_before = django_filters.IsoDateTimeFilter(
+        method="filter_fetched_before",
+        help_text="Stale entries: never fetched, or last fetched before this ISO 8601 date-time.",
+    )
+    ordering = StableOrderingFilter(
+        fields=[
+            "title",
+            "repo_watchers",
+            "repo_forks",
+            "last_updated",
+            "last_fetched",
+            "created",
+            "modified",
+            "score",
+        ],
+        help_text="Sort key; prefix with `-` for descending.",
+    )
+
+    class Meta:
+        model = Package
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return search.matching(queryset, value, description_field="repo_description")
+
+    def filter_has_pypi(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.exclude(pypi_url="") if value else queryset.filter(pypi_url="")
+
+    def filter_fetched_before(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.stale(older_than=value)
+
+
+class GridFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q", help_text="Words found in the title, slug or description."
+    )
+    header = BooleanFilter(field_name="header", help_text="Featured on the front page.")
+    is_locked = BooleanFilter(field_name="is_locked", help_text="Only staff may edit it.")
+    package = IdOrSlugFilter(
+        field_name="packages", help_text="Grids listing this package id or slug."
+    )
+    ordering = StableOrderingFilter(
+        fields=["title", "created", "modified"],
+        help_text="Sort key; prefix with `-` for descending.",
+    )
+
+    class Meta:
+        model = Grid
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return search.matching(queryset, value, description_field="description")

@@ -1,0 +1,134 @@
+"""API v4 viewsets: declarations over optimised querysets, plus search."""
+
+from dataclasses import asdict
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from api.caching import ConditionalCacheMixin
+from api.filters import GridFilter, PackageFilter, id_or_slug
+from api.pagination import parse_count
+from api.serializers import (
+    CategorySerializer,
+    GridSerializer,
+    PackageSerializer,
+    SearchResultSerializer,
+)
+from categories.models import Category
+from grids import search
+from grids.models import Grid
+from packages.models import Package
+
+ID_OR_SLUG = OpenApiParameter(
+    "id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="A numeric id, or a slug.",
+)
+
+
+class IdOrSlugLookupMixin:
+    """A numeric path segment is looked up as the id, anything else as the slug."""
+
+    def get_object(self):
+        lookup = id_or_slug(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if lookup is None:
+            raise Http404
+        instance = get_object_or_404(self.get_queryset(), **lookup)
+        self.check_object_permissions(self.request, instance)
+        return instance
+
+
+class ReadViewSet(
+    IdOrSlugLookupMixin,
+    ConditionalCacheMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Base of the resource viewsets: read actions today; write mixins slot in beside them."""
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
+class CategoryViewSet(ReadViewSet):
+    """API endpoint that allows categories to be viewed or edited."""
+
+    queryset = Category.objects.order_by("id")
+    serializer_class = CategorySerializer
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
+class GridViewSet(ReadViewSet):
+    """API endpoint that allows grids to be viewed or edited."""
+
+    queryset = Grid.objects.prefetch_related(
+        Prefetch("packages", queryset=Package.objects.only("id").order_by("id"))
+    ).order_by("id")
+    serializer_class = GridSerializer
+    filterset_class = GridFilter
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
+class PackageViewSet(ReadViewSet):
+    """API endpoint that allows packages to be viewed or edited."""
+
+    queryset = Package.objects.prefetch_related(
+        Prefetch("grids", queryset=Grid.objects.only("id").order_by("id"))
+    ).order_by("id")
+    serializer_class = PackageSerializer
+    filterset_class = PackageFilter
+
+
+class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
+    """Ranked search over packages and grids.
+
+    A plain JSON list (no pagination envelope), best match first: exact title or slug,
+    then title/slug prefix, then all words in the title, then words anywhere; stars break
+    ties. A leading `django-` is ignored, so "rest framework" finds django-rest-framework.
+    """
+
+    serializer_class = SearchResultSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, description="The search words."),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description=f"At most this many results (default {search.DEFAULT_LIMIT}, "
+                f"at most {search.MAX_LIMIT}).",
+            ),
+        ],
+        responses=SearchResultSerializer(many=True),
+    )
+    def list(self, request, *args, **kwargs):
+        return self.cached_response(request, self._search)
+
+    def _search(self):
+        request = self.request
+        limit = parse_count(
+            request,
+            "limit",
+            default=search.DEFAULT_LIMIT,
+            minimum=1,
+            maximum=search.MAX_LIMIT,
+        )
+        hits = search.search(request.query_params.get("q", ""), limit=limit)
+        results = [
+            {
+                **asdict(hit),
+                "absolute_url": reverse(
+                    f"{hit.item_type}-detail", kwargs={"pk": hit.id}, request=request
+                ),
+            }
+            for hit in hits
+        ]
+        return Response(SearchResultSerializer(results, many=True).data)

@@ -1,0 +1,224 @@
+"""Ranked text search over the catalogue: packages and grids, on PostgreSQL and SQLite alike.
+
+Ranking, best first (the `weight` of a hit):
+
+4. exact match of the whole query with the title or slug,
+3. the title or slug starts with the query,
+2. every query word starts a word of the title or slug,
+1. every query word is found, some only in the description;
+
+then stars (`repo_watchers`) break ties. Names and queries are compared "normalized": lower
+case, `-`, `_` and `.` read as spaces, and a leading `django ` dropped, so "rest framework"
+is an exact match for `django-rest-framework`.
+
+PostgreSQL matches with full-text search over a weighted vector (title and slug weight A,
+description weight B) that has a GIN expression index (migrations `packages.0002` and
+`grids.0002`): an expression index cannot drift from the rows it indexes. SQLite falls back
+to substring matching with the same tiers.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Lower, Replace, Substr
+from django.db.models.lookups import Exact, StartsWith
+
+from grids.models import Grid
+from packages.models import Package, Version
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+EXACT, PREFIX, TITLE_WORDS, ANY_WORDS = 4, 3, 2, 1
+
+_WORD = re.compile(r"[^\W_]+")
+_SEPARATORS = re.compile(r"[-_.\s]+")
+_PREFIX = "django "
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    item_type: str
+    id: int
+    title: str
+    slug: str
+    description: str
+    category: str | None
+    repo_watchers: int | None
+    repo_forks: int | None
+    last_committed: datetime | None
+    last_released: datetime | None
+    weight: int
+
+
+def normalize_query(text):
+    """The query as names are compared: lower case, separators as single spaces, no `django `."""
+    text = _SEPARATORS.sub(" ", (text or "").replace("\x00", " ").lower()).strip()
+    if text.startswith(_PREFIX) and len(text) > len(_PREFIX):
+        text = text[len(_PREFIX) :]
+    return text
+
+
+def query_words(text):
+    """The words a query matches on; empty when there is nothing searchable."""
+    return _WORD.findall(normalize_query(text))
+
+
+def search(text, *, limit=DEFAULT_LIMIT):
+    """Return at most `limit` hits over packages and grids, best first (two queries)."""
+    words = query_words(text)
+    if not words:
+        return []
+    limit = max(1, min(limit, MAX_LIMIT))
+    phrase = normalize_query(text)
+    packages = (
+        ranked(Package.objects.all(), words, phrase, description_field="repo_description")
+        .annotate(last_released=_last_release_time())
+        .order_by("-weight", "-repo_watchers", "title", "id")
+        .values(
+            "id",
+            "title",
+            "slug",
+            "repo_description",
+            "category__title",
+            "repo_watchers",
+            "repo_forks",
+            "last_updated",
+            "last_released",
+            "weight",
+        )[:limit]
+    )
+    grids = (
+        ranked(Grid.objects.all(), words, phrase, description_field="description")
+        .order_by("-weight", "title", "id")
+        .values("id", "title", "slug", "description", "weight")[:limit]
+    )
+    hits = [
+        SearchHit(
+            item_type="package",
+            id=row["id"],
+            title=row["title"],
+            slug=row["slug"],
+            description=row["repo_description"],
+            category=row["category__title"],
+            repo_watchers=row["repo_watchers"],
+            repo_forks=row["repo_forks"],
+            last_committed=row["last_updated"],
+            last_released=row["last_released"],
+            weight=row["weight"],
+        )
+        for row in packages
+    ]
+    hits += [
+        SearchHit(
+            item_type="grid",
+            id=row["id"],
+            title=row["title"],
+            slug=row["slug"],
+            description=row["description"],
+            category=None,
+            repo_watchers=None,
+            repo_forks=None,
+            last_committed=None,
+            last_released=None,
+            weight=row["weight"],
+        )
+        for row in grids
+    ]
+    hits.sort(key=lambda hit: (-hit.weight, -(hit.repo_watchers or 0), hit.title.lower(), hit.id))
+    return hits[:limit]
+
+
+def matching(queryset, text, *, description_field):
+    """Filter `queryset` (packages or grids) to the rows a search for `text` finds."""
+    words = query_words(text)
+    if not words:
+        return queryset
+    return _matched(queryset, words, description_field)
+
+
+def ranked(queryset, words, phrase, *, description_field):
+    """Matching rows of `queryset`, annotated with their `weight` (see the module docstring)."""
+    queryset = _matched(queryset, words, description_field)
+    title, slug = _normalized("title"), _normalized("slug")
+    return queryset.annotate(
+        weight=Case(
+            When(Q(Exact(title, phrase)) | Q(Exact(slug, phrase)), then=Value(EXACT)),
+            When(Q(StartsWith(title, phrase)) | Q(StartsWith(slug, phrase)), then=Value(PREFIX)),
+            When(_title_words_match(words), then=Value(TITLE_WORDS)),
+            default=Value(ANY_WORDS),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def search_vector(description_field):
+    """The weighted document PostgreSQL indexes; must stay identical to the migrations' index."""
+    return SearchVector("title", "slug", config="simple", weight="A") + SearchVector(
+        description_field, config="simple", weight="B"
+    )
+
+
+def _is_postgresql():
+    return connection.vendor == "postgresql"
+
+
+def _matched(queryset, words, description_field):
+    if _is_postgresql():
+        query = SearchQuery(_tsquery(words), search_type="raw", config="simple")
+        return queryset.annotate(document=search_vector(description_field)).filter(document=query)
+    condition = Q()
+    for word in words:
+        condition &= (
+            Q(title__icontains=word)
+            | Q(slug__icontains=word)
+            | Q(**{f"{description_field}__icontains": word})
+        )
+    return queryset.filter(condition)
+
+
+def _title_words_match(words):
+    if _is_postgresql():
+        # The `A` label restricts each word to the title/slug part of the indexed document.
+        return Q(document=SearchQuery(_tsquery(words, "A"), search_type="raw", config="simple"))
+    condition = Q()
+    for word in words:
+        condition &= Q(title__icontains=word) | Q(slug__icontains=word)
+    return condition
+
+
+def _tsquery(words, weights=""):
+    # Words are [^\W_]+ only, so they need no tsquery quoting; `:*` makes each a prefix match.
+    return " & ".join(f"{word}:*{weights}" for word in words)
+
+
+def _normalized(field):
+    """SQL twin of `normalize_query` for a name column, portable to PostgreSQL and SQLite."""
+    expression = Lower(field)
+    for separator in "-_.":
+        expression = Replace(expression, Value(separator), Value(" "))
+    return Case(
+        When(StartsWith(expression, _PREFIX), then=Substr(expression, len(_PREFIX) + 1)),
+        default=expression,
+    )
+
+
+def _last_release_time():
+    newest = (
+        Version.objects.filter(package=OuterRef("pk"), is_yanked=False)
+        .order_by(F("upload_time").desc(nulls_last=True))
+        .values("upload_time")[:1]
+    )
+    return Subquery(newest)

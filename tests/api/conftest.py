@@ -1,0 +1,12 @@
+"""API test fixtures: a fresh response cache per test, switched on as in production with Redis."""
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _fresh_response_cache(settings):
+    settings.API_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
