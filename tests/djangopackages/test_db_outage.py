@@ -1,0 +1,181 @@
+"""A database outage under load: fast JSON 503s, then full recovery once it is back.
+
+gunicorn serves the project against PostgreSQL through a TCP relay on 127.0.0.1 that the test
+cuts and restores, which from the application's side is the same as PostgreSQL stopping and
+starting (connections reset, new ones refused), without touching the server other tests use.
+"""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+class Relay:
+    """A TCP relay that can be cut (listener closed, live connections reset) and restored."""
+
+    def __init__(self, target):
+        self.target = target
+        self.port = _free_port()
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._listener = None
+
+    def start(self):
+        self._listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def cut(self):
+        # shutdown() wakes the accept() and recv() calls blocked in relay threads; close() alone
+        # would leave the kernel sockets open until they return.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    sock.close()
+            self._sockets.clear()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url):
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read()
+    return status, body, time.monotonic() - started
+
+
+@pytest.fixture
+def served_through_relay():
+    if connection.vendor != "postgresql":
+        pytest.skip("the outage test needs PostgreSQL (DATABASE_URL=postgres://...)")
+    settings = connection.settings_dict
+    relay = Relay((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+    relay.start()
+    port = _free_port()
+    user = settings["USER"] or "postgres"
+    env = {
+        **os.environ,
+        "DJANGOPACKAGES_DOTENV": "0",
+        "SECRET_KEY": "outage-test-secret-key-that-is-long-enough-0123456789",
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"postgres://{user}@127.0.0.1:{relay.port}/{settings['NAME']}",
+    }
+    env.pop("REDIS_URL", None)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "djangopackages.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--timeout",
+            "30",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if _get(f"{base}/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-2000:])
+    yield base, relay
+    server.terminate()
+    server.wait(timeout=10)
+    relay.cut()
+
+
+def test_outage_gives_fast_json_503s_and_recovers(served_through_relay):
+    base, relay = served_through_relay
+    urls = [f"{base}/healthz", f"{base}/api/v4/categories/"]
+    for url in urls:
+        assert _get(url)[0] == 200
+
+    relay.cut()
+    during = [_get(url) for _ in range(5) for url in urls]
+    for status, body, seconds in during:
+        assert status == 503, body
+        assert "detail" in json.loads(body) or json.loads(body)["status"] == "unavailable"
+        assert seconds < 6, f"a 503 took {seconds:.1f}s"
+
+    relay.start()
+    recovered_at = None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if all(_get(url)[0] == 200 for url in urls):
+            recovered_at = time.monotonic()
+            break
+        time.sleep(0.2)
+    assert recovered_at is not None, "did not recover within 15 s of the database coming back"
+
+    after = [_get(url)[0] for _ in range(20) for url in urls]
+    assert after == [200] * len(after)
