@@ -4,9 +4,11 @@
 repository; `Django_REST.framework` and `django-rest-framework` are one PyPI project (PEP 503).
 """
 
+import ipaddress
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
 PYPI_HOSTS = {"pypi.org", "pypi.python.org", "www.pypi.org"}
 _PEP503_SEPARATORS = re.compile(r"[-_.]+")
 _PYPI_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -54,3 +56,41 @@ def normalize_pypi_name(value):
     if not _PYPI_NAME.match(value):
         raise IdentifierError(f"not a valid PyPI project name: {value!r}")
     return _PEP503_SEPARATORS.sub("-", value).lower()
+
+
+def validate_public_url(url):
+    """Check that a URL a user submits points at a public web site; return it stripped.
+
+    Refused: schemes other than http(s), credentials (`user@`), a non-default port, an IP
+    literal, and host names that only resolve inside a network (`localhost`, `*.local`,
+    `*.internal`, single-label names). DNS is not consulted here; the fetcher checks the
+    addresses it actually connects to.
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if any(ord(char) < 33 or ord(char) == 127 for char in url):
+        raise IdentifierError("URL contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise IdentifierError(f"not a valid URL: {url!r}") from None
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise IdentifierError("only http and https URLs are accepted")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise IdentifierError("URLs with credentials (user@host) are not accepted")
+    if port is not None and port not in (80, 443):
+        raise IdentifierError("URLs with a non-default port are not accepted")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise IdentifierError(f"not a valid URL: {url!r}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        raise IdentifierError("URLs naming an IP address are not accepted; use a host name")
+    if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES) or "." not in host:
+        raise IdentifierError(f"{host!r} is not a public host name")
+    return url

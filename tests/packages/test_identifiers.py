@@ -2,7 +2,12 @@
 
 import pytest
 
-from packages.identifiers import IdentifierError, normalize_pypi_name, normalize_repo_url
+from packages.identifiers import (
+    IdentifierError,
+    normalize_pypi_name,
+    normalize_repo_url,
+    validate_public_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,3 +51,42 @@ def test_normalize_pypi_name(raw, expected):
 def test_normalize_pypi_name_rejects_garbage(raw):
     with pytest.raises(IdentifierError):
         normalize_pypi_name(raw)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/o/r",
+        "http://django-foo.readthedocs.io/en/latest/",
+        "https://example.org:443/docs",
+    ],
+)
+def test_public_urls_are_accepted(url):
+    assert validate_public_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://github.com/o/r", "http and https"),
+        ("javascript:alert(1)", "http and https"),
+        ("file:///etc/passwd", "http and https"),
+        ("https://user:pw@github.com/o/r", "credentials"),
+        ("https://user@github.com/o/r", "credentials"),
+        ("https://github.com:8443/o/r", "port"),
+        ("http://127.0.0.1/x", "IP address"),
+        ("http://169.254.169.254/latest/meta-data/", "IP address"),
+        ("http://[::1]/x", "IP address"),
+        ("http://10.0.0.8/x", "IP address"),
+        ("http://localhost/x", "public host"),
+        ("http://gitlab.internal/o/r", "public host"),
+        ("http://printer.local/", "public host"),
+        ("http://intranet/o/r", "public host"),
+        ("https://github.com/o/r\x00", "control characters"),
+        ("https://github.com/o /r", "control characters"),
+        ("https://github.com:99999/o/r", "not a valid URL"),
+    ],
+)
+def test_private_or_odd_urls_are_refused(url, reason):
+    with pytest.raises(IdentifierError, match=reason):
+        validate_public_url(url)
