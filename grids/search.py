@@ -25,6 +25,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     F,
     IntegerField,
     OuterRef,
@@ -212,6 +213,7 @@ def _normalized(field):
     return Case(
         When(StartsWith(expression, _PREFIX), then=Substr(expression, len(_PREFIX) + 1)),
         default=expression,
+        output_field=CharField(),
     )
 
 

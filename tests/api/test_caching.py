@@ -1,0 +1,126 @@
+"""Conditional GET (ETag, Last-Modified, 304) and the cache of rendered responses."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.utils.http import http_date
+
+from api.serializers import PackageSerializer
+from packages.models import Package
+from tests.factories import GridFactory, GridPackageFactory, PackageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def package():
+    package = PackageFactory(slug="django-foo")
+    Package.objects.filter(pk=package.pk).update(modified=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    return package
+
+
+@pytest.mark.parametrize("path", ["/api/v4/packages/", "/api/v4/packages/django-foo/"])
+def test_list_and_detail_carry_an_etag(client, package, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response["ETag"].startswith('"')
+
+
+def test_detail_carries_last_modified(client, package):
+    response = client.get("/api/v4/packages/django-foo/")
+
+    assert response["Last-Modified"] == http_date(
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v4/packages/",
+        "/api/v4/packages/django-foo/",
+        "/api/v4/grids/",
+        "/api/v4/categories/",
+        "/api/v4/search/?q=foo",
+    ],
+)
+def test_matching_if_none_match_is_a_304_without_queries_or_serializing(
+    client, package, path, django_assert_num_queries, monkeypatch
+):
+    etag = client.get(path)["ETag"]
+
+    def fail(*args, **kwargs):
+        raise AssertionError("serialized for a 304")
+
+    monkeypatch.setattr(PackageSerializer, "to_representation", fail)
+    with django_assert_num_queries(0):
+        response = client.get(path, HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+
+
+def test_if_none_match_works_without_the_cache(client, package, settings):
+    settings.API_CACHE_SECONDS = 0
+    etag = client.get("/api/v4/packages/")["ETag"]
+
+    assert client.get("/api/v4/packages/", HTTP_IF_NONE_MATCH=f'W/"x", {etag}').status_code == 304
+    assert client.get("/api/v4/packages/", HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_a_change_gives_a_new_body_and_etag(client, package):
+    first = client.get("/api/v4/packages/django-foo/")
+
+    package.title = "Renamed"
+    package.save()
+    second = client.get("/api/v4/packages/django-foo/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert second.status_code == 200
+    assert second.json()["title"] == "Renamed"
+    assert second["ETag"] != first["ETag"]
+
+
+def test_a_new_grid_membership_invalidates_the_cached_package(client, package):
+    assert client.get("/api/v4/packages/django-foo/").json()["grids"] == []
+
+    GridPackageFactory(grid=GridFactory(id=9), package=package)
+
+    assert client.get("/api/v4/packages/django-foo/").json()["grids"] == [
+        "http://testserver/api/v4/grids/9/"
+    ]
+
+
+def test_cached_response_is_served_without_queries(client, package, django_assert_num_queries):
+    first = client.get("/api/v4/packages/")
+
+    with django_assert_num_queries(0):
+        second = client.get("/api/v4/packages/")
+
+    assert second.content == first.content
+    assert second["Content-Type"] == "application/json"
+    assert "Accept" in second["Vary"]
+    assert second["Vary"] == first["Vary"]
+    assert second["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_formats_and_query_strings_are_cached_apart(client, package):
+    plain = client.get("/api/v4/packages/").json()["results"][0]["category"]
+    suffixed = client.get("/api/v4/packages/?format=json").json()["results"][0]["category"]
+
+    assert not plain.endswith("format=json")
+    assert suffixed.endswith("?format=json")
+    assert client.get("/api/v4/packages/?limit=1&offset=5").json()["results"] == []
+
+
+def test_browsable_pages_are_not_cached_or_etagged(client, package):
+    response = client.get("/api/v4/packages/?format=api")
+
+    assert response.status_code == 200
+    assert not response.has_header("ETag")
+
+
+def test_errors_are_not_cached(client, package):
+    assert client.get("/api/v4/packages/?limit=-1").status_code == 400
+    assert not client.get("/api/v4/packages/?limit=-1").has_header("ETag")

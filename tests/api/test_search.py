@@ -1,0 +1,191 @@
+"""/api/v4/search/: a plain ranked list over packages and grids."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from grids import search
+from grids.models import Grid
+from packages.models import Package
+from tests.factories import CategoryFactory, GridFactory, PackageFactory, VersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _search(client, query, **params):
+    response = client.get("/api/v4/search/", {"q": query, **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _slugs(client, query, **params):
+    return [hit["slug"] for hit in _search(client, query, **params)]
+
+
+def test_a_hit_has_every_documented_field(client):
+    category = CategoryFactory(title="App")
+    package = PackageFactory(
+        title="django-rest-framework",
+        slug="django-rest-framework",
+        category=category,
+        repo_description="Web APIs for Django.",
+        repo_watchers=100,
+        repo_forks=20,
+        last_updated=datetime(2025, 1, 2, tzinfo=UTC),
+    )
+    VersionFactory(package=package, upload_time=datetime(2025, 3, 1, tzinfo=UTC))
+    VersionFactory(package=package, upload_time=datetime(2025, 4, 1, tzinfo=UTC), is_yanked=True)
+    VersionFactory(package=package, upload_time=datetime(2024, 1, 1, tzinfo=UTC))
+
+    hits = _search(client, "rest framework")
+
+    assert hits == [
+        {
+            "item_type": "package",
+            "title": "django-rest-framework",
+            "slug": "django-rest-framework",
+            "description": "Web APIs for Django.",
+            "category": "App",
+            "absolute_url": f"http://testserver/api/v4/packages/{package.pk}/",
+            "repo_watchers": 100,
+            "repo_forks": 20,
+            "last_committed": "2025-01-02T00:00:00Z",
+            "last_released": "2025-03-01T00:00:00Z",
+            "weight": 4,
+        }
+    ]
+
+
+def test_grids_are_found_too(client):
+    grid = GridFactory(title="REST frameworks", slug="rest-frameworks", description="APIs.")
+
+    hits = _search(client, "rest")
+
+    assert hits == [
+        {
+            "item_type": "grid",
+            "title": "REST frameworks",
+            "slug": "rest-frameworks",
+            "description": "APIs.",
+            "category": None,
+            "absolute_url": f"http://testserver/api/v4/grids/{grid.pk}/",
+            "repo_watchers": None,
+            "repo_forks": None,
+            "last_committed": None,
+            "last_released": None,
+            "weight": 3,
+        }
+    ]
+
+
+def test_exact_then_prefix_then_title_words_then_description(client):
+    PackageFactory(slug="mentions", title="Mentions", repo_description="Built on celery.")
+    PackageFactory(slug="django-celery-beat", title="django-celery-beat", repo_watchers=900)
+    PackageFactory(slug="celery-admin-tools", title="Admin tools for celery", repo_watchers=5000)
+    PackageFactory(slug="django-celery", title="django-celery", repo_watchers=1)
+
+    hits = _search(client, "celery")
+
+    assert [hit["slug"] for hit in hits] == [
+        "django-celery",
+        "celery-admin-tools",
+        "django-celery-beat",
+        "mentions",
+    ]
+    assert [hit["weight"] for hit in hits] == [4, 3, 3, 1]
+
+
+def test_words_anywhere_in_the_title_rank_above_the_description(client):
+    PackageFactory(
+        slug="desc", title="Other", repo_description="A cache for forms.", repo_watchers=99
+    )
+    PackageFactory(slug="title-words", title="Forms with cache", repo_watchers=1)
+
+    assert _slugs(client, "cache forms") == ["title-words", "desc"]
+    assert [hit["weight"] for hit in _search(client, "cache forms")] == [2, 1]
+
+
+def test_stars_break_ties(client):
+    PackageFactory(slug="django-auth-few", title="django-auth-few", repo_watchers=3)
+    PackageFactory(slug="django-auth-many", title="django-auth-many", repo_watchers=300)
+
+    assert _slugs(client, "auth") == ["django-auth-many", "django-auth-few"]
+
+
+def test_the_django_prefix_is_ignored(client):
+    PackageFactory(slug="django-rest-framework", title="Django REST framework")
+    PackageFactory(slug="rest-framework-tools", title="Rest framework tools", repo_watchers=10**6)
+
+    assert _slugs(client, "rest framework")[0] == "django-rest-framework"
+    assert _slugs(client, "django-rest-framework")[0] == "django-rest-framework"
+    # Both are prefix matches once `django ` is dropped; stars decide.
+    assert _slugs(client, "Django REST") == ["rest-framework-tools", "django-rest-framework"]
+
+
+def test_every_word_must_match(client):
+    PackageFactory(slug="django-filter", title="django-filter", repo_description="Filtering.")
+
+    assert _slugs(client, "filter") == ["django-filter"]
+    assert _slugs(client, "filter nonexistentword") == []
+
+
+@pytest.mark.parametrize("query", ["", "   ", "%00", "---", "\x00"])
+def test_empty_query_is_an_empty_list(client, query):
+    PackageFactory()
+
+    assert _search(client, query) == []
+
+
+def test_missing_query_is_an_empty_list(client):
+    PackageFactory()
+
+    assert client.get("/api/v4/search/").json() == []
+
+
+def test_limit_defaults_to_twenty_and_is_capped_at_one_hundred(client):
+    PackageFactory.create_batch(120, repo_description="shared word")
+
+    assert len(_search(client, "shared")) == 20
+    assert len(_search(client, "shared", limit=5)) == 5
+    assert len(_search(client, "shared", limit=500)) == 100
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "x"])
+def test_bad_limit_is_a_400(client, limit):
+    response = client.get("/api/v4/search/", {"q": "x", "limit": limit})
+
+    assert response.status_code == 400
+    assert "limit" in response.json()
+
+
+@pytest.mark.parametrize("hits", [1, 50])
+def test_search_needs_at_most_three_queries(client, django_assert_max_num_queries, hits):
+    for package in PackageFactory.create_batch(hits, repo_description="needle"):
+        VersionFactory.create_batch(2, package=package)
+    GridFactory.create_batch(hits, description="needle")
+
+    with django_assert_max_num_queries(3):
+        results = _search(client, "needle", limit=100)
+
+    assert len(results) == min(100, 2 * hits)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("queryset", "description_field", "index"),
+    [
+        (Package.objects.all, "repo_description", "package_search_idx"),
+        (Grid.objects.all, "description", "grid_search_idx"),
+    ],
+)
+def test_postgresql_matches_through_the_gin_index(queryset, description_field, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("full-text search and its GIN index exist on PostgreSQL only")
+    PackageFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    plan = search.matching(queryset(), "rest", description_field=description_field).explain()
+
+    assert index in plan
