@@ -212,3 +212,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Stats fetcher (`manage.py fetch_stats`): API roots default to the public services; point them
+# at a local stub in tests. Self-hosted GitLab / Forgejo instances are fetched only when listed.
+GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+GITLAB_API_URL = os.environ.get("GITLAB_API_URL", "https://gitlab.com/api/v4")
+GITLAB_TOKEN = os.environ.get("GITLAB_TOKEN", "")
+BITBUCKET_API_URL = os.environ.get("BITBUCKET_API_URL", "https://api.bitbucket.org/2.0")
+CODEBERG_API_URL = os.environ.get("CODEBERG_API_URL", "https://codeberg.org/api/v1")
+PYPI_URL = os.environ.get("PYPI_URL", "https://pypi.org")
+GITLAB_HOSTS = env_list("GITLAB_HOSTS")
+FORGEJO_HOSTS = env_list("FORGEJO_HOSTS")
+FETCH_WORKERS = env_int("FETCH_WORKERS", 8)
+FETCH_STALE_AFTER_HOURS = env_int("FETCH_STALE_AFTER_HOURS", 24)
+FETCH_MAX_WAIT = env_int("FETCH_MAX_WAIT", 60)
+FETCH_CONNECT_TIMEOUT = env_int("FETCH_CONNECT_TIMEOUT", 10)
+FETCH_READ_TIMEOUT = env_int("FETCH_READ_TIMEOUT", 10)
+FETCH_DEADLINE = env_int("FETCH_DEADLINE", 20)
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 10 * 1024 * 1024)
+FETCH_RETRIES = env_int("FETCH_RETRIES", 3)
+FETCH_RETRY_BACKOFF_MS = env_int("FETCH_RETRY_BACKOFF_MS", 500)
+FETCH_COMPUTING_DELAY_MS = env_int("FETCH_COMPUTING_DELAY_MS", 1000)
+FETCH_MAX_PAGES = env_int("FETCH_MAX_PAGES", 20)
+FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 600)
+FETCH_MAX_FAILURES = env_int("FETCH_MAX_FAILURES", 5)
+FETCH_FAILURE_BACKOFF_HOURS = env_int("FETCH_FAILURE_BACKOFF_HOURS", 168)

@@ -1,0 +1,75 @@
+"""One client per code host; `build_forges` maps a repository's web host to its client.
+
+Only hosts named here are ever fetched: the four public forges (their API base URLs come from
+settings) and self-hosted GitLab / Forgejo instances listed in GITLAB_HOSTS / FORGEJO_HOSTS.
+"""
+
+from dataclasses import dataclass
+
+from packages.forges.base import RepoRef, RepoStats, parse_repo_url
+from packages.forges.bitbucket import BitbucketForge
+from packages.forges.forgejo import ForgejoForge
+from packages.forges.github import GitHubForge
+from packages.forges.gitlab import GitLabForge
+
+__all__ = ["ForgeSite", "RepoRef", "RepoStats", "build_forges", "forge_sites", "parse_repo_url"]
+
+_SELF_HOSTABLE = {"gitlab": GitLabForge, "forgejo": ForgejoForge}
+
+
+@dataclass(frozen=True)
+class ForgeSite:
+    """A code host: the web host repo URLs name, which API speaks there, and where it lives.
+
+    `trusted` sites are our configured API base URLs; self-hosted ones must resolve to public
+    addresses before we talk to them.
+    """
+
+    host: str
+    kind: str
+    api_url: str
+    label: str
+    token: str = ""
+    trusted: bool = True
+
+
+def forge_sites(
+    *,
+    github_api_url,
+    gitlab_api_url,
+    bitbucket_api_url,
+    codeberg_api_url,
+    github_token="",
+    gitlab_token="",
+    gitlab_hosts=(),
+    forgejo_hosts=(),
+):
+    sites = [
+        ForgeSite("github.com", "github", github_api_url, "github", github_token),
+        ForgeSite("gitlab.com", "gitlab", gitlab_api_url, "gitlab", gitlab_token),
+        ForgeSite("bitbucket.org", "bitbucket", bitbucket_api_url, "bitbucket"),
+        ForgeSite("codeberg.org", "forgejo", codeberg_api_url, "codeberg"),
+    ]
+    for host in gitlab_hosts:
+        host = host.lower()
+        sites.append(ForgeSite(host, "gitlab", f"https://{host}/api/v4", host, trusted=False))
+    for host in forgejo_hosts:
+        host = host.lower()
+        sites.append(ForgeSite(host, "forgejo", f"https://{host}/api/v1", host, trusted=False))
+    return sites
+
+
+def build_forges(http, sites, *, max_pages=20):
+    """{web host: client} for every configured site."""
+    forges = {}
+    for site in sites:
+        if site.kind == "github":
+            forge = GitHubForge(http, api_url=site.api_url, token=site.token, max_pages=max_pages)
+        elif site.kind == "bitbucket":
+            forge = BitbucketForge(http, api_url=site.api_url, max_pages=max_pages)
+        else:
+            forge = _SELF_HOSTABLE[site.kind](
+                http, api_url=site.api_url, label=site.label, token=site.token, max_pages=max_pages
+            )
+        forges[site.host] = forge
+    return forges

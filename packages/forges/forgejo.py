@@ -1,0 +1,112 @@
+"""Codeberg / Forgejo / Gitea API v1: repository and recent commits.
+
+No contributors list nor weekly histogram: participants are the authors of the commits read
+(newest first, account login when linked, else the name as written), and commit dates of the
+last 364 days are bucketed into 52 weeks.
+"""
+
+import contextlib
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from packages.forges.base import (
+    WINDOW,
+    FetchError,
+    NotFoundError,
+    RepoStats,
+    bucket_weekly,
+    count_field,
+    dedupe,
+    expect_ok,
+    parse_datetime,
+    require,
+    text_field,
+)
+from packages.identifiers import IdentifierError, normalize_repo_url
+
+PAGE_LIMIT = 50
+
+
+class ForgejoForge:
+    kind = "forgejo"
+
+    def __init__(self, http, *, api_url, label="codeberg", token="", max_pages=20):
+        self.http = http
+        self.api_url = api_url.rstrip("/")
+        self.label = label
+        self.max_pages = max_pages
+        self.headers = {"Authorization": f"token {token}"} if token else {}
+
+    def fetch(self, ref, *, validators=None, now=None):
+        now = now or datetime.now(UTC)
+        base = f"{self.api_url}/repos/{quote(ref.owner)}/{quote(ref.name)}"
+        response = self._get(base, validators)
+        if response.status == 404:
+            raise NotFoundError(f"{self.label}: {ref.path} not found")
+        expect_ok(response, "forgejo repository")
+        repo = response.json()
+        require(isinstance(repo, dict), "forgejo repository: not an object")
+        archived = repo.get("archived", False)
+        require(isinstance(archived, bool), "forgejo repository: archived is not a boolean")
+        fields = {
+            "description": text_field(repo, "description", "forgejo repository"),
+            "watchers": count_field(repo, "stars_count", "forgejo repository"),
+            "forks": count_field(repo, "forks_count", "forgejo repository"),
+            "is_archived": archived,
+        }
+        if response.redirected and isinstance(repo.get("html_url"), str):
+            with contextlib.suppress(IdentifierError):
+                fields["repo_url"] = normalize_repo_url(repo["html_url"])
+        notes, errors = [], []
+        try:
+            dates, authors = self._commits(f"{base}/commits", validators, now)
+            fields["commits_over_52"] = bucket_weekly(dates, now)
+            fields["participants"] = dedupe(authors)
+            if dates:
+                fields["last_updated"] = max(dates)
+        except NotFoundError as exc:
+            notes.append(f"commits kept: {exc}")
+        except FetchError as exc:
+            errors.append(FetchError(f"commits: {exc}", reason=exc.reason))
+        return RepoStats(**fields, notes=tuple(notes), errors=tuple(errors))
+
+    def _get(self, url, validators, params=None):
+        return self.http.get(url, params=params, headers=self.headers, validators=validators)
+
+    def _commits(self, url, validators, now):
+        since = now - WINDOW
+        params = {"limit": PAGE_LIMIT, "stat": "false", "verification": "false", "files": "false"}
+        dates, authors = [], []
+        response = self._get(url, validators, params)
+        for _page in range(self.max_pages):
+            if response.status == 409:  # an empty repository
+                break
+            if response.status == 404:
+                raise NotFoundError("commits 404")
+            expect_ok(response, "forgejo commits")
+            page = response.json()
+            require(isinstance(page, list), "forgejo commits: not a list")
+            page_dates = []
+            for entry in page:
+                require(isinstance(entry, dict), "forgejo commits: entry is not an object")
+                commit = entry.get("commit")
+                require(isinstance(commit, dict), "forgejo commits: entry without commit")
+                written = _object(commit.get("author"))
+                moment = parse_datetime(
+                    _object(commit.get("committer")).get("date") or written.get("date")
+                )
+                require(moment is not None, "forgejo commits: entry without a date")
+                page_dates.append(moment)
+                account = entry.get("author")
+                login = account.get("login") if isinstance(account, dict) else None
+                authors.append(login if isinstance(login, str) and login else written.get("name"))
+            dates += page_dates
+            following = response.link("next")
+            if not following or not page_dates or min(page_dates) < since:
+                break
+            response = self._get(following, validators)
+        return dates, [a for a in authors if isinstance(a, str)]
+
+
+def _object(value):
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,134 @@
+"""GitLab REST v4 (gitlab.com or a self-hosted instance): project, contributors, recent commits.
+
+GitLab has no weekly histogram, so commit dates of the last 364 days are bucketed into 52 weeks.
+"""
+
+import contextlib
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from packages.forges.base import (
+    WINDOW,
+    FetchError,
+    NotFoundError,
+    RepoStats,
+    bucket_weekly,
+    count_field,
+    dedupe,
+    expect_ok,
+    parse_datetime,
+    require,
+    text_field,
+)
+from packages.identifiers import IdentifierError, normalize_repo_url
+
+PER_PAGE = 100
+
+
+class GitLabForge:
+    kind = "gitlab"
+
+    def __init__(self, http, *, api_url, label="gitlab", token="", max_pages=20):
+        self.http = http
+        self.api_url = api_url.rstrip("/")
+        self.label = label
+        self.max_pages = max_pages
+        self.headers = {"PRIVATE-TOKEN": token} if token else {}
+
+    def fetch(self, ref, *, validators=None, now=None):
+        now = now or datetime.now(UTC)
+        response = self._get(f"{self.api_url}/projects/{quote(ref.path, safe='')}", validators)
+        if response.status == 404:
+            raise NotFoundError(f"{self.label}: {ref.path} not found")
+        expect_ok(response, "gitlab project")
+        project = response.json()
+        require(isinstance(project, dict), "gitlab project: not an object")
+        project_id = project.get("id")
+        require(isinstance(project_id, int) and not isinstance(project_id, bool), "gitlab: no id")
+        archived = project.get("archived", False)
+        require(isinstance(archived, bool), "gitlab project: archived is not a boolean")
+        fields = {
+            "description": text_field(project, "description", "gitlab project"),
+            "watchers": count_field(project, "star_count", "gitlab project"),
+            "forks": count_field(project, "forks_count", "gitlab project"),
+            "is_archived": archived,
+        }
+        if response.redirected and isinstance(project.get("web_url"), str):
+            with contextlib.suppress(IdentifierError):
+                fields["repo_url"] = normalize_repo_url(project["web_url"])
+        base = f"{self.api_url}/projects/{project_id}/repository"
+        notes, errors = [], []
+        try:
+            fields["participants"] = self._contributors(base, validators)
+        except NotFoundError as exc:
+            notes.append(f"participants kept: {exc}")
+        except FetchError as exc:
+            errors.append(FetchError(f"participants: {exc}", reason=exc.reason))
+        try:
+            fields["commits_over_52"], newest = self._commits(base, validators, now)
+            if newest is not None:
+                fields["last_updated"] = newest
+        except NotFoundError as exc:
+            notes.append(f"commits kept: {exc}")
+        except FetchError as exc:
+            errors.append(FetchError(f"commits: {exc}", reason=exc.reason))
+        return RepoStats(**fields, notes=tuple(notes), errors=tuple(errors))
+
+    def _get(self, url, validators, params=None):
+        return self.http.get(url, params=params, headers=self.headers, validators=validators)
+
+    def _contributors(self, base, validators):
+        names = []
+        response = self._get(f"{base}/contributors", validators, {"per_page": PER_PAGE})
+        for _page in range(self.max_pages):
+            if response.status == 404:
+                raise NotFoundError("contributors 404")
+            expect_ok(response, "gitlab contributors")
+            page = response.json()
+            require(isinstance(page, list), "gitlab contributors: not a list")
+            for person in page:
+                require(isinstance(person, dict), "gitlab contributors: entry is not an object")
+                name = person.get("name")
+                require(name is None or isinstance(name, str), "gitlab contributors: bad name")
+                names.append(name)
+            following = response.link("next")
+            if not following or not page:
+                break
+            response = self._get(following, validators)
+        return dedupe(names)
+
+    def _commits(self, base, validators, now):
+        """Weekly counts of the last 52 weeks and the newest commit's date."""
+        since = now - WINDOW
+        params = {"since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "per_page": PER_PAGE}
+        dates = []
+        response = self._get(f"{base}/commits", validators, params)
+        for _page in range(self.max_pages):
+            if response.status == 404:
+                raise NotFoundError("commits 404")
+            expect_ok(response, "gitlab commits")
+            page_dates = _commit_dates(response.json())
+            dates += page_dates
+            following = response.link("next")
+            # Commits come newest first: once a page reaches past the window, stop paging.
+            if not following or not page_dates or min(page_dates) < since:
+                break
+            response = self._get(following, validators)
+        newest = max(dates, default=None)
+        if newest is None:
+            # Nothing in the last year: one more call finds the newest commit ever.
+            response = self._get(f"{base}/commits", validators, {"per_page": 1})
+            if response.status == 200:
+                newest = max(_commit_dates(response.json()), default=None)
+        return bucket_weekly(dates, now), newest
+
+
+def _commit_dates(page):
+    require(isinstance(page, list), "gitlab commits: not a list")
+    dates = []
+    for commit in page:
+        require(isinstance(commit, dict), "gitlab commits: entry is not an object")
+        moment = parse_datetime(commit.get("committed_date") or commit.get("created_at"))
+        require(moment is not None, "gitlab commits: entry without a date")
+        dates.append(moment)
+    return dates
