@@ -18,7 +18,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
-from rest_framework.response import Response
 
 VERSION_KEY = "api:catalogue-version"
 
@@ -53,24 +52,12 @@ def _matches(request, etag):
 
 
 class ConditionalCacheMixin:
-    """For viewsets: `list` and `retrieve` answer with ETags, 304s and cached JSON bodies.
+    """For viewsets: `cached_response(request, produce)` wraps an action's JSON response.
 
-    `retrieve` also sends `Last-Modified` (the object's `modified`); 304s are decided by
-    `If-None-Match` only, since a membership change alters a body without touching `modified`.
+    A response with a `last_modified` attribute also sends `Last-Modified`; 304s are decided
+    by `If-None-Match` only, since a membership change alters a body without touching
+    `modified`.
     """
-
-    def list(self, request, *args, **kwargs):
-        parent = super().list
-        return self.cached_response(request, lambda: parent(request, *args, **kwargs))
-
-    def retrieve(self, request, *args, **kwargs):
-        def produce():
-            instance = self.get_object()
-            response = Response(self.get_serializer(instance).data)
-            response.last_modified = instance.modified
-            return response
-
-        return self.cached_response(request, produce)
 
     def cached_response(self, request, produce):
         """Serve `produce()`'s JSON response through the cache and the ETag check."""

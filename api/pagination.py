@@ -27,6 +27,14 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     default_limit = 20
     max_limit = 100
+    limit_query_description = "Results per page: 20 by default, values above 100 read as 100."
+    offset_query_description = "How many results to skip before the page starts (default 0)."
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1 if parameter["name"] == self.limit_query_param else 0
+        return parameters
 
     def get_limit(self, request):
         return parse_count(

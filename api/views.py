@@ -54,6 +54,19 @@ class ReadViewSet(
 ):
     """Base of the resource viewsets: read actions today; write mixins slot in beside them."""
 
+    def list(self, request, *args, **kwargs):
+        parent = super().list
+        return self.cached_response(request, lambda: parent(request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        def produce():
+            instance = self.get_object()
+            response = Response(self.get_serializer(instance).data)
+            response.last_modified = instance.modified
+            return response
+
+        return self.cached_response(request, produce)
+
 
 @extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
 class CategoryViewSet(ReadViewSet):
