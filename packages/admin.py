@@ -1,8 +1,9 @@
 """Admin for packages and their PyPI versions: curate, filter, and see fetched stats read-only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 
+from packages.fetching import fetch_now, reset_failures
 from packages.models import HttpValidator, Package, Version
 
 FETCHED_FIELDS = [
@@ -123,6 +124,7 @@ class PackageAdmin(admin.ModelAdmin):
     readonly_fields = FETCHED_FIELDS
     date_hierarchy = "created"
     inlines = [VersionInline]
+    actions = ["fetch_stats_now", "reset_fetch_failures"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["title", "slug", "category"]}),
@@ -170,6 +172,21 @@ class PackageAdmin(admin.ModelAdmin):
         ),
         ("History", {"fields": ["created", "modified", "created_by", "last_modified_by"]}),
     ]
+
+    @admin.action(description="Fetch stats now", permissions=["change"])
+    def fetch_stats_now(self, request, queryset):
+        try:
+            summary = fetch_now(queryset)
+        except Exception as exc:  # a misconfiguration must not cost the admin a 500
+            self.message_user(request, f"Could not fetch: {exc}", messages.ERROR)
+            return
+        level = messages.WARNING if summary.failed or summary.stopped_hosts else messages.SUCCESS
+        self.message_user(request, f"Fetched: {summary.line()}", level)
+
+    @admin.action(description="Reset fetch failures", permissions=["change"])
+    def reset_fetch_failures(self, request, queryset):
+        count = reset_failures(queryset)
+        self.message_user(request, f"Reset the failure count of {count} package(s).")
 
     def save_model(self, request, obj, form, change):
         if not change:
