@@ -166,7 +166,9 @@ def _get_json(session, url, timeout):
     try:
         response = session.get(url, timeout=timeout)
     except requests.RequestException as exc:
-        raise ImporterError(f"cannot fetch {url}: {exc.__class__.__name__}") from exc
+        timed_out = isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower()
+        reason = "timed out" if timed_out else exc.__class__.__name__
+        raise ImporterError(f"cannot fetch {url}: {reason}") from exc
     if response.status_code != 200:
         raise ImporterError(f"{url} answered HTTP {response.status_code}")
     try:
