@@ -117,6 +117,7 @@ class HostBudget:
     inflight: int = 0
     stopped: str = ""
     waited: float = 0.0
+    answered: bool = False
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def acquire(self):
@@ -128,7 +129,9 @@ class HostBudget:
                 if self.reset_at is not None and now >= self.reset_at:
                     self.remaining, self.reset_at = self.limit, None
                 if self.remaining is None:
-                    if self.inflight == 0:
+                    # Unknown budget: one request probes it; a host that answers without
+                    # rate-limit headers publishes no limit, and is then not gated.
+                    if self.answered or self.inflight == 0:
                         self.inflight += 1
                         return
                     self._cond.wait(0.05)
@@ -158,7 +161,8 @@ class HostBudget:
     def release(self, status=None, headers=None):
         with self._cond:
             self.inflight = max(0, self.inflight - 1)
-            if headers:
+            if headers is not None:
+                self.answered = True
                 self._account(status, headers)
             self._cond.notify_all()
 
