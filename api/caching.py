@@ -6,12 +6,19 @@ category, package, grid, grid membership or version draws a new version, so the 
 renders afresh. A cached entry answers a matching `If-None-Match` with a 304, and any other
 request with its body, without touching the database or the serializers.
 
+Each process also keeps its recent entries in memory and re-reads the shared version at most
+once per `LOCAL_VERSION_SECONDS`, so a warm request makes no network round trip at all: a write
+is seen at once by the process that made it and within that second by the others.
+
 Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`) are seen once the
 entries expire; callers doing bulk writes can call `bump_catalogue_version()`.
 """
 
 import hashlib
+import threading
+import time
 import uuid
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,6 +27,55 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
 
 VERSION_KEY = "api:catalogue-version"
+LOCAL_VERSION_SECONDS = 1.0
+LOCAL_ENTRIES = 2000
+
+
+class _LocalEntries:
+    """This process's most recently used entries, all of one catalogue version."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self, version=None):
+        with self.lock:
+            self.entries = OrderedDict()
+            self.version = version
+            self.checked_at = time.monotonic()
+
+    def current_version(self):
+        if self.version is None or time.monotonic() - self.checked_at > LOCAL_VERSION_SECONDS:
+            version = cache.get(VERSION_KEY) or _new_version()
+            if version != self.version:
+                self.reset(version)
+            else:
+                self.checked_at = time.monotonic()
+        return self.version
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry["expires_at"] < time.time():
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry):
+        with self.lock:
+            if entry["version"] != self.version:
+                return
+            self.entries[key] = entry
+            while len(self.entries) > LOCAL_ENTRIES:
+                self.entries.popitem(last=False)
+
+
+_local = _LocalEntries()
+
+
+def reset_local_entries():
+    """Forget this process's entries and version (tests do, between cases)."""
+    _local.reset()
 
 
 def bump_catalogue_version(**_signal_kwargs):
@@ -34,6 +90,7 @@ def bump_catalogue_version(**_signal_kwargs):
 def _new_version():
     version = uuid.uuid4().hex
     cache.set(VERSION_KEY, version, None)
+    _local.reset(version)
     return version
 
 
@@ -67,18 +124,23 @@ class ConditionalCacheMixin:
         key = f"api:response:{request.accepted_media_type}:{request.get_full_path()}"
         entry, version = None, None
         if timeout:
-            found = cache.get_many([VERSION_KEY, key])
-            version = found.get(VERSION_KEY) or _new_version()
-            entry = found.get(key)
-            if entry is not None and entry["version"] != version:
-                entry = None
+            version = _local.current_version()
+            entry = _local.get(key)
+            if entry is None:
+                entry = cache.get(key)
+                if entry is not None and entry["version"] == version:
+                    _local.put(key, entry)
+                else:
+                    entry = None
         if entry is None:
             response = produce()
             if response.status_code != 200:
                 return response
             entry = self._render(request, response, version)
             if timeout:
+                entry["expires_at"] = time.time() + timeout
                 cache.set(key, entry, timeout)
+                _local.put(key, entry)
         if _matches(request, entry["etag"]):
             replay = HttpResponseNotModified()
         else:

@@ -3,10 +3,14 @@
 import pytest
 from django.core.cache import cache
 
+from api.caching import reset_local_entries
+
 
 @pytest.fixture(autouse=True)
 def _fresh_response_cache(settings):
     settings.API_CACHE_SECONDS = 300
     cache.clear()
+    reset_local_entries()
     yield
     cache.clear()
+    reset_local_entries()

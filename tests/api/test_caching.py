@@ -1,10 +1,13 @@
 """Conditional GET (ETag, Last-Modified, 304) and the cache of rendered responses."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache import cache
 from django.utils.http import http_date
 
+from api import caching
 from api.serializers import PackageSerializer
 from packages.models import Package
 from tests.factories import GridFactory, GridPackageFactory, PackageFactory
@@ -124,3 +127,30 @@ def test_browsable_pages_are_not_cached_or_etagged(client, package):
 def test_errors_are_not_cached(client, package):
     assert client.get("/api/v4/packages/?limit=-1").status_code == 400
     assert not client.get("/api/v4/packages/?limit=-1").has_header("ETag")
+
+
+def test_another_processs_write_is_seen_once_the_version_is_rechecked(
+    client, package, monkeypatch, django_assert_max_num_queries
+):
+    client.get("/api/v4/packages/")
+    Package.objects.filter(pk=package.pk).update(title="Changed elsewhere")
+    cache.set(caching.VERSION_KEY, "bumped-by-another-process", None)
+
+    with django_assert_max_num_queries(0):
+        within_the_second = client.get("/api/v4/packages/").json()
+    monkeypatch.setattr(caching, "LOCAL_VERSION_SECONDS", 0)
+    after = client.get("/api/v4/packages/").json()
+
+    assert within_the_second["results"][0]["title"] != "Changed elsewhere"
+    assert after["results"][0]["title"] == "Changed elsewhere"
+
+
+def test_entries_expire_after_api_cache_seconds(client, package, settings, monkeypatch):
+    client.get("/api/v4/packages/")
+    Package.objects.filter(pk=package.pk).update(title="Bulk-updated")
+
+    now = time.time()
+    monkeypatch.setattr(caching.time, "time", lambda: now + settings.API_CACHE_SECONDS + 1)
+    cache.clear()
+
+    assert client.get("/api/v4/packages/").json()["results"][0]["title"] == "Bulk-updated"
