@@ -17,6 +17,7 @@ from packages.forges.base import NotFoundError, expect_ok, parse_datetime, requi
 
 DOCS_KEYS = re.compile(r"^(documentation|docs|doc)\b", re.IGNORECASE)
 PYTHON3_CLASSIFIER = "Programming Language :: Python :: 3"
+PYTHON3_PREFIXES = (PYTHON3_CLASSIFIER + " ", PYTHON3_CLASSIFIER + ".")
 STATUS_PREFIX = "Development Status :: "
 LICENSE_PREFIX = "License :: "
 
@@ -137,7 +138,7 @@ def _development_status(classifiers):
 
 
 def _supports_python3(classifiers, requires_python):
-    if any(c == PYTHON3_CLASSIFIER or c.startswith(PYTHON3_CLASSIFIER + " ") for c in classifiers):
+    if any(c == PYTHON3_CLASSIFIER or c.startswith(PYTHON3_PREFIXES) for c in classifiers):
         return True
     if requires_python:
         try:

@@ -1,0 +1,75 @@
+"""Repo URL parsing, forge selection and the 52-week bucketing shared by all forges."""
+
+from datetime import timedelta
+
+import pytest
+
+from packages.forges import build_forges, forge_sites
+from packages.forges.base import RepoRef, bucket_weekly, parse_repo_url
+from packages.identifiers import normalize_repo_url
+from tests.packages.conftest import NOW
+
+
+@pytest.mark.parametrize(
+    ("url", "ref"),
+    [
+        ("https://github.com/o/r", RepoRef("github.com", "o", "r")),
+        ("https://GitHub.com/o/r.git/", RepoRef("github.com", "o", "r")),
+        ("http://www.github.com/o/r/tree/main", RepoRef("github.com", "o", "r")),
+        ("https://gitlab.com/g/sub/r", RepoRef("gitlab.com", "g/sub", "r")),
+        ("https://gitlab.com/g/r/-/tree/main", RepoRef("gitlab.com", "g", "r")),
+        ("https://bitbucket.org/team/r", RepoRef("bitbucket.org", "team", "r")),
+        ("https://codeberg.org/ann/r", RepoRef("codeberg.org", "ann", "r")),
+        ("https://git.example.org:8443/a/b", RepoRef("git.example.org:8443", "a", "b")),
+    ],
+)
+def test_parse_repo_url(url, ref):
+    assert parse_repo_url(url) == ref
+
+
+@pytest.mark.parametrize(
+    "url", ["", "github.com/o/r", "https://github.com/o", "ftp://github.com/o/r"]
+)
+def test_parse_repo_url_refuses_non_repository_urls(url):
+    assert parse_repo_url(url) is None
+
+
+def test_normalized_spellings_are_one_repository():
+    spellings = [
+        "https://GitHub.com/o/r.git/",
+        "http://www.github.com/o/r",
+        "https://github.com/o/r",
+    ]
+    assert {normalize_repo_url(s) for s in spellings} == {"https://github.com/o/r"}
+
+
+def test_only_configured_hosts_get_a_client():
+    sites = forge_sites(
+        github_api_url="https://api.github.com",
+        gitlab_api_url="https://gitlab.com/api/v4",
+        bitbucket_api_url="https://api.bitbucket.org/2.0",
+        codeberg_api_url="https://codeberg.org/api/v1",
+        forgejo_hosts=["Git.Example.org"],
+    )
+    forges = build_forges(http=None, sites=sites)
+    assert set(forges) == {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org",
+                           "git.example.org"}  # fmt: skip
+    assert forges["git.example.org"].api_url == "https://git.example.org/api/v1"
+    assert not next(s for s in sites if s.host == "git.example.org").trusted
+
+
+def test_bucket_weekly_is_oldest_first_and_ends_now():
+    dates = [
+        NOW,
+        NOW - timedelta(days=6, hours=23),
+        NOW - timedelta(days=7),
+        NOW - timedelta(days=363),
+        NOW - timedelta(days=364),
+        NOW + timedelta(minutes=5),
+    ]
+    weeks = bucket_weekly(dates, NOW)
+    assert len(weeks) == 52
+    assert weeks[51] == 3
+    assert weeks[50] == 1
+    assert weeks[0] == 1
+    assert sum(weeks) == 5
