@@ -44,6 +44,7 @@ class FakeUpstream:
     def __init__(self):
         self.routes = {}
         self.requests = []
+        self.delay = 0.0
         self.lock = threading.Lock()
         upstream = self
 
@@ -74,6 +75,8 @@ class FakeUpstream:
         return [p for p, _h in self.requests]
 
     def handle(self, handler):
+        if self.delay:
+            time.sleep(self.delay)
         parts = urlsplit(handler.path)
         with self.lock:
             self.requests.append((handler.path, dict(handler.headers)))
