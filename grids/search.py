@@ -34,8 +34,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Lower, Replace, Substr
-from django.db.models.lookups import Exact, StartsWith
+from django.db.models.functions import Concat, Lower, Replace, Substr
+from django.db.models.lookups import Contains, Exact, StartsWith
 
 from grids.models import Grid
 from packages.models import Package, Version
@@ -153,12 +153,15 @@ def matching(queryset, text, *, description_field):
 def ranked(queryset, words, phrase, *, description_field):
     """Matching rows of `queryset`, annotated with their `weight` (see the module docstring)."""
     queryset = _matched(queryset, words, description_field)
-    title, slug = _normalized("title"), _normalized("slug")
+    # Tiers 4-2 are plain string tests on the normalized names, evaluated only on the rows the
+    # (indexed) match found: no tsvector is recomputed per row.
+    queryset = queryset.alias(norm_title=_normalized("title"), norm_slug=_normalized("slug"))
+    title, slug = F("norm_title"), F("norm_slug")
     return queryset.annotate(
         weight=Case(
             When(Q(Exact(title, phrase)) | Q(Exact(slug, phrase)), then=Value(EXACT)),
             When(Q(StartsWith(title, phrase)) | Q(StartsWith(slug, phrase)), then=Value(PREFIX)),
-            When(_title_words_match(words), then=Value(TITLE_WORDS)),
+            When(_all_words_start_words(words, title, slug), then=Value(TITLE_WORDS)),
             default=Value(ANY_WORDS),
             output_field=IntegerField(),
         )
@@ -190,19 +193,21 @@ def _matched(queryset, words, description_field):
     return queryset.filter(condition)
 
 
-def _title_words_match(words):
-    if _is_postgresql():
-        # The `A` label restricts each word to the title/slug part of the indexed document.
-        return Q(document=SearchQuery(_tsquery(words, "A"), search_type="raw", config="simple"))
+def _all_words_start_words(words, *names):
+    """Every word starts a word of one of the normalized `names` (cheap string tests only)."""
     condition = Q()
     for word in words:
-        condition &= Q(title__icontains=word) | Q(slug__icontains=word)
+        either = Q()
+        for name in names:
+            spaced = Concat(Value(" "), name, output_field=CharField())
+            either |= Q(Contains(spaced, f" {word}"))
+        condition &= either
     return condition
 
 
-def _tsquery(words, weights=""):
+def _tsquery(words):
     # Words are [^\W_]+ only, so they need no tsquery quoting; `:*` makes each a prefix match.
-    return " & ".join(f"{word}:*{weights}" for word in words)
+    return " & ".join(f"{word}:*" for word in words)
 
 
 def _normalized(field):
