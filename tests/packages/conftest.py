@@ -179,7 +179,10 @@ def fetch_settings(settings, upstream):
 def serve_github_repo(upstream, path="octo/widgets", *, repo=None, contributors=None):
     """The four GitHub endpoints of a first fetch, from the fixtures."""
     base = f"/github/repos/{path}"
-    upstream.json(base, repo or "github_repo.json")
+    if repo is None:
+        repo = dict(fixture("github_repo.json"), full_name=path)
+        repo["html_url"] = f"https://github.com/{path}"
+    upstream.json(base, repo)
     upstream.json(f"{base}/contributors", contributors or "github_contributors_1.json")
     upstream.json(f"{base}/stats/participation", "github_participation.json")
     upstream.json(f"{base}/commits", "github_commits.json")

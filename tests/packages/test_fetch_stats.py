@@ -1,0 +1,227 @@
+"""`manage.py fetch_stats` end to end against a local fake upstream, and the admin actions."""
+
+import json
+import time
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from packages.models import Package
+from tests.factories import PackageFactory, UserFactory
+from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out = StringIO()
+    call_command("fetch_stats", "--json", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture
+def widgets(fetch_settings, upstream):
+    serve_github_repo(upstream)
+    serve_pypi(upstream)
+    return PackageFactory(
+        slug="widgets", repo_url="https://github.com/octo/widgets", pypi_url="django-widgets"
+    )
+
+
+def test_first_run_fetches_repo_and_pypi(widgets, upstream):
+    summary = run()
+    widgets.refresh_from_db()
+    assert summary["fetched"] == 1
+    assert summary["failed"] == 0
+    assert summary["calls_by_host"] == {"github": 4, "pypi": 1}
+    assert widgets.repo_watchers == 120
+    assert widgets.pypi_version == "1.10"
+    assert widgets.last_fetched is not None
+
+
+def test_second_run_over_unchanged_upstreams_is_all_304s(widgets, upstream):
+    run()
+    summary = run("--all")
+    assert summary["unchanged"] == 1
+    assert summary["not_modified"] == summary["calls"] == 5
+    assert summary["not_modified_share"] == 1.0
+
+
+def test_plain_output_is_one_summary_line(widgets):
+    out = StringIO()
+    call_command("fetch_stats", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("fetch_stats: 1 selected, 1 fetched, 0 unchanged")
+    assert "github 4" in lines[0]
+    assert "304s: 0" in lines[0]
+
+
+def test_fresh_packages_are_skipped_unless_all(widgets):
+    Package.objects.filter(pk=widgets.pk).update(last_fetched=timezone.now())
+    assert run()["selected"] == 0
+    assert run("--stale-after", "0")["selected"] == 1
+    assert run("--all")["selected"] == 1
+
+
+def test_stalest_first_and_limit(fetch_settings, upstream):
+    serve_pypi(upstream, "a")
+    serve_pypi(upstream, "b")
+    serve_pypi(upstream, "c")
+    now = timezone.now()
+    PackageFactory(slug="a", repo_url="", pypi_url="a", last_fetched=now - timedelta(days=2))
+    PackageFactory(slug="b", repo_url="", pypi_url="b", last_fetched=None)
+    PackageFactory(slug="c", repo_url="", pypi_url="c", last_fetched=now - timedelta(days=9))
+    assert run("--limit", "2")["fetched"] == 2
+    assert upstream.paths() == ["/pypi/pypi/b/json", "/pypi/pypi/c/json"]
+
+
+def test_one_failing_package_never_stops_the_run(fetch_settings, upstream):
+    serve_pypi(upstream, "good")
+    upstream.add("/pypi/pypi/bad/json", Reply("<html>502</html>", status=502))
+    bad = PackageFactory(slug="bad", repo_url="", pypi_url="bad", pypi_version="0.9")
+    PackageFactory(slug="good", repo_url="", pypi_url="good")
+    summary = run()
+    bad.refresh_from_db()
+    assert summary["fetched"] == 1
+    assert summary["failed_by_reason"] == {"http_502": 1}
+    assert bad.pypi_version == "0.9"
+    assert bad.fetch_failures == 1
+    assert "502" in bad.fetch_error
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(b'{"info": {"name": "x", "classif'),
+        Reply("<html>hello</html>", headers={"Content-Type": "text/html"}),
+        Reply({"info": {"classifiers": "not a list"}, "releases": {}}),
+    ],
+)
+def test_html_invalid_json_or_wrong_types_fail_the_package_and_keep_stats(
+    fetch_settings, upstream, reply
+):
+    upstream.add("/pypi/pypi/odd/json", reply)
+    odd = PackageFactory(slug="odd", repo_url="", pypi_url="odd", pypi_version="1.0")
+    summary = run()
+    odd.refresh_from_db()
+    assert summary["failed"] == 1
+    assert odd.pypi_version == "1.0"
+    assert odd.fetch_failures == 1
+
+
+def test_repeatedly_failing_package_backs_off_until_reset(fetch_settings, upstream):
+    upstream.add("/pypi/pypi/bad/json", Reply({"message": "Server Error"}, status=500))
+    bad = PackageFactory(slug="bad", repo_url="", pypi_url="bad")
+    for _ in range(5):
+        run("--all")
+    bad.refresh_from_db()
+    assert bad.fetch_failures == 5
+    assert run("--all")["selected"] == 0  # backed off
+    assert run("bad")["selected"] == 1  # named explicitly: fetched anyway
+    Package.objects.filter(pk=bad.pk).update(fetch_error_at=timezone.now() - timedelta(days=8))
+    assert run("--all")["selected"] == 1  # the backoff expired
+
+
+def test_missing_repo_is_marked_and_counted(fetch_settings, upstream):
+    gone = PackageFactory(slug="gone", repo_url="https://github.com/o/gone", pypi_url="")
+    summary = run()
+    gone.refresh_from_db()
+    assert summary["missing"] == 1
+    assert gone.repo_missing_at is not None
+    assert gone.last_fetched is not None
+
+
+def test_unconfigured_repo_host_is_never_contacted(fetch_settings, upstream):
+    serve_pypi(upstream)
+    package = PackageFactory(repo_url="https://git.evil.example/o/r", pypi_url="django-widgets")
+    summary = run()
+    package.refresh_from_db()
+    assert summary["fetched"] == 1
+    assert upstream.paths() == ["/pypi/pypi/django-widgets/json"]
+
+
+def test_source_limits_packages_and_parts(widgets, upstream):
+    summary = run("--source", "pypi")
+    widgets.refresh_from_db()
+    assert summary["calls_by_host"] == {"pypi": 1}
+    assert widgets.pypi_version == "1.10"
+    assert widgets.last_fetched is None  # the repository part was not fetched
+    assert run("--source", "gitlab")["selected"] == 0
+
+
+def test_dry_run_fetches_but_writes_nothing(widgets):
+    summary = run("--dry-run")
+    widgets.refresh_from_db()
+    assert summary["fetched"] == 1
+    assert summary["dry_run"] is True
+    assert widgets.last_fetched is None
+    assert widgets.repo_watchers != 120
+
+
+def test_rate_limited_host_is_stopped_and_the_rest_left_for_the_next_run(fetch_settings, upstream):
+    reset = str(int(time.time()) + 3600)
+    for name in ("a", "b"):
+        serve_github_repo(upstream, f"o/{name}")
+        PackageFactory(slug=name, repo_url=f"https://github.com/o/{name}", pypi_url="")
+    upstream.json(
+        "/github/repos/o/a/commits",
+        [{"commit": {"committer": {"date": "2024-01-01T00:00:00Z"}}}],
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+    )
+    summary = run("--max-wait", "5")
+    assert summary["fetched"] == 1
+    assert summary["skipped"] == 1
+    assert summary["failed"] == 0
+    assert "github" in summary["stopped_hosts"]
+    assert Package.objects.get(slug="b").last_fetched is None
+    assert Package.objects.get(slug="b").fetch_failures == 0
+
+
+def test_leased_package_is_left_alone_until_the_lease_expires(widgets, settings):
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        pytest.skip("PostgreSQL claims rows with FOR UPDATE SKIP LOCKED, not leases")
+    Package.objects.filter(pk=widgets.pk).update(
+        fetch_lease_until=timezone.now() + timedelta(minutes=5)
+    )
+    assert run()["skipped"] == 1
+    Package.objects.filter(pk=widgets.pk).update(
+        fetch_lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert run()["fetched"] == 1
+    widgets.refresh_from_db()
+    assert widgets.fetch_lease_until is None
+
+
+def test_unknown_slug_is_a_one_line_error(fetch_settings):
+    with pytest.raises(CommandError, match="unknown package slug"):
+        call_command("fetch_stats", "nope", stdout=StringIO())
+
+
+def test_bad_setting_is_a_one_line_error(fetch_settings):
+    fetch_settings.GITHUB_API_URL = "file:///etc"
+    with pytest.raises(CommandError, match="cannot run: GITHUB_API_URL"):
+        call_command("fetch_stats", stdout=StringIO())
+
+
+def test_admin_fetch_now_and_reset_actions(widgets, client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    url = reverse("admin:packages_package_changelist")
+    Package.objects.filter(pk=widgets.pk).update(fetch_failures=5, fetch_error="x")
+    response = client.post(
+        url, {"action": "reset_fetch_failures", "_selected_action": [widgets.pk]}, follow=True
+    )
+    assert "Reset the failure count of 1" in response.content.decode()
+    response = client.post(
+        url, {"action": "fetch_stats_now", "_selected_action": [widgets.pk]}, follow=True
+    )
+    widgets.refresh_from_db()
+    assert response.status_code == 200
+    assert "1 fetched" in response.content.decode()
+    assert widgets.repo_watchers == 120
+    assert widgets.fetch_failures == 0
