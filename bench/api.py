@@ -146,10 +146,14 @@ def package_names(count):
             name, _version, _month, _rank, summary = (line.split("\t") + [""] * 5)[:5]
             names.append((name.lower(), summary[:300]))
     base = names or [(f"django-bench-{i}", f"Bench package {i}.") for i in range(count)]
-    result = []
+    result, seen = [], set()
     for round_ in range(count // len(base) + 1):
-        suffix = "" if round_ == 0 else f"-{round_ + 1}"
-        result.extend((f"{name}{suffix}", summary) for name, summary in base)
+        suffix = "" if round_ == 0 else f"-copy{round_}"
+        for name, summary in base:
+            slug = f"{name}{suffix}"[:100]
+            if slug not in seen:
+                seen.add(slug)
+                result.append((slug, summary))
     return result[:count]
 
 
@@ -344,6 +348,8 @@ def main():
         try:
             for name, paths in rotations.items():
                 (tmpdir / f"{name}.json").write_bytes(fetch(base + paths[0]))
+                for path in paths:  # "warm" means every rotated URL has been served once
+                    fetch(base + path)
             rows = []
             for name, paths in rotations.items():
                 size = (tmpdir / f"{name}.json").stat().st_size
