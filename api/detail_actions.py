@@ -1,0 +1,175 @@
+"""Read actions beyond API v4's resources: a grid's comparison, a package's score and versions.
+
+Each is a viewset mixin adding one `@action`; the work is done by `grids.comparison` and
+`packages.scoring`, so these stay declarations plus URL building.
+"""
+
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import renderers, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from api.filters import id_or_slug
+from api.serializers import GridSerializer
+from grids.comparison import build_comparison, render_comparison_csv
+from packages.models import Package, Version
+from packages.scoring import compute_score
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Text already rendered as CSV (errors are switched to JSON before they get here)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode(self.charset) if isinstance(data, str) else data
+
+
+class CellSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    mark = serializers.ChoiceField(choices=["yes", "no", "partial", "none"])
+
+
+class ComparisonFeatureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+
+
+class ComparisonRowSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="The package's API URL.")
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    repo_watchers = serializers.IntegerField()
+    repo_forks = serializers.IntegerField()
+    last_updated = serializers.DateTimeField(allow_null=True)
+    pypi_version = serializers.CharField(allow_null=True)
+    commits_over_52 = serializers.ListField(child=serializers.IntegerField())
+    participants_count = serializers.IntegerField()
+    score = serializers.IntegerField()
+    is_archived = serializers.BooleanField()
+    is_deprecated = serializers.BooleanField()
+    cells = serializers.DictField(
+        child=CellSerializer(), help_text='One cell per feature, keyed by the feature id ("12").'
+    )
+
+
+class ComparisonSerializer(serializers.Serializer):
+    grid = GridSerializer()
+    features = ComparisonFeatureSerializer(many=True)
+    packages = ComparisonRowSerializer(many=True)
+
+
+class ScoreComponentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    points = serializers.FloatField()
+    max = serializers.FloatField()
+    inputs = serializers.DictField()
+
+
+class ScoreSerializer(serializers.Serializer):
+    score = serializers.IntegerField(help_text="0-100, the sum of the components' points.")
+    components = ScoreComponentSerializer(many=True)
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Version
+        fields = ["number", "upload_time", "is_yanked", "is_prerelease", "requires_python"]
+
+
+def _lookup(view, queryset):
+    lookup = id_or_slug(view.kwargs[view.lookup_url_kwarg or view.lookup_field])
+    if lookup is None:
+        raise Http404
+    instance = get_object_or_404(queryset, **lookup)
+    view.check_object_permissions(view.request, instance)
+    return instance
+
+
+class GridComparisonMixin:
+    """`GET grids/{id or slug}/comparison/`: the grid as a table (JSON, or CSV for spreadsheets)."""
+
+    def handle_exception(self, exc):
+        if getattr(self.request, "accepted_renderer", None) and (
+            self.request.accepted_renderer.format == "csv"
+        ):
+            self.request.accepted_renderer = renderers.JSONRenderer()
+            self.request.accepted_media_type = "application/json"
+        return super().handle_exception(exc)
+
+    @extend_schema(
+        summary="A grid's comparison table",
+        description=(
+            "Features across, packages down (by score, then stars), a classified cell for each "
+            "pair. `?format=csv` or `comparison.csv` gives a spreadsheet."
+        ),
+        responses=ComparisonSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def comparison(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == "csv":
+            grid = self.get_object()
+            response = Response(render_comparison_csv(build_comparison(grid)))
+            response["Content-Disposition"] = f'attachment; filename="{grid.slug}-comparison.csv"'
+            return response
+        return self.cached_response(request, lambda: self._comparison(request, self.get_object()))
+
+    def _comparison(self, request, grid):
+        comparison = build_comparison(grid)
+        # One reverse() for the whole table; rows only fill in their id.
+        url = reverse("package-detail", kwargs={"pk": 0}, request=request)
+        head, tail = url.rsplit("/0/", 1)
+        rows = []
+        for row in comparison["packages"]:
+            participants = row.pop("participants")
+            rows.append(
+                {"url": f"{head}/{row['id']}/{tail}", **row, "participants_count": participants}
+            )
+        return Response(
+            {
+                "grid": self.get_serializer(grid).data,
+                "features": comparison["features"],
+                "packages": ComparisonRowSerializer(rows, many=True).data,
+            }
+        )
+
+
+class PackageScoreMixin:
+    """`GET packages/{id or slug}/score/` and `.../versions/`: why a package scores what it does,
+    and its PyPI releases newest first."""
+
+    @extend_schema(summary="A package's score and how it is made", responses=ScoreSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def score(self, request, *args, **kwargs):
+        def produce():
+            package = _lookup(self, Package.objects.prefetch_related("versions"))
+            return Response(ScoreSerializer(compute_score(package).as_dict()).data)
+
+        return self.cached_response(request, produce)
+
+    @extend_schema(summary="A package's PyPI releases, newest first", responses=VersionSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def versions(self, request, *args, **kwargs):
+        def produce():
+            package = _lookup(self, Package.objects.only("id"))
+            releases = Version.objects.filter(package=package).order_by(
+                F("upload_time").desc(nulls_last=True), "-id"
+            )
+            page = self.paginate_queryset(releases)
+            return self.get_paginated_response(VersionSerializer(page, many=True).data)
+
+        return self.cached_response(request, produce)
