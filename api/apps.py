@@ -11,10 +11,10 @@ class ApiConfig(AppConfig):
     def ready(self):
         from api.caching import bump_catalogue_version
         from categories.models import Category
-        from grids.models import Grid, GridPackage
+        from grids.models import Element, Feature, Grid, GridPackage
         from packages.models import Package, Version
 
-        for model in (Category, Package, Version, Grid, GridPackage):
+        for model in (Category, Package, Version, Grid, GridPackage, Feature, Element):
             post_save.connect(bump_catalogue_version, sender=model, dispatch_uid=f"api-{model}")
             post_delete.connect(bump_catalogue_version, sender=model, dispatch_uid=f"api-{model}")
         m2m_changed.connect(

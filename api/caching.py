@@ -2,7 +2,7 @@
 
 Every JSON 200 carries an `ETag` (a hash of its body). The rendered body is kept in the Django
 cache for `API_CACHE_SECONDS`, tagged with the catalogue version; any save or delete of a
-category, package, grid, grid membership or version draws a new version, so the next request
+category, package, version, grid, membership, feature or cell draws a new version, so the next request
 renders afresh. A cached entry answers a matching `If-None-Match` with a 304, and any other
 request with its body, without touching the database or the serializers.
 

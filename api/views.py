@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from api.caching import ConditionalCacheMixin
+from api.detail_actions import GridComparisonMixin, PackageScoreMixin
 from api.filters import GridFilter, PackageFilter, id_or_slug
 from api.pagination import parse_count
 from api.serializers import (
@@ -77,7 +78,7 @@ class CategoryViewSet(ReadViewSet):
 
 
 @extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
-class GridViewSet(ReadViewSet):
+class GridViewSet(GridComparisonMixin, ReadViewSet):
     """API endpoint that allows grids to be viewed or edited."""
 
     queryset = Grid.objects.prefetch_related(
@@ -88,7 +89,7 @@ class GridViewSet(ReadViewSet):
 
 
 @extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
-class PackageViewSet(ReadViewSet):
+class PackageViewSet(PackageScoreMixin, ReadViewSet):
     """API endpoint that allows packages to be viewed or edited."""
 
     queryset = Package.objects.prefetch_related(
