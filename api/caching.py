@@ -2,9 +2,9 @@
 
 Every JSON 200 carries an `ETag` (a hash of its body). The rendered body is kept in the Django
 cache for `API_CACHE_SECONDS`, tagged with the catalogue version; any save or delete of a
-category, package, version, grid, membership, feature or cell draws a new version, so the next request
-renders afresh. A cached entry answers a matching `If-None-Match` with a 304, and any other
-request with its body, without touching the database or the serializers.
+category, package, version, grid, membership, feature or cell draws a new version, so the
+next request renders afresh. A cached entry answers a matching `If-None-Match` with a 304,
+and any other request with its body, without touching the database or the serializers.
 
 Each process also keeps its recent entries in memory and re-reads the shared version at most
 once per `LOCAL_VERSION_SECONDS`, so a warm request makes no network round trip at all: a write
