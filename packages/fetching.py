@@ -128,7 +128,9 @@ def build_clients(config, *, http=None):
     if http is None:
         origins = {s.api_url: Origin(s.label, trusted=s.trusted) for s in config.sites}
         origins[config.pypi_url] = Origin("pypi")
-        http = HttpClient(origins, config=config.http)
+        probes = {s.label: f"{s.api_url.rstrip('/')}/rate_limit" for s in config.sites}
+        probes = {label: url for label, url in probes.items() if label == "github"}
+        http = HttpClient(origins, config=config.http, probes=probes)
     forges = build_forges(http, config.sites, max_pages=config.max_pages)
     for forge in forges.values():
         if hasattr(forge, "computing_delay"):

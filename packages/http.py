@@ -102,9 +102,10 @@ class HostBudget:
     """Rate-limit accounting for one origin, shared by every worker thread.
 
     A request is allowed only while the known remaining budget exceeds the requests already in
-    flight; until the first answer tells us the budget, one request at a time probes it. When
-    the budget is spent we wait for the reset if it comes within `max_wait`, else the host is
-    stopped for the rest of the run.
+    flight; while the budget is unknown (at the start, and again after each reset) one request
+    at a time probes it. When the budget is spent we wait for the reset if it comes within
+    `max_wait`, else the host is stopped for the rest of the run. A host whose first answer
+    carries no rate-limit headers publishes no limit and is not gated.
     """
 
     label: str
@@ -117,7 +118,7 @@ class HostBudget:
     inflight: int = 0
     stopped: str = ""
     waited: float = 0.0
-    answered: bool = False
+    limited: bool | None = None  # None until the first answer says whether limits apply
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def acquire(self):
@@ -127,11 +128,9 @@ class HostBudget:
                     raise HostStoppedError(self.stopped)
                 now = self.clock()
                 if self.reset_at is not None and now >= self.reset_at:
-                    self.remaining, self.reset_at = self.limit, None
+                    self.remaining, self.reset_at = None, None
                 if self.remaining is None:
-                    # Unknown budget: one request probes it; a host that answers without
-                    # rate-limit headers publishes no limit, and is then not gated.
-                    if self.answered or self.inflight == 0:
+                    if self.limited is False or self.inflight == 0:
                         self.inflight += 1
                         return
                     self._cond.wait(0.05)
@@ -162,8 +161,19 @@ class HostBudget:
         with self._cond:
             self.inflight = max(0, self.inflight - 1)
             if headers is not None:
-                self.answered = True
+                if "x-ratelimit-remaining" in headers or status in (403, 429):
+                    self.limited = True
+                elif self.limited is None:
+                    self.limited = False
                 self._account(status, headers)
+            self._cond.notify_all()
+
+    def observe(self, headers):
+        """Take the budget from an answer that did not spend it."""
+        with self._cond:
+            if _int_header(headers, "x-ratelimit-remaining") is not None:
+                self.limited = True
+                self._account(200, headers)
             self._cond.notify_all()
 
     def _account(self, status, headers):
@@ -253,7 +263,16 @@ class CallStats:
 class HttpClient:
     """GET JSON from configured origins, politely and safely (see the module docstring)."""
 
-    def __init__(self, origins, *, config=None, sleep=time.sleep, clock=time.time, resolver=None):
+    def __init__(
+        self,
+        origins,
+        *,
+        config=None,
+        sleep=time.sleep,
+        clock=time.time,
+        resolver=None,
+        probes=None,
+    ):
         self.config = config or HttpConfig()
         # Longest base first: several APIs may share one origin (a local stub serves them all).
         self.bases = sorted(
@@ -268,6 +287,11 @@ class HttpClient:
         self._lock = threading.Lock()
         self._sessions = {}
         self._budgets = {}
+        # {label: URL} answering the current rate limit without spending it (GitHub's
+        # /rate_limit): asked once before the first real request, so a run that starts after
+        # another spent the budget never sends a request past the limit to find out.
+        self.probes = dict(probes or {})
+        self._probe_lock = threading.Lock()
 
     # -- public -------------------------------------------------------------------------
     def get(self, url, *, params=None, headers=None, validators=None):
@@ -382,6 +406,8 @@ class HttpClient:
         origin = origin_of(url)
         label = self.check_url(url).label
         budget = self.budget(label)
+        if label in self.probes and budget.limited is None:
+            self._probe(label, budget)
         attempt = 0
         while True:
             budget.acquire()
@@ -409,6 +435,19 @@ class HttpClient:
             if status >= 500:
                 raise TransportError(f"{url}: HTTP {status}", reason=f"http_{status}")
             return answer
+
+    def _probe(self, label, budget):
+        with self._probe_lock:
+            url = self.probes.pop(label, None)
+            if url is None:
+                return
+            try:
+                answer = self._once(origin_of(url), url, {})
+            except (TransportError, BodyTooLargeError):
+                return  # the first real request probes instead
+            self.stats.calls[label] += 1
+            if answer.status == 200:
+                budget.observe(answer.headers)
 
     def _backoff(self, attempt):
         return self.config.backoff * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)

@@ -177,7 +177,12 @@ def fetch_settings(settings, upstream):
 
 
 def serve_github_repo(upstream, path="octo/widgets", *, repo=None, contributors=None):
-    """The four GitHub endpoints of a first fetch, from the fixtures."""
+    """The four GitHub endpoints of a first fetch, from the fixtures, and /rate_limit."""
+    reset = str(int(time.time()) + 3600)
+    limits = {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "4999"}
+    upstream.json(
+        "/github/rate_limit", {"rate": {}}, headers={**limits, "X-RateLimit-Reset": reset}
+    )
     base = f"/github/repos/{path}"
     if repo is None:
         repo = dict(fixture("github_repo.json"), full_name=path)

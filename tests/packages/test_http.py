@@ -252,8 +252,10 @@ def test_budget_refills_after_the_reset():
     budget.release(200, {"x-ratelimit-limit": "5", "x-ratelimit-remaining": "0",
                          "x-ratelimit-reset": "1010"})  # fmt: skip
     clock[0] = 1011.0
-    budget.acquire()
-    assert budget.remaining == 5
+    budget.acquire()  # the new window's budget is probed again by one request
+    assert budget.inflight == 1
+    budget.release(200, {"x-ratelimit-remaining": "4", "x-ratelimit-reset": "1020"})
+    assert budget.remaining == 4
 
 
 def test_unknown_budget_is_probed_by_one_request_at_a_time():
