@@ -100,7 +100,8 @@ class GitLabForge:
     def _commits(self, base, validators, now):
         """Weekly counts of the last 52 weeks and the newest commit's date."""
         since = now - WINDOW
-        params = {"since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "per_page": PER_PAGE}
+        # Asked from midnight, so the URL (and its stored ETag) stays the same all day long.
+        params = {"since": since.strftime("%Y-%m-%dT00:00:00Z"), "per_page": PER_PAGE}
         dates = []
         response = self._get(f"{base}/commits", validators, params)
         for _page in range(self.max_pages):

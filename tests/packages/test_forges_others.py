@@ -44,7 +44,7 @@ def test_gitlab_project_with_subgroups(upstream, http):
     assert stats.commits_over_52 == weeks(w1=1, w50=1, w51=2)
     assert stats.last_updated == datetime(2024, 5, 31, 14, 0, tzinfo=UTC)
     commits_call = next(p for p in upstream.paths() if "/commits" in p)
-    assert "since=2023-06-03T00%3A00%3A00Z" in commits_call
+    assert "since=2023-06-03T00%3A00%3A00Z" in commits_call  # midnight: one URL all day
     assert upstream.requests[0][1]["PRIVATE-TOKEN"] == "glpat"
 
 
