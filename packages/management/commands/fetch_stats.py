@@ -94,7 +94,7 @@ class _Progress:
         self.task = None
 
     def start(self, total):
-        if self.quiet or not total or not getattr(self.stdout._out, "isatty", lambda: False)():
+        if self.quiet or not total or not self.stdout.isatty():
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
