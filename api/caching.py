@@ -121,7 +121,8 @@ class ConditionalCacheMixin:
         if request.accepted_renderer.format != "json":
             return produce()
         timeout = settings.API_CACHE_SECONDS
-        key = f"api:response:{request.accepted_media_type}:{request.get_full_path()}"
+        path_hash = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
+        key = f"api:response:{request.accepted_media_type}:{path_hash}"
         entry, version = None, None
         if timeout:
             version = _local.current_version()

@@ -86,7 +86,10 @@ class PackageFilter(django_filters.FilterSet):
     category = IdOrSlugFilter(field_name="category", help_text="A category id or slug.")
     grid = IdOrSlugFilter(field_name="grids", help_text="A grid id or slug.")
     q = django_filters.CharFilter(
-        method="filter_q", help_text="Words found in the title, slug or description."
+        method="filter_q",
+        validators=[search.validate_query],
+        help_text=f"Words found in the title, slug or description (at most "
+        f"{search.MAX_QUERY_CHARS} characters and {search.MAX_QUERY_WORDS} words).",
     )
     has_pypi = BooleanFilter(method="filter_has_pypi", help_text="Published on PyPI.")
     archived = BooleanFilter(
@@ -143,7 +146,10 @@ class PackageFilter(django_filters.FilterSet):
 
 class GridFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="filter_q", help_text="Words found in the title, slug or description."
+        method="filter_q",
+        validators=[search.validate_query],
+        help_text=f"Words found in the title, slug or description (at most "
+        f"{search.MAX_QUERY_CHARS} characters and {search.MAX_QUERY_WORDS} words).",
     )
     header = BooleanFilter(field_name="header", help_text="Featured on the front page.")
     is_locked = BooleanFilter(field_name="is_locked", help_text="Only staff may edit it.")

@@ -3,6 +3,9 @@
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+# Far past any catalogue, and well inside the databases' 64-bit integers.
+MAX_COUNT = 1_000_000_000
+
 
 def parse_count(request, name, *, default, minimum, maximum=None):
     """The integer query parameter `name`: `default` when absent, clamped to `maximum`.
@@ -19,6 +22,8 @@ def parse_count(request, name, *, default, minimum, maximum=None):
     if value is None or value < minimum:
         kind = "a positive integer" if minimum > 0 else "a non-negative integer"
         raise ValidationError({name: [f"Must be {kind}, not {raw[:40]!r}."]})
+    if value > MAX_COUNT:
+        raise ValidationError({name: [f"Must be at most {MAX_COUNT}."]})
     return value if maximum is None else min(value, maximum)
 
 

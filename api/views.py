@@ -2,12 +2,14 @@
 
 from dataclasses import asdict
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -126,8 +128,16 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         return self.cached_response(request, self._search)
 
+    def get_queryset(self):
+        # Only for the browsable API's introspection; searching goes through grids.search.
+        return Package.objects.none()
+
     def _search(self):
         request = self.request
+        try:
+            search.validate_query(request.query_params.get("q", ""))
+        except DjangoValidationError as exc:
+            raise ValidationError({"q": exc.messages}) from None
         limit = parse_count(
             request,
             "limit",

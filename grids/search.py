@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
     Case,
@@ -42,9 +43,13 @@ from packages.models import Package, Version
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 10
 EXACT, PREFIX, TITLE_WORDS, ANY_WORDS = 4, 3, 2, 1
 
-_WORD = re.compile(r"[^\W_]+")
+# Words are runs of letters and digits; an emoji or other pictograph is a word of its own.
+_WORD = re.compile(r"[^\W_]+|[\u2600-\u27bf\U0001f000-\U0010ffff]")
+_PLAIN_WORD = re.compile(r"[^\W_]+")
 _SEPARATORS = re.compile(r"[-_.\s]+")
 _PREFIX = "django "
 
@@ -70,6 +75,16 @@ def normalize_query(text):
     if text.startswith(_PREFIX) and len(text) > len(_PREFIX):
         text = text[len(_PREFIX) :]
     return text
+
+
+def validate_query(text):
+    """Refuse queries too long to be a search (a 400 for the caller), with the reason."""
+    text = text or ""
+    if len(text) > MAX_QUERY_CHARS:
+        raise ValidationError(f"At most {MAX_QUERY_CHARS} characters, not {len(text)}.")
+    words = query_words(text)
+    if len(words) > MAX_QUERY_WORDS:
+        raise ValidationError(f"At most {MAX_QUERY_WORDS} words, not {len(words)}.")
 
 
 def query_words(text):
@@ -180,11 +195,19 @@ def _is_postgresql():
 
 
 def _matched(queryset, words, description_field):
-    if _is_postgresql():
-        query = SearchQuery(_tsquery(words), search_type="raw", config="simple")
-        return queryset.annotate(document=search_vector(description_field)).filter(document=query)
+    plain = [word for word in words if _PLAIN_WORD.fullmatch(word)]
+    symbols = [word for word in words if word not in plain]
+    if _is_postgresql() and plain:
+        query = SearchQuery(_tsquery(plain), search_type="raw", config="simple")
+        queryset = queryset.annotate(document=search_vector(description_field)).filter(
+            document=query
+        )
+    else:
+        symbols = words
+    # Substring tests: SQLite's whole search, and on PostgreSQL the words (emoji, pictographs)
+    # its text parser drops.
     condition = Q()
-    for word in words:
+    for word in symbols:
         condition &= (
             Q(title__icontains=word)
             | Q(slug__icontains=word)

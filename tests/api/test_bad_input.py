@@ -1,0 +1,132 @@
+"""Hostile or malformed input to the read API: always a clear 4xx or a correct 200, never a 500."""
+
+import pytest
+
+from tests.factories import CategoryFactory, GridFactory, PackageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue():
+    category = CategoryFactory(slug="apps")
+    PackageFactory(title="django-emoji-🦄", slug="django-emoji", category=category)
+    PackageFactory(title="django-שלום", slug="django-shalom", category=category)
+    PackageFactory(title="django-filter", slug="django-filter", category=category)
+    GridFactory(slug="forms")
+
+
+def assert_json_error(response, status):
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+def test_huge_limit_is_clamped_to_100(client):
+    PackageFactory.create_batch(101)
+    body = client.get("/api/v4/packages/?limit=1000000").json()
+    assert len(body["results"]) == 100
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=-5", "limit=0", "limit=abc", "offset=-1", f"offset={10**30}", "limit=1e3"],
+)
+def test_bad_paging_numbers_are_400_with_a_message(client, catalogue, query):
+    body = assert_json_error(client.get(f"/api/v4/packages/?{query}"), 400)
+    name = query.split("=")[0]
+    assert body[name]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v4/packages/?q=%00",
+        "/api/v4/packages/?category=%00",
+        "/api/v4/packages/?grid=a%00b",
+        "/api/v4/grids/?package=%00",
+        "/api/v4/search/?q=%00",
+        "/api/v4/search/?q=django%00filter",
+        "/api/v4/packages/?ordering=%00",
+    ],
+)
+def test_nul_bytes_in_query_strings_never_reach_the_database(client, catalogue, url):
+    response = client.get(url)
+    assert response.status_code in (200, 400), response.content[:300]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v4/packages/a%00b/",
+        "/api/v4/packages/" + "a" * 4096 + "/",
+        "/api/v4/packages/..%2F..%2Fetc%2Fpasswd/",
+        "/api/v4/packages/%FF/",
+        "/api/v4/grids/%FF%FE/",
+        "/api/v4/categories/" + "9" * 40 + "/",
+        "/api/v4/packages/a%00b/score/",
+        "/api/v4/grids/..%2F/comparison/",
+    ],
+)
+def test_odd_paths_are_json_404(client, catalogue, path):
+    assert_json_error(client.get(path), 404)
+
+
+@pytest.mark.parametrize(
+    ("q", "slug"),
+    [
+        ("' OR 1=1 --", None),
+        ("🦄", "django-emoji"),
+        ("שלום", "django-shalom"),
+        ("filter", "django-filter"),
+        ("\u202efilter", "django-filter"),
+    ],
+)
+def test_search_handles_sql_emoji_and_rtl_text(client, catalogue, q, slug):
+    response = client.get("/api/v4/search/", {"q": q})
+    assert response.status_code == 200
+    slugs = [hit["slug"] for hit in response.json()]
+    if slug is None:  # the quote and dashes are plain text: no row matches "or" and "1" here
+        assert "django-filter" not in slugs
+        assert len(slugs) < 5
+    else:
+        assert slugs[0] == slug
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["x" * 201, " ".join(["word"] * 11)],
+)
+def test_search_query_is_capped(client, catalogue, q):
+    body = assert_json_error(client.get("/api/v4/search/", {"q": q}), 400)
+    assert body["q"]
+
+
+def test_package_list_text_filter_is_capped_too(client, catalogue):
+    assert_json_error(client.get("/api/v4/packages/", {"q": "x" * 201}), 400)
+
+
+def test_search_within_caps_is_fine(client, catalogue):
+    assert client.get("/api/v4/search/", {"q": "x" * 200}).status_code == 200
+    assert client.get("/api/v4/search/", {"q": " ".join(["w"] * 10)}).status_code == 200
+
+
+def test_xml_is_not_acceptable(client, catalogue):
+    body = assert_json_error(client.get("/api/v4/packages/", HTTP_ACCEPT="application/xml"), 406)
+    assert "detail" in body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v4/", "/api/v4/packages/", "/api/v4/packages/django-filter/", "/api/v4/search/?q=f"],
+)
+def test_html_accept_gets_the_browsable_page(client, catalogue, path):
+    response = client.get(path, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_wrong_method_is_json_405(client, catalogue):
+    response = client.delete("/api/v4/search/?q=x")
+    assert response.status_code in (401, 405)
+    assert response["Content-Type"].startswith("application/json")
