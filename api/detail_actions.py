@@ -161,7 +161,10 @@ class PackageScoreMixin:
 
         return self.cached_response(request, produce)
 
-    @extend_schema(summary="A package's PyPI releases, newest first", responses=VersionSerializer)
+    @extend_schema(
+        summary="A package's PyPI releases, newest first",
+        responses=VersionSerializer(many=True),
+    )
     @action(detail=True, methods=["get"], filter_backends=[])
     def versions(self, request, *args, **kwargs):
         def produce():
