@@ -15,14 +15,20 @@ from rest_framework.reverse import reverse
 
 from api.caching import ConditionalCacheMixin
 from api.detail_actions import GridComparisonMixin, PackageScoreMixin
+from api.editing import CategoryEditMixin, GridEditMixin, PackageEditMixin, write_schema
 from api.filters import GridFilter, PackageFilter, id_or_slug
 from api.pagination import parse_count
+from api.permissions import CategoryPermission, GridPermission, PackagePermission
 from api.serializers import (
     CategorySerializer,
+    CategoryWriteSerializer,
     GridSerializer,
+    GridWriteSerializer,
     PackageSerializer,
+    PackageWriteSerializer,
     SearchResultSerializer,
 )
+from api.throttling import AnonThrottle, CreateThrottle, UserThrottle
 from categories.models import Category
 from grids import search
 from grids.models import Grid
@@ -53,9 +59,12 @@ class ReadViewSet(
     ConditionalCacheMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Base of the resource viewsets: read actions today; write mixins slot in beside them."""
+    """Base of the resource viewsets: cached, conditional reads; writes come from api.editing."""
 
     def list(self, request, *args, **kwargs):
         parent = super().list
@@ -71,34 +80,51 @@ class ReadViewSet(
         return self.cached_response(request, produce)
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
-class CategoryViewSet(ReadViewSet):
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[ID_OR_SLUG]),
+    **write_schema(CategorySerializer, CategoryWriteSerializer, parameters=[ID_OR_SLUG]),
+)
+class CategoryViewSet(CategoryEditMixin, ReadViewSet):
     """API endpoint that allows categories to be viewed or edited."""
 
     queryset = Category.objects.order_by("id")
     serializer_class = CategorySerializer
+    write_serializer_class = CategoryWriteSerializer
+    permission_classes = [CategoryPermission]
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
-class GridViewSet(GridComparisonMixin, ReadViewSet):
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[ID_OR_SLUG]),
+    **write_schema(GridSerializer, GridWriteSerializer, parameters=[ID_OR_SLUG]),
+)
+class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
     """API endpoint that allows grids to be viewed or edited."""
 
     queryset = Grid.objects.prefetch_related(
         Prefetch("packages", queryset=Package.objects.only("id").order_by("id"))
     ).order_by("id")
     serializer_class = GridSerializer
+    write_serializer_class = GridWriteSerializer
     filterset_class = GridFilter
+    permission_classes = [GridPermission]
+    throttle_classes = [AnonThrottle, UserThrottle, CreateThrottle]
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[ID_OR_SLUG]))
-class PackageViewSet(PackageScoreMixin, ReadViewSet):
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[ID_OR_SLUG]),
+    **write_schema(PackageSerializer, PackageWriteSerializer, parameters=[ID_OR_SLUG]),
+)
+class PackageViewSet(PackageScoreMixin, PackageEditMixin, ReadViewSet):
     """API endpoint that allows packages to be viewed or edited."""
 
     queryset = Package.objects.prefetch_related(
         Prefetch("grids", queryset=Grid.objects.only("id").order_by("id"))
     ).order_by("id")
     serializer_class = PackageSerializer
+    write_serializer_class = PackageWriteSerializer
     filterset_class = PackageFilter
+    permission_classes = [PackagePermission]
+    throttle_classes = [AnonThrottle, UserThrottle, CreateThrottle]
 
 
 class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):

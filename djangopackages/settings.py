@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "djangopackages",
@@ -92,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "djangopackages.errors.DatabaseUnavailableMiddleware",
+    "api.middleware.RequestBodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "djangopackages.urls"
@@ -138,6 +140,20 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# API throttle counters must be shared by every worker: Redis when configured, otherwise a
+# database table (created by the `api` app's migration).
+CACHES["throttle"] = (
+    {**CACHES["default"], "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}:throttle"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "api_throttle_cache",
+        # incr() rewrites an entry with this timeout; keys name their window, so it only
+        # needs to outlive the longest throttle period.
+        "TIMEOUT": 86400,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,7 +206,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Token first: its `WWW-Authenticate` header makes anonymous writes 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonThrottle", "api.throttling.UserThrottle"],
+    # "N/period": period is s, min, h or d, optionally with a count ("10/5min").
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("THROTTLE_ANON", "60/min"),
+        "user": os.environ.get("THROTTLE_USER", "120/min"),
+        "create": os.environ.get("THROTTLE_CREATE", "20/h"),
+        "token": os.environ.get("THROTTLE_TOKEN", "10/5min"),
+    },
+    # How many proxies in front of us append to X-Forwarded-For; 0 means use the socket peer,
+    # so a client cannot pick its own throttle bucket by forging the header.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
+
+# Request bodies under /api/ larger than this are refused with 413.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 256 * 1024)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "djangopackages API",

@@ -1,0 +1,140 @@
+"""Request throttles counted in the shared "throttle" cache, so every worker enforces one limit.
+
+A window opens at a client's first request and lasts the rate's period; the counter is an
+atomic `incr` (Redis INCR) on a key named after the window, so concurrent workers never lose a
+count. `Retry-After` is the time left in the window. Rates come from
+`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, read at request time.
+
+The client is the socket peer unless `TRUSTED_PROXY_COUNT` (DRF's `NUM_PROXIES`) says how many
+proxies append to `X-Forwarded-For`; then the address that many hops from the end is used.
+"""
+
+import functools
+import logging
+import math
+import re
+import time
+
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import RedisError
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "throttle"
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+@functools.lru_cache(maxsize=32)
+def parse_rate(rate):
+    """`"10/5min"` -> (10, 300); `"60/min"` -> (60, 60); None or "" -> (None, None)."""
+    if not rate:
+        return None, None
+    match = _RATE.match(rate.lower())
+    unit = match and (_UNITS.get(match[3]) or _UNITS.get(match[3].rstrip("s")))
+    if not unit:
+        raise ImproperlyConfigured(
+            f"Throttle rate {rate!r} is not N/period (period: s, min, h or d, e.g. 10/5min)."
+        )
+    return int(match[1]), int(match[2] or 1) * unit
+
+
+class WindowThrottle(BaseThrottle):
+    """At most N requests per window for one key; subclasses say which requests and whose."""
+
+    scope = ""
+
+    def get_key(self, request, view):
+        """The bucket this request counts against, or None when the throttle does not apply."""
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        limit, period = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
+        if limit is None:
+            return True
+        key = self.get_key(request, view)
+        if key is None:
+            return True
+        try:
+            count, self.reset_at = _hit(caches[CACHE_ALIAS], f"{self.scope}:{key}", period)
+        except (OSError, RedisError) as exc:
+            # A lost cache server must not take the site down: serve unthrottled and say so.
+            logger.warning("throttle cache unavailable, not throttling: %s", exc)
+            return True
+        return count <= limit
+
+    def wait(self):
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+
+def _hit(cache, key, period):
+    """Count one request against `key`; return (requests in this window, window end time)."""
+    now = time.time()
+    start_key = f"{key}:start"
+    start = cache.get(start_key)
+    if start is None:
+        cache.add(start_key, now, period)
+        start = cache.get(start_key) or now
+    count_key = f"{key}:{int(start * 1000)}"
+    try:
+        count = cache.incr(count_key)
+    except ValueError:
+        # The first request of the window; if a concurrent one won the add, incr counts ours.
+        count = 1 if cache.add(count_key, 1, period + 1) else cache.incr(count_key)
+    return count, start + period
+
+
+class AnonThrottle(WindowThrottle):
+    """Anonymous requests, per client address."""
+
+    scope = "anon"
+
+    def get_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.get_ident(request)
+
+
+class UserThrottle(WindowThrottle):
+    """Authenticated requests, per user."""
+
+    scope = "user"
+
+    def get_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return request.user.pk
+        return None
+
+
+class CreateThrottle(WindowThrottle):
+    """Creating packages and grids, per user (on top of the user throttle)."""
+
+    scope = "create"
+
+    def get_key(self, request, view):
+        if request.method != "POST" or not (request.user and request.user.is_authenticated):
+            return None
+        return request.user.pk
+
+
+class TokenThrottle(WindowThrottle):
+    """The token endpoint, per client address, whoever the username."""
+
+    scope = "token"
+
+    def get_key(self, request, view):
+        return self.get_ident(request)

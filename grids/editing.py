@@ -1,0 +1,115 @@
+"""Edits people make to grids, their rows (packages), columns (features) and cells.
+
+Every change to a grid's content also records who touched the grid and bumps its `modified`.
+"""
+
+from django.db import transaction
+
+from grids.models import Element, Feature, Grid, GridPackage
+from packages.editing import unique_slug
+
+
+def _touch(grid, user):
+    grid.last_modified_by = user
+    grid.save(update_fields=["last_modified_by"])
+
+
+@transaction.atomic
+def create_grid(*, user, title, slug="", description="", is_locked=False, header=False):
+    grid = Grid(
+        title=title,
+        slug=slug or unique_slug(Grid, title, fallback="grid"),
+        description=description,
+        is_locked=is_locked,
+        header=header,
+        created_by=user,
+        last_modified_by=user,
+    )
+    grid.save()
+    return grid
+
+
+@transaction.atomic
+def update_grid(*, grid, user, changes):
+    for name, value in changes.items():
+        setattr(grid, name, value)
+    grid.last_modified_by = user
+    grid.save()
+    return grid
+
+
+@transaction.atomic
+def delete_grid(*, grid, user):
+    grid.delete()
+
+
+@transaction.atomic
+def add_package(*, grid, package, user):
+    membership = GridPackage.objects.create(grid=grid, package=package, created_by=user)
+    _touch(grid, user)
+    return membership
+
+
+@transaction.atomic
+def remove_package(*, membership, user):
+    grid = membership.grid
+    membership.delete()
+    _touch(grid, user)
+
+
+@transaction.atomic
+def create_feature(*, grid, user, title, description=""):
+    feature = Feature.objects.create(
+        grid=grid, title=title, description=description, created_by=user
+    )
+    _touch(grid, user)
+    return feature
+
+
+@transaction.atomic
+def update_feature(*, feature, user, changes):
+    for name, value in changes.items():
+        setattr(feature, name, value)
+    feature.save()
+    _touch(feature.grid, user)
+    return feature
+
+
+@transaction.atomic
+def delete_feature(*, feature, user):
+    grid = feature.grid
+    feature.delete()
+    _touch(grid, user)
+
+
+@transaction.atomic
+def set_cell(*, membership, feature, text, user):
+    """Create or overwrite the cell for one package and one feature; return (cell, created)."""
+    cell = (
+        Element.objects.select_for_update().filter(grid_package=membership, feature=feature).first()
+    )
+    created = cell is None
+    if created:
+        cell = Element.objects.create(
+            grid_package=membership, feature=feature, text=text, created_by=user
+        )
+    elif cell.text != text:
+        cell.text = text
+        cell.save()
+    _touch(membership.grid, user)
+    return cell, created
+
+
+@transaction.atomic
+def update_cell(*, cell, user, text):
+    cell.text = text
+    cell.save()
+    _touch(cell.grid_package.grid, user)
+    return cell
+
+
+@transaction.atomic
+def delete_cell(*, cell, user):
+    grid = cell.grid_package.grid
+    cell.delete()
+    _touch(grid, user)
