@@ -168,18 +168,18 @@ class CatalogueRelatedField(serializers.HyperlinkedRelatedField):
 class WriteSerializer(serializers.Serializer):
     """Accepts exactly its own writable fields.
 
-    `read_only` maps the other fields of the resource's representation to why they cannot be
-    written; sending one, or a field the resource does not have, is a 400 naming it.
+    `refused_fields` maps the resource's other fields to why they cannot be written; sending
+    one, or a field the resource does not have, is a 400 naming it.
     """
 
-    read_only = {}
+    refused_fields = {}
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             ignored = _FORM_KEYS if html.is_html_input(data) else set()
             errors = {
-                name: [self.read_only.get(name, "Unknown field.")]
+                name: [self.refused_fields.get(name, "Unknown field.")]
                 for name in data
                 if name not in writable and name not in ignored
             }
@@ -241,7 +241,7 @@ class PackageWriteSerializer(WriteSerializer):
         help_text="Writable until the repository's stats are first fetched.",
     )
 
-    read_only = {
+    refused_fields = {
         "id": SET_BY_SERVER,
         "created": SET_BY_SERVER,
         "modified": SET_BY_SERVER,
@@ -327,7 +327,7 @@ class GridWriteSerializer(WriteSerializer):
     is_locked = serializers.BooleanField(required=False, help_text="Staff only.")
     header = serializers.BooleanField(required=False, help_text="Staff only.")
 
-    read_only = {
+    refused_fields = {
         "id": SET_BY_SERVER,
         "created": SET_BY_SERVER,
         "modified": SET_BY_SERVER,
@@ -364,7 +364,7 @@ class CategoryWriteSerializer(WriteSerializer):
     title_plural = serializers.CharField(max_length=50, required=False, allow_blank=True)
     show_pypi = serializers.BooleanField(required=False)
 
-    read_only = {"id": SET_BY_SERVER, "created": SET_BY_SERVER, "modified": SET_BY_SERVER}
+    refused_fields = {"id": SET_BY_SERVER, "created": SET_BY_SERVER, "modified": SET_BY_SERVER}
 
     class Meta:
         model = Category
@@ -398,7 +398,7 @@ class GridPackageWriteSerializer(WriteSerializer):
         help_text="The package's API URL, id or slug.",
     )
 
-    read_only = {"grid": SET_BY_SERVER, "created": SET_BY_SERVER}
+    refused_fields = {"grid": SET_BY_SERVER, "created": SET_BY_SERVER}
 
     def validate_package(self, package):
         grid = self.context["grid"]
@@ -426,7 +426,7 @@ class GridFeatureWriteSerializer(WriteSerializer):
         max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
     )
 
-    read_only = {
+    refused_fields = {
         "id": SET_BY_SERVER,
         "grid": SET_BY_SERVER,
         "created": SET_BY_SERVER,
@@ -469,7 +469,7 @@ class GridCellWriteSerializer(WriteSerializer):
         max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, trim_whitespace=False
     )
 
-    read_only = {"id": SET_BY_SERVER, "created": SET_BY_SERVER, "modified": SET_BY_SERVER}
+    refused_fields = {"id": SET_BY_SERVER, "created": SET_BY_SERVER, "modified": SET_BY_SERVER}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -501,7 +501,7 @@ class GridCellTextSerializer(WriteSerializer):
         max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, trim_whitespace=False
     )
 
-    read_only = {
+    refused_fields = {
         "id": SET_BY_SERVER,
         "package": "Read-only: a cell's package and feature never change.",
         "feature": "Read-only: a cell's package and feature never change.",
@@ -522,5 +522,7 @@ class AuthTokenRequestSerializer(serializers.Serializer):
 
 
 class AuthTokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+    token = serializers.CharField(
+        source="key", help_text="Send it as `Authorization: Token <token>`."
+    )
     created = serializers.DateTimeField()
