@@ -23,8 +23,6 @@ def _fresh_throttle_counts(settings):
         },
     }
     caches["throttle"].clear()
-    yield
-    caches["throttle"].clear()
 
 
 @pytest.fixture(autouse=True)
