@@ -12,11 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from packages.models import HttpValidator, Package, Version
-
-try:
-    from packages.scoring import compute_score
-except ImportError:  # scoring is optional: without it the stored score is left alone
-    compute_score = None
+from packages.scoring import compute_score
 
 MAX_COUNT = 2_147_483_647
 ERROR_TEXT_MAX = 2000
@@ -165,9 +161,7 @@ def record_fetch(package, result, *, now=None, validators=None, dry_run=False):
 
 
 def refresh_score(package, now):
-    """The single hook into scoring: the package's new 0-100 score, or None without scoring."""
-    if compute_score is None:
-        return None
+    """The package's new 0-100 score, from the stats just applied (see packages.scoring)."""
     return compute_score(package, now=now).total
 
 
