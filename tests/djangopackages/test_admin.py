@@ -3,6 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from packages.models import HttpValidator
 from tests.factories import ElementFactory, UserFactory, VersionFactory
@@ -22,6 +23,7 @@ def catalogue():
     element = ElementFactory()
     VersionFactory(package=element.grid_package.package)
     HttpValidator.objects.create(url="https://api.github.com/repos/o/r", etag='W/"abc"')
+    Token.objects.create(user=UserFactory(username="scripter"))
     return element
 
 
