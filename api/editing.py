@@ -4,7 +4,8 @@ endpoints (/grids/{grid}/packages/, /features/, /cells/) and the token endpoint.
 from functools import cached_property
 
 from django.contrib.auth import authenticate
-from django.http import Http404
+from django.contrib.auth.views import LoginView
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -281,6 +282,24 @@ class CellViewSet(GridContentMixin, EditMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         grid_editing.delete_cell(cell=instance, user=self.request.user)
+
+
+class ThrottledLoginView(LoginView):
+    """The browsable API's login form; password attempts share the token endpoint's budget."""
+
+    template_name = "rest_framework/login.html"
+
+    def post(self, request, *args, **kwargs):
+        throttle = TokenThrottle()
+        if not throttle.allow_request(request, self):
+            wait = throttle.wait()
+            return HttpResponse(
+                f"Too many login attempts; try again in {wait} seconds.",
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                content_type="text/plain",
+                headers={"Retry-After": str(wait)},
+            )
+        return super().post(request, *args, **kwargs)
 
 
 class AuthTokenView(APIView):

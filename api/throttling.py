@@ -10,6 +10,7 @@ proxies append to `X-Forwarded-For`; then the address that many hops from the en
 """
 
 import functools
+import hashlib
 import logging
 import math
 import re
@@ -24,6 +25,7 @@ from rest_framework.throttling import BaseThrottle
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "throttle"
+_PLAIN_KEY = re.compile(r"^[0-9A-Za-z.:_-]{1,64}$")
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
 _UNITS = {
     "s": 1,
@@ -69,6 +71,10 @@ class WindowThrottle(BaseThrottle):
         key = self.get_key(request, view)
         if key is None:
             return True
+        key = str(key)
+        if not _PLAIN_KEY.match(key):
+            # A forwarded address is client-supplied text: keep cache keys short and clean.
+            key = hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=16).hexdigest()
         try:
             count, self.reset_at = _hit(caches[CACHE_ALIAS], f"{self.scope}:{key}", period)
         except (OSError, RedisError) as exc:
@@ -132,7 +138,8 @@ class CreateThrottle(WindowThrottle):
 
 
 class TokenThrottle(WindowThrottle):
-    """The token endpoint, per client address, whoever the username."""
+    """Password checks (the token endpoint, the browsable API's login form), per client
+    address, whoever the username."""
 
     scope = "token"
 

@@ -1,11 +1,18 @@
 """One DefaultRouter for every API v4 resource, the OpenAPI schema and its docs page, the
 token endpoint and the browsable API's login pages."""
 
+from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
-from api.editing import AuthTokenView, CellViewSet, FeatureViewSet, GridPackageViewSet
+from api.editing import (
+    AuthTokenView,
+    CellViewSet,
+    FeatureViewSet,
+    GridPackageViewSet,
+    ThrottledLoginView,
+)
 from api.views import CategoryViewSet, GridViewSet, PackageViewSet, SearchViewSet
 
 router = DefaultRouter()
@@ -21,6 +28,18 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
-    path("api-auth/", include("rest_framework.urls")),
+    # rest_framework.urls, with the login form throttled like the token endpoint.
+    path(
+        "api-auth/",
+        include(
+            (
+                [
+                    path("login/", ThrottledLoginView.as_view(), name="login"),
+                    path("logout/", LogoutView.as_view(), name="logout"),
+                ],
+                "rest_framework",
+            )
+        ),
+    ),
     *router.urls,
 ]

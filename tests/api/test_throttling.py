@@ -177,6 +177,45 @@ def test_the_token_endpoint_is_throttled_per_address_whatever_the_username(rates
 
 
 @pytest.mark.django_db
+def test_login_form_attempts_share_the_token_budget(rates):
+    rates(token="2/5min")
+    UserFactory(username="alice")
+    client = APIClient()
+
+    api = client.post(
+        "/api/v4/auth/token/", {"username": "alice", "password": "wrong"}, format="json"
+    )
+    form = client.post("/api/v4/api-auth/login/", {"username": "alice", "password": "wrong"})
+    refused = client.post("/api/v4/api-auth/login/", {"username": "alice", "password": PASSWORD})
+
+    assert (api.status_code, form.status_code, refused.status_code) == (400, 200, 429)
+    assert 1 <= int(refused["Retry-After"]) <= 300
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("backend", ["locmem", "database"])
+def test_odd_forwarded_addresses_make_clean_cache_keys(rates, settings, backend):
+    rates(anon="1/min")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    if backend == "database":
+        settings.CACHES = {
+            **settings.CACHES,
+            "throttle": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "api_throttle_cache",
+            },
+        }
+    client = APIClient()
+    odd = "x" * 300 + " \u00e9\u202e"
+
+    first = client.get("/api/v4/categories/", HTTP_X_FORWARDED_FOR=odd)
+    second = client.get("/api/v4/categories/", HTTP_X_FORWARDED_FOR=odd)
+
+    assert (first.status_code, second.status_code) == (200, 429)
+
+
+@pytest.mark.django_db
 def test_a_window_reopens_after_its_period(rates):
     rates(anon="1/s")
     client = APIClient()
