@@ -1,6 +1,7 @@
 """FilterSets for the list endpoints; a value that cannot mean anything is a 400, never a 500."""
 
 import re
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -82,6 +83,23 @@ def _present(field):
     return method
 
 
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC (databases refuse offsets beyond +-15:59)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Date-time out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class PackageFilter(django_filters.FilterSet):
     category = IdOrSlugFilter(field_name="category", help_text="A category id or slug.")
     grid = IdOrSlugFilter(field_name="grids", help_text="A grid id or slug.")
@@ -98,17 +116,17 @@ class PackageFilter(django_filters.FilterSet):
     deprecated = BooleanFilter(
         method=_present("deprecated_at"), help_text="Marked deprecated by its maintainers."
     )
-    updated_after = django_filters.IsoDateTimeFilter(
+    updated_after = UtcDateTimeFilter(
         field_name="last_updated",
         lookup_expr="gte",
         help_text="Newest commit at or after this ISO 8601 date-time.",
     )
-    updated_before = django_filters.IsoDateTimeFilter(
+    updated_before = UtcDateTimeFilter(
         field_name="last_updated",
         lookup_expr="lt",
         help_text="Newest commit before this ISO 8601 date-time.",
     )
-    fetched_before = django_filters.IsoDateTimeFilter(
+    fetched_before = UtcDateTimeFilter(
         method="filter_fetched_before",
         help_text="Stale entries: never fetched, or last fetched before this ISO 8601 date-time.",
     )

@@ -115,13 +115,17 @@ TEMPLATES = [
 ]
 
 # Database: an SQLite file here unless DATABASE_URL names another (PostgreSQL in production).
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL Django can use: {exc}"
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the fetcher write at once: take the write lock at BEGIN and wait for
     # it, instead of failing a lock upgrade mid-transaction; WAL lets readers run meanwhile.

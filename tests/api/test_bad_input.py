@@ -130,3 +130,18 @@ def test_wrong_method_is_json_405(client, catalogue):
     response = client.delete("/api/v4/search/?q=x")
     assert response.status_code in (401, 405)
     assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "5998-09-16T00:42:02.88-23:20",
+        "9999-12-31T23:59:59-05:00",
+        "0001-01-01T00:00:00+05:00",
+        "2024-02-30T00:00:00Z",
+    ],
+)
+def test_extreme_date_filters_are_answered_not_crashed(client, catalogue, value):
+    for name in ("updated_after", "updated_before", "fetched_before"):
+        response = client.get("/api/v4/packages/", {name: value})
+        assert response.status_code in (200, 400), (name, value, response.content[:200])

@@ -11,6 +11,8 @@ import json
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
+from django.core.signals import request_finished, request_started  # noqa: E402
+from django.db import close_old_connections  # noqa: E402
 from drf_spectacular.generators import SchemaGenerator  # noqa: E402
 from drf_spectacular.renderers import OpenApiJsonRenderer  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -31,6 +33,16 @@ def load_schema():
 
 SCHEMA = load_schema()
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Like Django's test client: a request must not close the test transaction's connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

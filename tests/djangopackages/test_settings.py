@@ -115,3 +115,17 @@ def test_database_url_selects_postgresql():
         run_manage("shell", "--no-imports", "-c", code, **env).stdout.strip()
         == "django.db.backends.sqlite3"
     )
+
+
+def test_empty_database_url_means_sqlite():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    result = run_manage("shell", "--no-imports", "-c", code, DEBUG="1", DATABASE_URL="")
+    assert result.stdout.strip() == "django.db.backends.sqlite3", result.stderr
+
+
+def test_unusable_database_url_is_a_one_line_error():
+    result = run_manage("check", DEBUG="1", DATABASE_URL="mongodb://db/x")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("configuration error: DATABASE_URL is not a database URL")
