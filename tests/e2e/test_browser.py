@@ -128,3 +128,37 @@ def test_curator_builds_a_grid_in_the_admin_and_reads_it_in_the_api(
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")
     assert Element.objects.get().text == "Yes"
+
+    # The browsable API, as a fresh visitor: read the package, log in, edit it with the form.
+    context = page.context.browser.new_context(viewport={"width": 1280, "height": 1000})
+    visitor = context.new_page()
+    visitor.set_default_timeout(15000)
+    visitor.goto(f"{base}/api/v4/packages/django-e2e-widgets/?format=api")
+    content = visitor.locator(".response-info").inner_text()
+    assert '"title": "django-e2e-widgets"' in content
+    assert f"{base}/api/v4/grids/{grid.id}/?format=api" in content
+    shot(visitor, "06-browsable-api-anonymous")
+
+    visitor.click("a:has-text('Log in')")
+    visitor.fill("#id_username", "curator")
+    visitor.fill("#id_password", PASSWORD)
+    shot(visitor, "07-browsable-api-login")
+    visitor.click("#submit-id-submit, input[type=submit], button[type=submit]")
+    visitor.wait_for_url("**/api/v4/packages/django-e2e-widgets/**")
+    assert visitor.locator("#put-object-form").count() == 1
+
+    form = visitor.locator("#put-object-form")
+    form.locator("input[name=title]").fill("django-e2e-widgets, edited")
+    form.locator("textarea[name=repo_description], input[name=repo_description]").first.fill(
+        "Edited in the browsable API."
+    )
+    shot(visitor, "08-browsable-api-edit-form")
+    form.locator("button:has-text('PUT')").click()
+    visitor.wait_for_selector(".response-info")
+    shot(visitor, "09-browsable-api-after-put")
+    package.refresh_from_db()
+    assert package.title == "django-e2e-widgets, edited"
+    assert package.repo_description == "Edited in the browsable API."
+    assert package.last_modified_by == curator
+    assert '"title": "django-e2e-widgets, edited"' in visitor.locator(".response-info").inner_text()
+    context.close()
