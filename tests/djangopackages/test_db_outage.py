@@ -115,6 +115,7 @@ def served_through_relay():
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"postgres://{user}@127.0.0.1:{relay.port}/{settings['NAME']}",
+        "THROTTLE_ANON": "1000000/min",
     }
     env.pop("REDIS_URL", None)
     server = subprocess.Popen(
@@ -154,28 +155,61 @@ def served_through_relay():
     relay.cut()
 
 
-def test_outage_gives_fast_json_503s_and_recovers(served_through_relay):
+class Load:
+    """Background clients requesting API URLs until stopped; every status is recorded."""
+
+    def __init__(self, urls, clients=4):
+        self.urls = urls
+        self.statuses = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(n,)) for n in range(clients)]
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def _run(self, n):
+        i = n
+        while not self._stop.is_set():
+            self.statuses.append(_get(self.urls[i % len(self.urls)])[0])
+            i += 1
+
+
+def test_outage_under_load_gives_fast_json_503s_and_recovers(served_through_relay):
     base, relay = served_through_relay
     urls = [f"{base}/healthz", f"{base}/api/v4/categories/"]
     for url in urls:
         assert _get(url)[0] == 200
 
-    relay.cut()
-    during = [_get(url) for _ in range(5) for url in urls]
-    for status, body, seconds in during:
-        assert status == 503, body
-        assert "detail" in json.loads(body) or json.loads(body)["status"] == "unavailable"
-        assert seconds < 6, f"a 503 took {seconds:.1f}s"
+    with Load([f"{base}/api/v4/categories/", f"{base}/api/v4/packages/?limit=5"]) as load:
+        time.sleep(1)
+        relay.cut()
+        during = [_get(url) for _ in range(5) for url in urls]
+        for status, body, seconds in during:
+            assert status == 503, body
+            assert "detail" in json.loads(body) or json.loads(body)["status"] == "unavailable"
+            assert seconds < 6, f"a 503 took {seconds:.1f}s"
 
-    relay.start()
-    recovered_at = None
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if all(_get(url)[0] == 200 for url in urls):
-            recovered_at = time.monotonic()
-            break
-        time.sleep(0.2)
-    assert recovered_at is not None, "did not recover within 15 s of the database coming back"
+        relay.start()
+        recovered_at = None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if all(_get(url)[0] == 200 for url in urls):
+                recovered_at = time.monotonic()
+                break
+            time.sleep(0.2)
+        assert recovered_at is not None, "did not recover within 15 s of the database coming back"
+        settled = len(load.statuses)
+        time.sleep(2)
 
+    assert set(load.statuses) <= {200, 503}, sorted(set(load.statuses))
+    assert 503 in load.statuses
+    assert set(load.statuses[settled + 8 :]) == {200}, "errors after recovery"
     after = [_get(url)[0] for _ in range(20) for url in urls]
     assert after == [200] * len(after)
