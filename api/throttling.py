@@ -17,6 +17,7 @@ import re
 import time
 
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
@@ -89,6 +90,8 @@ class WindowThrottle(BaseThrottle):
 
 def _hit(cache, key, period):
     """Count one request against `key`; return (requests in this window, window end time)."""
+    if isinstance(cache, RedisCache):
+        return _hit_redis(cache, key, period)
     now = time.time()
     start_key = f"{key}:start"
     start = cache.get(start_key)
@@ -102,6 +105,35 @@ def _hit(cache, key, period):
         # The first request of the window; if a concurrent one won the add, incr counts ours.
         count = 1 if cache.add(count_key, 1, period + 1) else cache.incr(count_key)
     return count, start + period
+
+
+# The same window logic as above in one round trip: open the window if none is open, then
+# count this request in it. KEYS: window start, counter prefix; ARGV: now (ms), period (s).
+_REDIS_HIT = """
+local start = redis.call('GET', KEYS[1])
+if not start then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
+  start = redis.call('GET', KEYS[1])
+end
+local counter = KEYS[2] .. ':' .. start
+local count = redis.call('INCR', counter)
+if count == 1 then redis.call('EXPIRE', counter, tonumber(ARGV[2]) + 1) end
+return {start, count}
+"""
+
+
+def _hit_redis(cache, key, period):
+    client = cache._cache.get_client(write=True)
+    script = _redis_scripts.get(id(client))
+    if script is None:
+        script = _redis_scripts[id(client)] = client.register_script(_REDIS_HIT)
+    # Key names of their own: the other path stores pickled values under `:start`.
+    keys = [cache.make_and_validate_key(f"{key}:window"), cache.make_and_validate_key(f"{key}:n")]
+    start_ms, count = script(keys=keys, args=[int(time.time() * 1000), period])
+    return int(count), int(start_ms) / 1000 + period
+
+
+_redis_scripts = {}
 
 
 class AnonThrottle(WindowThrottle):

@@ -401,3 +401,22 @@ def _wait_until_serving(url):
             pass
         time.sleep(0.2)
     raise AssertionError("gunicorn did not start serving")
+
+
+@pytest.mark.skipif(not _redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_redis_window_counts_in_one_script_call():
+    import uuid
+
+    from api.throttling import _hit
+    from djangopackages.redis_cache import PooledRedisCache
+
+    cache = PooledRedisCache(
+        "redis://127.0.0.1:6379/13", {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    )
+    before = time.time()
+    first = _hit(cache, "anon:1.2.3.4", 60)
+    second = _hit(cache, "anon:1.2.3.4", 60)
+    other = _hit(cache, "anon:5.6.7.8", 60)
+    assert [first[0], second[0], other[0]] == [1, 2, 1]
+    assert first[1] == second[1]
+    assert before + 59 <= first[1] <= time.time() + 60
