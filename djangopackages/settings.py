@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "djangopackages",
     "categories",
     "packages",
@@ -251,6 +252,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "4",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v4",
+    # The docs page's JavaScript is served from our own static files, not a CDN.
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Rendered API responses are cached this many seconds, and dropped as soon as the catalogue

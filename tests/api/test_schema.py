@@ -72,3 +72,9 @@ def test_docs_page_points_at_the_schema(client):
 
     assert response.status_code == 200
     assert b"/api/v4/schema/" in response.content
+
+
+def test_docs_page_loads_its_script_from_our_static_files(client):
+    content = client.get("/api/v4/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/redoc/" in content
+    assert "cdn.jsdelivr.net" not in content
