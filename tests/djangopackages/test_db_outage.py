@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.checksums import catalogue_snapshot
+from tests.factories import ElementFactory
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -183,6 +186,8 @@ class Load:
 
 def test_outage_under_load_gives_fast_json_503s_and_recovers(served_through_relay):
     base, relay = served_through_relay
+    ElementFactory()
+    before = catalogue_snapshot()
     urls = [f"{base}/healthz", f"{base}/api/v4/categories/"]
     for url in urls:
         assert _get(url)[0] == 200
@@ -213,3 +218,4 @@ def test_outage_under_load_gives_fast_json_503s_and_recovers(served_through_rela
     assert set(load.statuses[settled + 8 :]) == {200}, "errors after recovery"
     after = [_get(url)[0] for _ in range(20) for url in urls]
     assert after == [200] * len(after)
+    assert catalogue_snapshot() == before

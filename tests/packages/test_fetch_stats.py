@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from packages.models import Package
+from tests.checksums import FETCH_BOOKKEEPING, catalogue_snapshot
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
 
@@ -108,7 +109,11 @@ def test_html_invalid_json_or_wrong_types_fail_the_package_and_keep_stats(
 ):
     upstream.add("/pypi/pypi/odd/json", reply)
     odd = PackageFactory(slug="odd", repo_url="", pypi_url="odd", pypi_version="1.0")
+    # Intended: the failure is recorded, and the score is recomputed from the kept stats.
+    intended = (*FETCH_BOOKKEEPING, "score")
+    before = catalogue_snapshot(ignore=intended)
     summary = run()
+    assert catalogue_snapshot(ignore=intended) == before
     odd.refresh_from_db()
     assert summary["failed"] == 1
     assert odd.pypi_version == "1.0"
@@ -156,7 +161,9 @@ def test_source_limits_packages_and_parts(widgets, upstream):
 
 
 def test_dry_run_fetches_but_writes_nothing(widgets):
+    before = catalogue_snapshot(ignore=("fetch_lease_until",))
     summary = run("--dry-run")
+    assert catalogue_snapshot(ignore=("fetch_lease_until",)) == before
     widgets.refresh_from_db()
     assert summary["fetched"] == 1
     assert summary["dry_run"] is True
