@@ -1,5 +1,6 @@
 """`python manage.py dev_admin` (`make admin`): a superuser for local development, no prompts."""
 
+import os
 import secrets
 
 from django.conf import settings
@@ -28,4 +29,5 @@ class Command(BaseCommand):
         user.save()
         verb = "created" if created else "reset"
         self.stdout.write(f"{verb} superuser {username!r} with password {password!r}")
-        self.stdout.write("log in at http://127.0.0.1:8000/admin/")
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"log in at http://127.0.0.1:{port}/admin/")
