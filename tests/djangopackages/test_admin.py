@@ -90,3 +90,16 @@ def test_dev_admin_needs_debug():
 
     with pytest.raises(CommandError):
         call_command("dev_admin")
+
+
+def test_dev_admin_creates_a_superuser_that_can_log_in(settings, client, capsys):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("dev_admin", "--password", "a-long-dev-password-1")
+    assert "created superuser 'admin'" in capsys.readouterr().out
+    assert client.login(username="admin", password="a-long-dev-password-1")
+    call_command("dev_admin")
+    out = capsys.readouterr().out
+    assert "reset superuser 'admin'" in out
+    assert not client.login(username="admin", password="a-long-dev-password-1")
