@@ -180,6 +180,28 @@ def text_field(document, key, what):
     return value
 
 
+def follow_pages(response, get, *, forge, part, max_pages, empty_statuses=(), next_url=None):
+    """Yield the decoded JSON of each page of a paginated list, starting with `response`.
+
+    A status in `empty_statuses` ends the list (an empty repository), a 404 raises
+    NotFoundError, anything else but a 200 with a body raises FetchError. The next page is
+    `get(url)` with the URL from `next_url(response, body)` (default: the `Link: rel="next"`
+    header); at most `max_pages` pages are read, and the caller may stop earlier with `break`.
+    """
+    for _page in range(max_pages):
+        if response.status in empty_statuses:
+            return
+        if response.status == 404:
+            raise NotFoundError(f"{part} 404")
+        expect_ok(response, f"{forge} {part}")
+        body = response.json()
+        yield body
+        following = next_url(response, body) if next_url else response.link("next")
+        if not following:
+            return
+        response = get(following)
+
+
 def expect_ok(response, what):
     """Anything but a 200 with a body is a failure of that part."""
     if response.status != 200:

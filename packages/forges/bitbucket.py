@@ -18,6 +18,7 @@ from packages.forges.base import (
     count_field,
     dedupe,
     expect_ok,
+    follow_pages,
     parse_datetime,
     require,
     text_field,
@@ -81,12 +82,15 @@ class BitbucketForge:
     def _commits(self, url, validators, now):
         since = now - WINDOW
         dates, authors = [], []
-        response = self._get(url, validators, {"pagelen": PAGE_LENGTH})
-        for _page in range(self.max_pages):
-            if response.status == 404:
-                raise NotFoundError("commits 404")
-            expect_ok(response, "bitbucket commits")
-            page = response.json()
+        pages = follow_pages(
+            self._get(url, validators, {"pagelen": PAGE_LENGTH}),
+            lambda following: self._get(following, validators),
+            forge="bitbucket",
+            part="commits",
+            max_pages=self.max_pages,
+            next_url=_next_in_body,
+        )
+        for page in pages:
             require(isinstance(page, dict), "bitbucket commits: not an object")
             values = page.get("values")
             require(isinstance(values, list), "bitbucket commits: no values")
@@ -98,11 +102,15 @@ class BitbucketForge:
                 page_dates.append(moment)
                 authors.append(_author(commit.get("author")))
             dates += page_dates
-            following = page.get("next")
-            if not isinstance(following, str) or not page_dates or min(page_dates) < since:
+            if not page_dates or min(page_dates) < since:
                 break
-            response = self._get(following, validators)
         return dates, authors
+
+
+def _next_in_body(_response, page):
+    """Bitbucket names the next page in the body, not in a Link header."""
+    following = page.get("next")
+    return following if isinstance(following, str) else None
 
 
 def _author(author):

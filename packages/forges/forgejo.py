@@ -18,6 +18,7 @@ from packages.forges.base import (
     count_field,
     dedupe,
     expect_ok,
+    follow_pages,
     parse_datetime,
     require,
     text_field,
@@ -77,14 +78,15 @@ class ForgejoForge:
         since = now - WINDOW
         params = {"limit": PAGE_LIMIT, "stat": "false", "verification": "false", "files": "false"}
         dates, authors = [], []
-        response = self._get(url, validators, params)
-        for _page in range(self.max_pages):
-            if response.status == 409:  # an empty repository
-                break
-            if response.status == 404:
-                raise NotFoundError("commits 404")
-            expect_ok(response, "forgejo commits")
-            page = response.json()
+        pages = follow_pages(
+            self._get(url, validators, params),
+            lambda following: self._get(following, validators),
+            forge="forgejo",
+            part="commits",
+            max_pages=self.max_pages,
+            empty_statuses=(409,),  # an empty repository
+        )
+        for page in pages:
             require(isinstance(page, list), "forgejo commits: not a list")
             page_dates = []
             for entry in page:
@@ -101,10 +103,8 @@ class ForgejoForge:
                 login = account.get("login") if isinstance(account, dict) else None
                 authors.append(login if isinstance(login, str) and login else written.get("name"))
             dates += page_dates
-            following = response.link("next")
-            if not following or not page_dates or min(page_dates) < since:
+            if not page_dates or min(page_dates) < since:
                 break
-            response = self._get(following, validators)
         return dates, [a for a in authors if isinstance(a, str)]
 
 

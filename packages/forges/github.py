@@ -14,6 +14,7 @@ from packages.forges.base import (
     count_field,
     dedupe,
     expect_ok,
+    follow_pages,
     parse_datetime,
     require,
     text_field,
@@ -104,24 +105,24 @@ class GitHubForge:
 
     def _participants(self, canonical, validators):
         logins = []
-        response = self._get(f"{canonical}/contributors", validators, {"per_page": PER_PAGE})
-        for _page in range(self.max_pages):
-            if response.status == 204:  # an empty repository
-                break
-            if response.status == 404:
-                raise NotFoundError("contributors 404")
-            expect_ok(response, "github contributors")
-            page = response.json()
+        first = self._get(f"{canonical}/contributors", validators, {"per_page": PER_PAGE})
+        pages = follow_pages(
+            first,
+            lambda url: self._get(url, validators),
+            forge="github",
+            part="contributors",
+            max_pages=self.max_pages,
+            empty_statuses=(204,),  # an empty repository
+        )
+        for page in pages:
             require(isinstance(page, list), "github contributors: not a list")
             for person in page:
                 require(isinstance(person, dict), "github contributors: entry is not an object")
                 login = person.get("login")
                 require(login is None or isinstance(login, str), "github contributors: bad login")
                 logins.append(login)
-            following = response.link("next")
-            if not following or not page:
+            if not page:
                 break
-            response = self._get(following, validators)
         return dedupe(logins)
 
     def _participation(self, canonical, validators):

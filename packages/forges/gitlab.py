@@ -16,6 +16,7 @@ from packages.forges.base import (
     count_field,
     dedupe,
     expect_ok,
+    follow_pages,
     parse_datetime,
     require,
     text_field,
@@ -79,23 +80,26 @@ class GitLabForge:
 
     def _contributors(self, base, validators):
         names = []
-        response = self._get(f"{base}/contributors", validators, {"per_page": PER_PAGE})
-        for _page in range(self.max_pages):
-            if response.status == 404:
-                raise NotFoundError("contributors 404")
-            expect_ok(response, "gitlab contributors")
-            page = response.json()
+        first = self._get(f"{base}/contributors", validators, {"per_page": PER_PAGE})
+        for page in self._pages(first, "contributors", validators):
             require(isinstance(page, list), "gitlab contributors: not a list")
             for person in page:
                 require(isinstance(person, dict), "gitlab contributors: entry is not an object")
                 name = person.get("name")
                 require(name is None or isinstance(name, str), "gitlab contributors: bad name")
                 names.append(name)
-            following = response.link("next")
-            if not following or not page:
+            if not page:
                 break
-            response = self._get(following, validators)
         return dedupe(names)
+
+    def _pages(self, first, part, validators):
+        return follow_pages(
+            first,
+            lambda url: self._get(url, validators),
+            forge="gitlab",
+            part=part,
+            max_pages=self.max_pages,
+        )
 
     def _commits(self, base, validators, now):
         """Weekly counts of the last 52 weeks and the newest commit's date."""
@@ -103,18 +107,13 @@ class GitLabForge:
         # Asked from midnight, so the URL (and its stored ETag) stays the same all day long.
         params = {"since": since.strftime("%Y-%m-%dT00:00:00Z"), "per_page": PER_PAGE}
         dates = []
-        response = self._get(f"{base}/commits", validators, params)
-        for _page in range(self.max_pages):
-            if response.status == 404:
-                raise NotFoundError("commits 404")
-            expect_ok(response, "gitlab commits")
-            page_dates = _commit_dates(response.json())
+        first = self._get(f"{base}/commits", validators, params)
+        for page in self._pages(first, "commits", validators):
+            page_dates = _commit_dates(page)
             dates += page_dates
-            following = response.link("next")
             # Commits come newest first: once a page reaches past the window, stop paging.
-            if not following or not page_dates or min(page_dates) < since:
+            if not page_dates or min(page_dates) < since:
                 break
-            response = self._get(following, validators)
         newest = max(dates, default=None)
         if newest is None:
             # Nothing in the last year: one more call finds the newest commit ever.
