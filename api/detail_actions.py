@@ -5,15 +5,12 @@ Each is a viewset mixin adding one `@action`; the work is done by `grids.compari
 """
 
 from django.db.models import F
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from api.filters import id_or_slug
 from api.serializers import GridSerializer
 from grids.comparison import build_comparison, render_comparison_csv
 from packages.models import Package, Version
@@ -85,15 +82,6 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = ["number", "upload_time", "is_yanked", "is_prerelease", "requires_python"]
 
 
-def _lookup(view, queryset):
-    lookup = id_or_slug(view.kwargs[view.lookup_url_kwarg or view.lookup_field])
-    if lookup is None:
-        raise Http404
-    instance = get_object_or_404(queryset, **lookup)
-    view.check_object_permissions(view.request, instance)
-    return instance
-
-
 class GridComparisonMixin:
     """`GET grids/{id or slug}/comparison/`: the grid as a table (JSON, or CSV for spreadsheets)."""
 
@@ -156,7 +144,7 @@ class PackageScoreMixin:
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def score(self, request, *args, **kwargs):
         def produce():
-            package = _lookup(self, Package.objects.prefetch_related("versions"))
+            package = self.get_object(Package.objects.prefetch_related("versions"))
             return Response(ScoreSerializer(compute_score(package).as_dict()).data)
 
         return self.cached_response(request, produce)
@@ -168,7 +156,7 @@ class PackageScoreMixin:
     @action(detail=True, methods=["get"], filter_backends=[])
     def versions(self, request, *args, **kwargs):
         def produce():
-            package = _lookup(self, Package.objects.only("id"))
+            package = self.get_object(Package.objects.only("id"))
             releases = Version.objects.filter(package=package).order_by(
                 F("upload_time").desc(nulls_last=True), "-id"
             )

@@ -45,11 +45,14 @@ ID_OR_SLUG = OpenApiParameter(
 class IdOrSlugLookupMixin:
     """A numeric path segment is looked up as the id, anything else as the slug."""
 
-    def get_object(self):
+    def get_object(self, queryset=None):
+        """The object the URL names, from `queryset` (default: the viewset's queryset)."""
         lookup = id_or_slug(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
         if lookup is None:
             raise Http404
-        instance = get_object_or_404(self.get_queryset(), **lookup)
+        instance = get_object_or_404(
+            self.get_queryset() if queryset is None else queryset, **lookup
+        )
         self.check_object_permissions(self.request, instance)
         return instance
 
