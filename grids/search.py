@@ -12,9 +12,11 @@ case, `-`, `_` and `.` read as spaces, and a leading `django ` dropped, so "rest
 is an exact match for `django-rest-framework`.
 
 PostgreSQL matches with full-text search over a weighted vector (title and slug weight A,
-description weight B) that has a GIN expression index (migrations `packages.0002` and
-`grids.0002`): an expression index cannot drift from the rows it indexes. SQLite falls back
-to substring matching with the same tiers.
+description weight B). For packages the vector and the normalized names are stored, generated
+columns with a GIN index (migration `packages.0003`): the database computes them on every write,
+so they cannot drift, and a query matching most of the catalogue costs no per-row text
+processing. Grids, a few hundred rows, use a GIN expression index (`grids.0002`). SQLite falls
+back to substring matching with the same tiers.
 """
 
 import re
@@ -25,6 +27,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     F,
@@ -35,6 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Lower, Replace, Substr
 from django.db.models.lookups import Contains, Exact, StartsWith
 
@@ -170,7 +174,9 @@ def ranked(queryset, words, phrase, *, description_field):
     queryset = _matched(queryset, words, description_field)
     # Tiers 4-2 are plain string tests on the normalized names, evaluated only on the rows the
     # (indexed) match found: no tsvector is recomputed per row.
-    queryset = queryset.alias(norm_title=_normalized("title"), norm_slug=_normalized("slug"))
+    queryset = queryset.alias(
+        norm_title=_normalized(queryset, "title"), norm_slug=_normalized(queryset, "slug")
+    )
     title, slug = F("norm_title"), F("norm_slug")
     return queryset.annotate(
         weight=Case(
@@ -197,7 +203,15 @@ def _is_postgresql():
 def _matched(queryset, words, description_field):
     plain = [word for word in words if _PLAIN_WORD.fullmatch(word)]
     symbols = [word for word in words if word not in plain]
-    if _is_postgresql() and plain:
+    if _is_postgresql() and plain and _has_search_columns(queryset):
+        queryset = queryset.filter(
+            RawSQL(
+                f'"{Package._meta.db_table}"."search_document" @@ to_tsquery(%s, %s)',
+                ("simple", _tsquery(plain)),
+                output_field=BooleanField(),
+            )
+        )
+    elif _is_postgresql() and plain:
         query = SearchQuery(_tsquery(plain), search_type="raw", config="simple")
         queryset = queryset.annotate(document=search_vector(description_field)).filter(
             document=query
@@ -233,8 +247,16 @@ def _tsquery(words):
     return " & ".join(f"{word}:*" for word in words)
 
 
-def _normalized(field):
+def _has_search_columns(queryset):
+    """Packages on PostgreSQL carry stored search columns (migration packages.0003)."""
+    return queryset.model is Package and _is_postgresql()
+
+
+def _normalized(queryset, field):
     """SQL twin of `normalize_query` for a name column, portable to PostgreSQL and SQLite."""
+    if _has_search_columns(queryset):
+        column = f'"{Package._meta.db_table}"."search_{field}"'
+        return RawSQL(column, (), output_field=CharField())
     expression = Lower(field)
     for separator in "-_.":
         expression = Replace(expression, Value(separator), Value(" "))

@@ -175,7 +175,7 @@ def test_search_needs_at_most_three_queries(client, django_assert_max_num_querie
 @pytest.mark.parametrize(
     ("queryset", "description_field", "index"),
     [
-        (Package.objects.all, "repo_description", "package_search_idx"),
+        (Package.objects.all, "repo_description", "package_search_document_idx"),
         (Grid.objects.all, "description", "grid_search_idx"),
     ],
 )
@@ -189,3 +189,18 @@ def test_postgresql_matches_through_the_gin_index(queryset, description_field, i
     plan = search.matching(queryset(), "rest", description_field=description_field).explain()
 
     assert index in plan
+
+
+def test_stored_search_columns_follow_every_write():
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored search columns exist on PostgreSQL only")
+    package = PackageFactory(title="Django_Widget.Tools", slug="django-widget-tools")
+    Package.objects.filter(pk=package.pk).update(repo_description="renders charts")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_title, search_slug, search_document @@ to_tsquery('simple', 'chart:*')"
+            " FROM packages_package WHERE id = %s",
+            [package.pk],
+        )
+        assert cursor.fetchone() == ("widget tools", "widget tools", True)
+    assert [hit.slug for hit in search.search("charts")] == ["django-widget-tools"]
