@@ -40,6 +40,23 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts(settings):
+    """Throttle counters in memory, empty for each test: one test's requests must not use up
+    another's budget, and the database cache would add queries the query-budget tests count.
+    Tests of the shared counters run servers with their own settings."""
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tests-throttle",
+        },
+    }
+    caches["throttle"].clear()
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

@@ -1,7 +1,7 @@
 """API test fixtures: a fresh response cache per test, switched on as in production with Redis."""
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 
 from api.caching import reset_local_entries
 
@@ -9,20 +9,6 @@ from api.caching import reset_local_entries
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts(settings):
-    """Throttle counters in memory, empty for each test (the database cache would add queries
-    to every request the query-budget tests count)."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "throttle": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "api-tests-throttle",
-        },
-    }
-    caches["throttle"].clear()
 
 
 @pytest.fixture(autouse=True)

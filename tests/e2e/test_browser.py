@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("E2E_SCREENSHOTS", Path(__file__).parent / "screenshots"))
@@ -54,6 +55,9 @@ def browser_page(monkeypatch):
         page.set_default_timeout(15000)
         yield page
         browser.close()
+        # ORM calls made inside Playwright's event loop run on a connection of their own;
+        # close it here, or it would keep the test database from being dropped.
+        connections.close_all()
 
 
 def shot(page, name):
