@@ -180,6 +180,42 @@ def text_field(document, key, what):
     return value
 
 
+class Parts:
+    """The sub-resources of one repository fetch (contributors, commits, counts...).
+
+    `get(key, fetch)` returns `fetch()`'s value, or `FAILED` when that part could not be read:
+    a 404 (or anything in `keep_on`) becomes a note, any other failure an error; either way
+    the stored value of that part is kept and the rest is still updated.
+    """
+
+    FAILED = object()
+
+    def __init__(self, *, keep_on=(NotFoundError,)):
+        self.keep_on = keep_on
+        self.notes = []
+        self.errors = []
+
+    def get(self, key, fetch):
+        try:
+            return fetch()
+        except self.keep_on as exc:
+            self.notes.append(f"{key} kept: {exc}")
+        except FetchError as exc:
+            self.errors.append(FetchError(f"{key}: {exc}", reason=exc.reason))
+        return self.FAILED
+
+    def stats(self, fields):
+        return RepoStats(**fields, notes=tuple(self.notes), errors=tuple(self.errors))
+
+
+def commit_history_fields(dates, authors, now):
+    """RepoStats fields from the commits read (for forges without a weekly histogram)."""
+    fields = {"commits_over_52": bucket_weekly(dates, now), "participants": dedupe(authors)}
+    if dates:
+        fields["last_updated"] = max(dates)
+    return fields
+
+
 def follow_pages(response, get, *, forge, part, max_pages, empty_statuses=(), next_url=None):
     """Yield the decoded JSON of each page of a paginated list, starting with `response`.
 

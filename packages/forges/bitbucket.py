@@ -11,12 +11,10 @@ from urllib.parse import quote
 
 from packages.forges.base import (
     WINDOW,
-    FetchError,
     NotFoundError,
-    RepoStats,
-    bucket_weekly,
+    Parts,
+    commit_history_fields,
     count_field,
-    dedupe,
     expect_ok,
     follow_pages,
     parse_datetime,
@@ -47,25 +45,17 @@ class BitbucketForge:
         repo = response.json()
         require(isinstance(repo, dict), "bitbucket repository: not an object")
         fields = {"description": text_field(repo, "description", "bitbucket repository")}
-        notes, errors = [], []
-        for key, what in (("watchers", "watchers"), ("forks", "forks")):
-            try:
-                fields[key] = self._total(f"{base}/{what}", validators, what)
-            except NotFoundError as exc:
-                notes.append(f"{key} kept: {exc}")
-            except FetchError as exc:
-                errors.append(FetchError(f"{key}: {exc}", reason=exc.reason))
-        try:
-            dates, authors = self._commits(f"{base}/commits", validators, now)
-            fields["commits_over_52"] = bucket_weekly(dates, now)
-            fields["participants"] = dedupe(authors)
-            if dates:
-                fields["last_updated"] = max(dates)
-        except NotFoundError as exc:
-            notes.append(f"commits kept: {exc}")
-        except FetchError as exc:
-            errors.append(FetchError(f"commits: {exc}", reason=exc.reason))
-        return RepoStats(**fields, notes=tuple(notes), errors=tuple(errors))
+        parts = Parts()
+        for what in ("watchers", "forks"):
+            total = parts.get(
+                what, lambda what=what: self._total(f"{base}/{what}", validators, what)
+            )
+            if total is not Parts.FAILED:
+                fields[what] = total
+        history = parts.get("commits", lambda: self._commits(f"{base}/commits", validators, now))
+        if history is not Parts.FAILED:
+            fields.update(commit_history_fields(*history, now))
+        return parts.stats(fields)
 
     def _get(self, url, validators, params=None):
         return self.http.get(url, params=params, validators=validators)

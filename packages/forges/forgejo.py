@@ -11,12 +11,10 @@ from urllib.parse import quote
 
 from packages.forges.base import (
     WINDOW,
-    FetchError,
     NotFoundError,
-    RepoStats,
-    bucket_weekly,
+    Parts,
+    commit_history_fields,
     count_field,
-    dedupe,
     expect_ok,
     follow_pages,
     parse_datetime,
@@ -58,18 +56,11 @@ class ForgejoForge:
         if response.redirected and isinstance(repo.get("html_url"), str):
             with contextlib.suppress(IdentifierError):
                 fields["repo_url"] = normalize_repo_url(repo["html_url"])
-        notes, errors = [], []
-        try:
-            dates, authors = self._commits(f"{base}/commits", validators, now)
-            fields["commits_over_52"] = bucket_weekly(dates, now)
-            fields["participants"] = dedupe(authors)
-            if dates:
-                fields["last_updated"] = max(dates)
-        except NotFoundError as exc:
-            notes.append(f"commits kept: {exc}")
-        except FetchError as exc:
-            errors.append(FetchError(f"commits: {exc}", reason=exc.reason))
-        return RepoStats(**fields, notes=tuple(notes), errors=tuple(errors))
+        parts = Parts()
+        history = parts.get("commits", lambda: self._commits(f"{base}/commits", validators, now))
+        if history is not Parts.FAILED:
+            fields.update(commit_history_fields(*history, now))
+        return parts.stats(fields)
 
     def _get(self, url, validators, params=None):
         return self.http.get(url, params=params, headers=self.headers, validators=validators)

@@ -10,7 +10,7 @@ from packages.forges.base import (
     WEEKS,
     FetchError,
     NotFoundError,
-    RepoStats,
+    Parts,
     count_field,
     dedupe,
     expect_ok,
@@ -75,21 +75,16 @@ class GitHubForge:
             fields["repo_url"] = self._web_url(repo, full_name)
         # Sub-resources go to the canonical name, saving a redirect per call after a rename.
         canonical = f"{self.api_url}/repos/{full_name}"
-        notes, errors = [], []
+        parts = Parts(keep_on=(NotFoundError, _StillComputingError))
         for key, part in (
             ("participants", self._participants),
             ("commits_over_52", self._participation),
             ("last_updated", self._newest_commit),
         ):
-            try:
-                fields[key] = part(canonical, validators)
-            except NotFoundError as exc:
-                notes.append(f"{key} kept: {exc}")
-            except _StillComputingError as exc:
-                notes.append(f"{key} kept: {exc}")
-            except FetchError as exc:
-                errors.append(FetchError(f"{key}: {exc}", reason=exc.reason))
-        return RepoStats(**fields, notes=tuple(notes), errors=tuple(errors))
+            value = parts.get(key, lambda part=part: part(canonical, validators))
+            if value is not Parts.FAILED:
+                fields[key] = value
+        return parts.stats(fields)
 
     def _get(self, url, validators, params=None):
         return self.http.get(url, params=params, headers=self.headers, validators=validators)

@@ -9,9 +9,8 @@ from urllib.parse import quote
 
 from packages.forges.base import (
     WINDOW,
-    FetchError,
     NotFoundError,
-    RepoStats,
+    Parts,
     bucket_weekly,
     count_field,
     dedupe,
@@ -58,22 +57,16 @@ class GitLabForge:
             with contextlib.suppress(IdentifierError):
                 fields["repo_url"] = normalize_repo_url(project["web_url"])
         base = f"{self.api_url}/projects/{project_id}/repository"
-        notes, errors = [], []
-        try:
-            fields["participants"] = self._contributors(base, validators)
-        except NotFoundError as exc:
-            notes.append(f"participants kept: {exc}")
-        except FetchError as exc:
-            errors.append(FetchError(f"participants: {exc}", reason=exc.reason))
-        try:
-            fields["commits_over_52"], newest = self._commits(base, validators, now)
+        parts = Parts()
+        participants = parts.get("participants", lambda: self._contributors(base, validators))
+        if participants is not Parts.FAILED:
+            fields["participants"] = participants
+        history = parts.get("commits", lambda: self._commits(base, validators, now))
+        if history is not Parts.FAILED:
+            fields["commits_over_52"], newest = history
             if newest is not None:
                 fields["last_updated"] = newest
-        except NotFoundError as exc:
-            notes.append(f"commits kept: {exc}")
-        except FetchError as exc:
-            errors.append(FetchError(f"commits: {exc}", reason=exc.reason))
-        return RepoStats(**fields, notes=tuple(notes), errors=tuple(errors))
+        return parts.stats(fields)
 
     def _get(self, url, validators, params=None):
         return self.http.get(url, params=params, headers=self.headers, validators=validators)
