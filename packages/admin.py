@@ -2,7 +2,9 @@
 
 from django.contrib import admin, messages
 from django.db import models
+from django.db.models import Q
 
+from packages.editing import supported_repo_hosts
 from packages.fetching import fetch_now, reset_failures
 from packages.models import HttpValidator, Package, Version
 
@@ -85,6 +87,32 @@ class FailingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RepoHostFilter(admin.SimpleListFilter):
+    """Whether the stats fetcher can read the repository: a forge it has a client for."""
+
+    title = "repository host"
+    parameter_name = "repo_host"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("supported", "Supported forge"),
+            ("unsupported", "Unsupported host (no repo stats)"),
+            ("none", "No repository"),
+        ]
+
+    def queryset(self, request, queryset):
+        on_forge = Q()
+        for host in supported_repo_hosts():
+            on_forge |= Q(repo_url__startswith=f"https://{host}/")
+        if self.value() == "supported":
+            return queryset.filter(on_forge)
+        if self.value() == "unsupported":
+            return queryset.exclude(repo_url="").exclude(on_forge)
+        if self.value() == "none":
+            return queryset.filter(repo_url="")
+        return queryset
+
+
 class VersionInline(admin.TabularInline):
     model = Version
     extra = 0
@@ -116,6 +144,7 @@ class PackageAdmin(admin.ModelAdmin):
         DeprecatedFilter,
         HasPyPIFilter,
         FailingFilter,
+        RepoHostFilter,
     ]
     list_select_related = ["category"]
     search_fields = ["title", "slug", "repo_url", "repo_description", "pypi_url"]

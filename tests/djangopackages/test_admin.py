@@ -103,3 +103,20 @@ def test_dev_admin_creates_a_superuser_that_can_log_in(settings, client, capsys)
     out = capsys.readouterr().out
     assert "reset superuser 'admin'" in out
     assert not client.login(username="admin", password="a-long-dev-password-1")
+
+
+def test_package_changelist_filters_by_repository_host(staff_client):
+    from tests.factories import PackageFactory
+
+    PackageFactory(slug="on-github", repo_url="https://github.com/o/on-github")
+    PackageFactory(slug="self-hosted", repo_url="https://git.example.org/o/self-hosted")
+    PackageFactory(slug="no-repo", repo_url="")
+    url = reverse("admin:packages_package_changelist")
+
+    def listed(value):
+        response = staff_client.get(url, {"repo_host": value})
+        return {p.slug for p in response.context["cl"].result_list}
+
+    assert listed("supported") == {"on-github"}
+    assert listed("unsupported") == {"self-hosted"}
+    assert listed("none") == {"no-repo"}
