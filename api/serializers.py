@@ -97,6 +97,71 @@ class PackageSerializer(serializers.ModelSerializer):
             "participants",
         ]
 
+    def to_representation(self, instance):
+        """The same JSON DRF's fields would give, built directly: a list page is the hot path.
+
+        The declared fields stay the contract (schema, browsable API); this only skips DRF's
+        per-field machinery and reverses each related URL once per response, not once per row.
+        """
+        url = self._url_builders()
+        return {
+            "category": url["category-detail"](instance.category_id),
+            "grids": [url["grid-detail"](grid.pk) for grid in instance.grids.all()],
+            "id": instance.id,
+            "title": instance.title,
+            "slug": instance.slug,
+            "last_updated": _datetime(instance.last_updated),
+            "last_fetched": _datetime(instance.last_fetched),
+            "repo_url": instance.repo_url,
+            "pypi_version": instance.pypi_version,
+            "created": _datetime(instance.created),
+            "modified": _datetime(instance.modified),
+            "repo_forks": instance.repo_forks,
+            "repo_description": instance.repo_description,
+            "pypi_url": f"https://pypi.org/project/{instance.pypi_url}/"
+            if instance.pypi_url
+            else "",
+            "documentation_url": instance.documentation_url,
+            "repo_watchers": instance.repo_watchers,
+            "commits_over_52": instance.commits_over_52,
+            "participants": instance.participants,
+        }
+
+    def _url_builders(self):
+        builders = getattr(self, "_builders", None)
+        if builders is None:
+            builders = self._builders = {
+                name: _detail_url_builder(self.fields[field], name)
+                for field, name in (("category", "category-detail"), ("grids", "grid-detail"))
+            }
+        return builders
+
+
+def _detail_url_builder(field, view_name):
+    """`pk -> URL` for `view_name`, as DRF's hyperlinked field renders it (host, `?format=`)."""
+    field = getattr(field, "child_relation", field)
+    placeholder = 2**62
+    template = field.get_url(
+        _Placeholder(placeholder),
+        view_name,
+        field.context.get("request"),
+        field.context.get("format"),
+    )
+    head, _, tail = template.partition(f"/{placeholder}/")
+    return lambda pk: None if pk is None else f"{head}/{pk}/{tail}"
+
+
+class _Placeholder:
+    def __init__(self, pk):
+        self.pk = pk
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
 
 class GridSerializer(serializers.ModelSerializer):
     packages = serializers.HyperlinkedRelatedField(
