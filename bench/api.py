@@ -22,6 +22,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packages", type=int, default=5000)
     parser.add_argument("--grids", type=int, default=300)
-    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
@@ -96,6 +97,9 @@ def parse_args():
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the catalogue")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved floor/warm/cold rounds (medians)"
+    )
     return parser.parse_args()
 
 
@@ -318,6 +322,17 @@ def run_wrk(args, base, script=None, path="/"):
     }
 
 
+def median_run(results):
+    """The median of each figure over several wrk runs (errors are summed)."""
+    return {
+        "rps": statistics.median(r["rps"] for r in results),
+        "p50": statistics.median(r["p50"] for r in results),
+        "p99": statistics.median(r["p99"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+        "socket": "; ".join(r["socket"] for r in results if r["socket"]),
+    }
+
+
 def main():
     args = parse_args()
     if not shutil.which("wrk"):
@@ -356,9 +371,15 @@ def main():
             rows = []
             for name, paths in rotations.items():
                 size = (tmpdir / f"{name}.json").stat().st_size
-                floor = run_wrk(args, base, path=f"/bench/floor/{name}/")
-                warm = run_wrk(args, base, wrk_script(tmpdir, name, paths, cold=False))
-                cold = run_wrk(args, base, wrk_script(tmpdir, name, paths, cold=True))
+                runs = {"floor": [], "warm": [], "cold": []}
+                # Interleaved rounds, medians reported: one slow moment on a shared machine
+                # must not decide a ratio.
+                for _round in range(args.rounds):
+                    runs["floor"].append(run_wrk(args, base, path=f"/bench/floor/{name}/"))
+                    for label in ("warm", "cold"):
+                        script = wrk_script(tmpdir, name, paths, cold=label == "cold")
+                        runs[label].append(run_wrk(args, base, script))
+                floor, warm, cold = (median_run(runs[label]) for label in ("floor", "warm", "cold"))
                 rows.append((name, size, floor, warm, cold))
                 print(f"  measured {name}", flush=True)
         finally:
@@ -369,7 +390,8 @@ def main():
     print(
         f"{args.packages} packages, {args.grids} grids; gunicorn {args.workers} workers x "
         f"{args.threads} threads (gthread); wrk 2 threads, {args.connections} connections, "
-        f"{args.duration} s per run; {os.cpu_count()} CPUs shared by all processes"
+        f"{args.duration} s per run, medians of {args.rounds} interleaved rounds; "
+        f"{os.cpu_count()} CPUs shared by all processes"
     )
     header = f"{'endpoint':<16}{'body':>8}  {'run':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
     print(header + f"{'vs floor':>10}  errors")
