@@ -1,6 +1,6 @@
 """Load-test the read API with wrk against gunicorn on PostgreSQL, next to a trivial-view floor.
 
-    .venv/bin/python bench/api.py [--packages 5000] [--grids 300] [--duration 8] [--rebuild]
+    .venv/bin/python bench/api.py [--packages 5000] [--grids 300] [--duration 5] [--rounds 3]
 
 Builds (once; reused while the sizes match) a catalogue of N packages, named after the PyPI
 projects in ../shared/data when that file exists, and 300 grids of 20 packages in its own
@@ -10,7 +10,8 @@ package list (20 per page), package detail by slug, grid detail and search, each
 over many URLs. Each is measured "warm" (the Redis response cache as in production) and
 "cold" (a unique query string per request, so every request queries and serializes).
 The floor is a Django view returning a precomputed body of the same size through the same
-middleware and workers. Prints req/s, p50 and p99 latency and the ratio ours/floor.
+middleware and workers. Floor, warm and cold runs are interleaved for `--rounds` rounds (3);
+prints the medians of req/s, p50 and p99 latency, and the ratio ours/floor.
 Targets: package detail and list >= 50 % of the floor; search p99 < 50 ms at 50,000 packages.
 Needs wrk (`apt-get install -y wrk`), PostgreSQL and Redis.
 """
