@@ -9,9 +9,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
-from api.serializers import GridSerializer
+from api.serializers import GridSerializer, detail_url_builder
 from grids.comparison import build_comparison, render_comparison_csv
 from packages.models import Package, Version
 from packages.scoring import compute_score
@@ -118,15 +117,11 @@ class GridComparisonMixin:
 
     def _comparison(self, request, grid):
         comparison = build_comparison(grid)
-        # One reverse() for the whole table; rows only fill in their id.
-        url = reverse("package-detail", kwargs={"pk": 0}, request=request)
-        head, tail = url.rsplit("/0/", 1)
+        package_url = detail_url_builder("package-detail", request)
         rows = []
         for row in comparison["packages"]:
             participants = row.pop("participants")
-            rows.append(
-                {"url": f"{head}/{row['id']}/{tail}", **row, "participants_count": participants}
-            )
+            rows.append({"url": package_url(row["id"]), **row, "participants_count": participants})
         return Response(
             {
                 "grid": self.get_serializer(grid).data,

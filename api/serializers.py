@@ -130,30 +130,21 @@ class PackageSerializer(serializers.ModelSerializer):
     def _url_builders(self):
         builders = getattr(self, "_builders", None)
         if builders is None:
+            request, format = self.context.get("request"), self.context.get("format")
             builders = self._builders = {
-                name: _detail_url_builder(self.fields[field], name)
-                for field, name in (("category", "category-detail"), ("grids", "grid-detail"))
+                name: detail_url_builder(name, request, format)
+                for name in ("category-detail", "grid-detail")
             }
         return builders
 
 
-def _detail_url_builder(field, view_name):
-    """`pk -> URL` for `view_name`, as DRF's hyperlinked field renders it (host, `?format=`)."""
-    field = getattr(field, "child_relation", field)
+def detail_url_builder(view_name, request, format=None):
+    """`pk -> URL` of `view_name`, as DRF's hyperlinked fields render it (host, `?format=`),
+    with one reverse() for a whole response instead of one per row."""
     placeholder = 2**62
-    template = field.get_url(
-        _Placeholder(placeholder),
-        view_name,
-        field.context.get("request"),
-        field.context.get("format"),
-    )
+    template = reverse(view_name, kwargs={"pk": placeholder}, request=request, format=format)
     head, _, tail = template.partition(f"/{placeholder}/")
     return lambda pk: None if pk is None else f"{head}/{pk}/{tail}"
-
-
-class _Placeholder:
-    def __init__(self, pk):
-        self.pk = pk
 
 
 _DATETIME = serializers.DateTimeField()

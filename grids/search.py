@@ -190,7 +190,7 @@ def ranked(queryset, words, phrase, *, description_field):
 
 
 def search_vector(description_field):
-    """The weighted document PostgreSQL indexes; must stay identical to the migrations' index."""
+    """The weighted document of grids; must stay identical to the index of grids.0002."""
     return SearchVector("title", "slug", config="simple", weight="A") + SearchVector(
         description_field, config="simple", weight="B"
     )
