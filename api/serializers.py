@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.reverse import reverse
 from rest_framework.utils import html
 
-from api.filters import id_or_slug
+from api.lookups import id_or_slug
 from api.permissions import is_staff
 from categories.models import Category
 from grids.editing import (
@@ -28,7 +28,7 @@ from grids.editing import (
 )
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.editing import create_package, supported_repo_hosts, update_package
-from packages.forges import parse_repo_url
+from packages.fetch.forges import parse_repo_url
 from packages.identifiers import (
     IdentifierError,
     normalize_pypi_name,

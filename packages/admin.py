@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from packages.editing import supported_repo_hosts
-from packages.fetching import fetch_now, reset_failures
+from packages.fetch.run import fetch_now, reset_failures
 from packages.models import HttpValidator, Package, Version
 
 FETCHED_FIELDS = [

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
-from packages.forges import forge_sites, parse_repo_url
+from packages.fetch.forges import forge_sites, parse_repo_url
 from packages.models import Package
 
 SLUG_MAX_LENGTH = 100

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from categories.models import Category
-from djangopackages.models import TimeStampedModel
+from common.models import TimeStampedModel
 from packages.identifiers import IdentifierError, normalize_pypi_name, normalize_repo_url
 
 WEEKS = 52

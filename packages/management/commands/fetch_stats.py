@@ -1,4 +1,4 @@
-"""`manage.py fetch_stats`: refresh package stats from the forges and PyPI (packages.fetching)."""
+"""`manage.py fetch_stats`: refresh package stats from the forges and PyPI (packages.fetch.run)."""
 
 import json
 import sys
@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from packages.fetching import SOURCES, FetcherConfig, FetchRun, build_clients
+from packages.fetch.run import SOURCES, FetcherConfig, FetchRun, build_clients
 from packages.models import Package
 
 

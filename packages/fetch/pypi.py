@@ -13,7 +13,7 @@ from django.core.validators import URLValidator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from packages.forges.base import NotFoundError, expect_ok, parse_datetime, require
+from packages.fetch.forges.base import NotFoundError, expect_ok, parse_datetime, require
 
 DOCS_KEYS = re.compile(r"^(documentation|docs|doc)\b", re.IGNORECASE)
 PYTHON3_CLASSIFIER = "Programming Language :: Python :: 3"

@@ -25,7 +25,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from packages.forges.base import (
+from packages.fetch.forges.base import (
     BodyTooLargeError,
     HostStoppedError,
     RefusedURLError,

@@ -22,13 +22,13 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from packages.forges import build_forges, forge_sites, parse_repo_url
-from packages.forges.base import FetchError, HostStoppedError, NotFoundError
-from packages.http import HttpClient, HttpConfig, Origin
+from packages.fetch.forges import build_forges, forge_sites, parse_repo_url
+from packages.fetch.forges.base import FetchError, HostStoppedError, NotFoundError
+from packages.fetch.http import HttpClient, HttpConfig, Origin
+from packages.fetch.pypi import PyPIClient
+from packages.fetch.store import FetchResult, Outcome, StoredValidators, record_fetch
 from packages.identifiers import IdentifierError, normalize_pypi_name
 from packages.models import Package
-from packages.pypi import PyPIClient
-from packages.stats import FetchResult, Outcome, StoredValidators, record_fetch
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from packages.fetching import FetcherConfig, FetchRun, build_clients
+from packages.fetch.run import FetcherConfig, FetchRun, build_clients
 from tests.factories import PackageFactory
 from tests.packages.conftest import fixture, serve_pypi
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.postgres

@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from packages.forges.base import NotFoundError, RepoRef
-from packages.forges.bitbucket import BitbucketForge
-from packages.forges.forgejo import ForgejoForge
-from packages.forges.gitlab import GitLabForge
-from packages.http import HttpClient, HttpConfig, Origin
+from packages.fetch.forges.base import NotFoundError, RepoRef
+from packages.fetch.forges.bitbucket import BitbucketForge
+from packages.fetch.forges.forgejo import ForgejoForge
+from packages.fetch.forges.gitlab import GitLabForge
+from packages.fetch.http import HttpClient, HttpConfig, Origin
 from tests.packages.conftest import NOW, Reply, fixture
 
 

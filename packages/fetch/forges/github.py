@@ -6,7 +6,7 @@ A first fetch costs 4 calls plus one per extra page of contributors.
 import time
 from urllib.parse import quote
 
-from packages.forges.base import (
+from packages.fetch.forges.base import (
     WEEKS,
     FetchError,
     NotFoundError,

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from packages.forges import build_forges, forge_sites
-from packages.forges.base import RepoRef, bucket_weekly, parse_repo_url
+from packages.fetch.forges import build_forges, forge_sites
+from packages.fetch.forges.base import RepoRef, bucket_weekly, parse_repo_url
 from packages.identifiers import normalize_repo_url
 from tests.packages.conftest import NOW
 

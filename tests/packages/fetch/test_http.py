@@ -9,14 +9,14 @@ from functools import partial
 
 import pytest
 
-from packages.forges.base import (
+from packages.fetch.forges.base import (
     BodyTooLargeError,
     HostStoppedError,
     RefusedURLError,
     TransportError,
     UpstreamDataError,
 )
-from packages.http import HostBudget, HttpClient, HttpConfig, Origin
+from packages.fetch.http import HostBudget, HttpClient, HttpConfig, Origin
 from tests.packages.conftest import Reply, hang, huge, trickle
 
 
@@ -28,7 +28,7 @@ class MemoryValidators:
         return self.stored.get(url)
 
     def remember(self, url, etag, last_modified, body):
-        from packages.stats import StoredValidator
+        from packages.fetch.store import StoredValidator
 
         self.stored[url] = StoredValidator(etag, last_modified, body)
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from packages import stats as stats_module
-from packages.forges.base import FetchError, RepoStats
+from packages.fetch import store as stats_module
+from packages.fetch.forges.base import FetchError, RepoStats
+from packages.fetch.pypi import parse_project
+from packages.fetch.store import FetchResult, StoredValidators, record_fetch
 from packages.models import HttpValidator, Package, Version
-from packages.pypi import parse_project
-from packages.stats import FetchResult, StoredValidators, record_fetch
 from tests.factories import PackageFactory
 from tests.packages.conftest import fixture
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from packages.forges.base import NotFoundError, RepoRef, UpstreamDataError
-from packages.forges.github import GitHubForge
-from packages.http import HttpClient, HttpConfig, Origin
+from packages.fetch.forges.base import NotFoundError, RepoRef, UpstreamDataError
+from packages.fetch.forges.github import GitHubForge
+from packages.fetch.http import HttpClient, HttpConfig, Origin
 from tests.packages.conftest import NOW, Reply, fixture, serve_github_repo
 
 REF = RepoRef("github.com", "octo", "widgets")

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from packages.forges.base import (
+from packages.fetch.forges.base import (
     WINDOW,
     NotFoundError,
     Parts,

@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from packages.forges.base import NotFoundError, UpstreamDataError
-from packages.http import HttpClient, HttpConfig, Origin
-from packages.pypi import PyPIClient, parse_project
+from packages.fetch.forges.base import NotFoundError, UpstreamDataError
+from packages.fetch.http import HttpClient, HttpConfig, Origin
+from packages.fetch.pypi import PyPIClient, parse_project
 from tests.packages.conftest import Reply, fixture
 
 

@@ -6,11 +6,11 @@ settings) and self-hosted GitLab / Forgejo instances listed in GITLAB_HOSTS / FO
 
 from dataclasses import dataclass
 
-from packages.forges.base import RepoRef, RepoStats, parse_repo_url
-from packages.forges.bitbucket import BitbucketForge
-from packages.forges.forgejo import ForgejoForge
-from packages.forges.github import GitHubForge
-from packages.forges.gitlab import GitLabForge
+from packages.fetch.forges.base import RepoRef, RepoStats, parse_repo_url
+from packages.fetch.forges.bitbucket import BitbucketForge
+from packages.fetch.forges.forgejo import ForgejoForge
+from packages.fetch.forges.github import GitHubForge
+from packages.fetch.forges.gitlab import GitLabForge
 
 __all__ = ["ForgeSite", "RepoRef", "RepoStats", "build_forges", "forge_sites", "parse_repo_url"]
 
