@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from djangopackages.models import TimeStampedModel
+from common.models import TimeStampedModel
 
 
 class Category(TimeStampedModel):

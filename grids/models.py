@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from djangopackages.models import TimeStampedModel
+from common.models import TimeStampedModel
 from packages.models import Package
 
 

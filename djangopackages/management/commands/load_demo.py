@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from djangopackages.demo import load_demo_catalogue
+from djangopackages.demo.loader import load_demo_catalogue
 from packages.models import Package
 
 

@@ -1,0 +1,1 @@
+"""The demo catalogue: its data files and their loader (`loader.load_demo_catalogue`)."""
