@@ -1,11 +1,9 @@
-"""The writing half of the API: the edit mixin the resource viewsets share, the grid content
-endpoints (/grids/{grid}/packages/, /features/, /cells/) and the token endpoint."""
+"""The writing half of the API: the edit mixin the resource viewsets share and the grid content
+endpoints (/grids/{grid}/packages/, /features/, /cells/)."""
 
 from functools import cached_property
 
-from django.contrib.auth import authenticate
-from django.contrib.auth.views import LoginView
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,16 +13,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from api.filters import id_or_slug
+from api.lookups import id_or_slug
 from api.permissions import GridContentPermission
 from api.serializers import (
-    AuthTokenRequestSerializer,
-    AuthTokenSerializer,
     GridCellSerializer,
     GridCellTextSerializer,
     GridCellWriteSerializer,
@@ -33,7 +27,6 @@ from api.serializers import (
     GridPackageSerializer,
     GridPackageWriteSerializer,
 )
-from api.throttling import AnonThrottle, TokenThrottle
 from grids import editing as grid_editing
 from grids.models import Element, Feature, Grid, GridPackage
 from packages import editing as package_editing
@@ -282,59 +275,3 @@ class CellViewSet(GridContentMixin, EditMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         grid_editing.delete_cell(cell=instance, user=self.request.user)
-
-
-class ThrottledLoginView(LoginView):
-    """The browsable API's login form; password attempts share the token endpoint's budget."""
-
-    template_name = "rest_framework/login.html"
-
-    def post(self, request, *args, **kwargs):
-        throttle = TokenThrottle()
-        if not throttle.allow_request(request, self):
-            wait = throttle.wait()
-            return HttpResponse(
-                f"Too many login attempts; try again in {wait} seconds.",
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                content_type="text/plain",
-                headers={"Retry-After": str(wait)},
-            )
-        return super().post(request, *args, **kwargs)
-
-
-class AuthTokenView(APIView):
-    """Your API token, for `Authorization: Token <token>`.
-
-    Send your username and password; `"rotate": true` replaces the token (the old one stops
-    working at once). Throttled per client address.
-    """
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AnonThrottle, TokenThrottle]
-    serializer_class = AuthTokenRequestSerializer
-
-    @extend_schema(
-        request=AuthTokenRequestSerializer,
-        responses={
-            200: AuthTokenSerializer,
-            400: OpenApiResponse(description="Wrong username or password."),
-            429: ERRORS[429],
-        },
-    )
-    def post(self, request):
-        serializer = AuthTokenRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request=request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-        )
-        if user is None or not user.is_active:
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["Unable to log in with the username and password given."]}
-            )
-        if serializer.validated_data["rotate"]:
-            Token.objects.filter(user=user).delete()
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(AuthTokenSerializer(token).data)

@@ -1,29 +1,15 @@
 """FilterSets for the list endpoints; a value that cannot mean anything is a 400, never a 500."""
 
-import re
 from datetime import UTC
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
+from api.lookups import id_or_slug
 from grids import search
 from grids.models import Grid
 from packages.models import Package
-
-_SLUG = re.compile(r"^[-\w]+$")
-_MAX_ID = 2**63 - 1
-
-
-def id_or_slug(value):
-    """`{"pk": n}` for a numeric value, `{"slug": s}` for a slug, None for anything else."""
-    value = (value or "").strip()
-    if value.isascii() and value.isdigit():
-        number = int(value)
-        return {"pk": number} if number <= _MAX_ID else None
-    if _SLUG.match(value) and len(value) <= 100:
-        return {"slug": value}
-    return None
 
 
 class IdOrSlugFilter(django_filters.CharFilter):

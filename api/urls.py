@@ -6,13 +6,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
-from api.editing import (
-    AuthTokenView,
-    CellViewSet,
-    FeatureViewSet,
-    GridPackageViewSet,
-    ThrottledLoginView,
-)
+from api.auth import AuthTokenView, ThrottledLoginView
+from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
 from api.views import CategoryViewSet, GridViewSet, PackageViewSet, SearchViewSet
 
 router = DefaultRouter()

@@ -16,7 +16,8 @@ from rest_framework.reverse import reverse
 from api.caching import ConditionalCacheMixin
 from api.detail_actions import GridComparisonMixin, PackageScoreMixin
 from api.editing import CategoryEditMixin, GridEditMixin, PackageEditMixin, write_schema
-from api.filters import GridFilter, PackageFilter, id_or_slug
+from api.filters import GridFilter, PackageFilter
+from api.lookups import id_or_slug
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
 from api.serializers import (

@@ -1,0 +1,71 @@
+"""Signing in: the token endpoint and the browsable API's login form, both password-throttled."""
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.views import LoginView
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.editing import ERRORS
+from api.serializers import AuthTokenRequestSerializer, AuthTokenSerializer
+from api.throttling import AnonThrottle, TokenThrottle
+
+
+class ThrottledLoginView(LoginView):
+    """The browsable API's login form; password attempts share the token endpoint's budget."""
+
+    template_name = "rest_framework/login.html"
+
+    def post(self, request, *args, **kwargs):
+        throttle = TokenThrottle()
+        if not throttle.allow_request(request, self):
+            wait = throttle.wait()
+            return HttpResponse(
+                f"Too many login attempts; try again in {wait} seconds.",
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                content_type="text/plain",
+                headers={"Retry-After": str(wait)},
+            )
+        return super().post(request, *args, **kwargs)
+
+
+class AuthTokenView(APIView):
+    """Your API token, for `Authorization: Token <token>`.
+
+    Send your username and password; `"rotate": true` replaces the token (the old one stops
+    working at once). Throttled per client address.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonThrottle, TokenThrottle]
+    serializer_class = AuthTokenRequestSerializer
+
+    @extend_schema(
+        request=AuthTokenRequestSerializer,
+        responses={
+            200: AuthTokenSerializer,
+            400: OpenApiResponse(description="Wrong username or password."),
+            429: ERRORS[429],
+        },
+    )
+    def post(self, request):
+        serializer = AuthTokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request=request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Unable to log in with the username and password given."]}
+            )
+        if serializer.validated_data["rotate"]:
+            Token.objects.filter(user=user).delete()
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(AuthTokenSerializer(token).data)
