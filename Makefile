@@ -6,7 +6,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format admin migrate demo clean
+.PHONY: install run test test-fast lint format admin migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ admin: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The edit-test loop: SQLite, two processes, no browser.
+test-fast: install
+	env -u DATABASE_URL $(BIN)/python -m pytest -q -n 2 -m "not e2e" -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,11 +4,13 @@
 weight B) with a GIN index; `search_title` / `search_slug` are the names as search compares
 them (lower case, `-_.` as spaces, a leading `django ` dropped). The database computes them on
 every write, so they cannot drift whoever writes the rows, and a search that matches most of
-the catalogue no longer recomputes a tsvector and three string rewrites per row. They replace
-the expression index of 0002. Other databases get nothing (search computes the same values).
-"""
+the catalogue no longer recomputes a tsvector and three string rewrites per row.
+Other databases get nothing (search computes the same values).
 
-import importlib
+It replaces the two migrations that first added an expression index (0002) and then these
+columns (0003, dropping that index): a database that applied both is left as it is, a new one
+gets the columns straight away.
+"""
 
 from django.db import migrations
 
@@ -28,7 +30,6 @@ ALTER TABLE packages_package
     ADD COLUMN search_title text GENERATED ALWAYS AS ({NORMALIZED.format(col="title")}) STORED,
     ADD COLUMN search_slug text GENERATED ALWAYS AS ({NORMALIZED.format(col="slug")}) STORED;
 CREATE INDEX package_search_document_idx ON packages_package USING GIN (search_document);
-DROP INDEX IF EXISTS package_search_idx;
 """
 
 BACKWARD = """
@@ -45,12 +46,13 @@ def forward(apps, schema_editor):
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(BACKWARD, params=None)
-        # Back to 0002's state: its expression index.
-        previous = importlib.import_module("packages.migrations.0002_package_search_index")
-        previous.create_index(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("packages", "0002_package_search_index")]
+    replaces = [
+        ("packages", "0002_package_search_index"),
+        ("packages", "0003_package_search_columns"),
+    ]
+    dependencies = [("packages", "0001_initial")]
 
     operations = [migrations.RunPython(forward, backward)]
