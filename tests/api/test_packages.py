@@ -100,13 +100,16 @@ def test_unknown_package_is_a_json_404(client, path):
     assert "detail" in response.json()
 
 
-def test_package_views_are_read_only_for_now(client):
+def test_anonymous_clients_are_offered_only_reads_and_asked_to_sign_in_to_write(client):
     package = PackageFactory()
 
-    response = client.options(f"/api/v4/packages/{package.pk}/")
+    options = client.options(f"/api/v4/packages/{package.pk}/")
+    post = client.post("/api/v4/packages/", {})
 
-    assert response["Allow"] == "GET, HEAD, OPTIONS"
-    assert client.post("/api/v4/packages/", {}).status_code in {401, 403, 405}
+    assert options["Allow"] == "GET, HEAD, OPTIONS"
+    assert post.status_code == 401
+    assert post["WWW-Authenticate"] == "Token"
+    assert not Package.objects.exclude(pk=package.pk).exists()
 
 
 def test_hyperlinks_keep_the_browsable_format(client):

@@ -19,9 +19,3 @@ def test_ordered_by_title():
     CategoryFactory(title="Other")
     CategoryFactory(title="App")
     assert [c.title for c in Category.objects.all()] == ["App", "Other"]
-
-
-def test_unused_category_can_be_deleted():
-    category = CategoryFactory()
-    category.delete()
-    assert not Category.objects.exists()

@@ -9,7 +9,6 @@ from tests.factories import (
     FeatureFactory,
     GridFactory,
     GridPackageFactory,
-    PackageFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -33,12 +32,6 @@ def test_grid_slug_is_unique():
     GridFactory(slug="orms")
     with pytest.raises(IntegrityError), transaction.atomic():
         GridFactory(slug="orms")
-
-
-def test_grid_packages_reachable_both_ways():
-    membership = GridPackageFactory()
-    assert list(membership.grid.packages.all()) == [membership.package]
-    assert list(membership.package.grids.all()) == [membership.grid]
 
 
 def test_deleting_a_grid_removes_its_rows_features_and_cells_but_not_packages():
@@ -65,10 +58,3 @@ def test_grids_are_ordered_by_title_and_features_by_id():
     second = FeatureFactory(grid=grid, title="a")
     assert [g.title for g in Grid.objects.all()] == ["a grid", "b grid"]
     assert list(grid.features.all()) == [first, second]
-
-
-def test_package_in_two_grids():
-    package = PackageFactory()
-    GridPackageFactory(package=package)
-    GridPackageFactory(package=package)
-    assert package.grids.count() == 2
