@@ -70,7 +70,8 @@ class Package(TimeStampedModel):
     pypi_url = models.CharField(
         max_length=255, blank=True, help_text="PyPI project name (a project URL is accepted)."
     )
-    pypi_version = models.CharField(max_length=100, null=True, blank=True)
+    # null, not "": the seed's JSON says `"pypi_version": null` for a package not on PyPI.
+    pypi_version = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     pypi_license = models.CharField(max_length=255, blank=True)
     pypi_requires_python = models.CharField(max_length=100, blank=True)
     pypi_development_status = models.CharField(max_length=100, blank=True)
