@@ -6,7 +6,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint format admin migrate demo clean
+.PHONY: install run test test-fast typecheck lint format admin migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ test: install
 # The edit-test loop: SQLite, two processes, no browser.
 test-fast: install
 	env -u DATABASE_URL $(BIN)/python -m pytest -q -n 2 -m "not e2e" -p no:cacheprovider $(PYTEST_ARGS)
+
+typecheck: install
+	SECRET_KEY=typecheck-only DJANGOPACKAGES_DOTENV=0 $(BIN)/mypy
 
 lint: install
 	$(BIN)/ruff check .

@@ -26,6 +26,8 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
 
+from api.mixin_base import ViewSetMixinBase
+
 VERSION_KEY = "api:catalogue-version"
 LOCAL_VERSION_SECONDS = 1.0
 LOCAL_ENTRIES = 2000
@@ -108,7 +110,7 @@ def _matches(request, etag):
     }
 
 
-class ConditionalCacheMixin:
+class ConditionalCacheMixin(ViewSetMixinBase):
     """For viewsets: `cached_response(request, produce)` wraps an action's JSON response.
 
     A response with a `last_modified` attribute also sends `Last-Modified`; 304s are decided
@@ -142,6 +144,7 @@ class ConditionalCacheMixin:
                 entry["expires_at"] = time.time() + timeout
                 cache.set(key, entry, timeout)
                 _local.put(key, entry)
+        replay: HttpResponse
         if _matches(request, entry["etag"]):
             replay = HttpResponseNotModified()
         else:

@@ -10,6 +10,7 @@ from rest_framework import renderers, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.mixin_base import ViewSetMixinBase
 from api.serializers import GridSerializer, detail_url_builder
 from grids.comparison import build_comparison, render_comparison_csv
 from packages.models import Package, Version
@@ -81,7 +82,7 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = ["number", "upload_time", "is_yanked", "is_prerelease", "requires_python"]
 
 
-class GridComparisonMixin:
+class GridComparisonMixin(ViewSetMixinBase):
     """`GET grids/{id or slug}/comparison/`: the grid as a table (JSON, or CSV for spreadsheets)."""
 
     def handle_exception(self, exc):
@@ -131,7 +132,7 @@ class GridComparisonMixin:
         )
 
 
-class PackageScoreMixin:
+class PackageScoreMixin(ViewSetMixinBase):
     """`GET packages/{id or slug}/score/` and `.../versions/`: why a package scores what it does,
     and its PyPI releases newest first."""
 

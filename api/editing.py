@@ -17,6 +17,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from api.lookups import id_or_slug
+from api.mixin_base import ViewSetMixinBase
 from api.permissions import GridContentPermission
 from api.serializers import (
     GridCellSerializer,
@@ -73,7 +74,7 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class EditMixin:
+class EditMixin(ViewSetMixinBase):
     """Writes: input through `write_serializer_class`, the answer in the read representation.
 
     `write_serializer_class` also drives the browsable API's forms. Deletes call
@@ -151,7 +152,7 @@ class PackageEditMixin(EditMixin):
         return response
 
 
-class GridContentMixin:
+class GridContentMixin(ViewSetMixinBase):
     """Resources under /grids/{grid}/: the grid comes from the path (404 when unknown)."""
 
     permission_classes = [GridContentPermission]

@@ -1,5 +1,7 @@
 """DRF exception handler: database refusals become client errors with a JSON `detail`."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -13,6 +15,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response
+    body: dict[str, Any]
+    code: int
     if isinstance(exc, ProtectedError | RestrictedError):
         detail, code = "It is still in use, so it cannot be deleted.", status.HTTP_409_CONFLICT
         body = {"detail": detail}

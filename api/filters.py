@@ -132,7 +132,7 @@ class PackageFilter(django_filters.FilterSet):
 
     class Meta:
         model = Package
-        fields = []
+        fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
         return search.matching(queryset, value, description_field="repo_description")
@@ -167,7 +167,7 @@ class GridFilter(django_filters.FilterSet):
 
     class Meta:
         model = Grid
-        fields = []
+        fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
         return search.matching(queryset, value, description_field="description")

@@ -15,6 +15,7 @@ import logging
 import math
 import re
 import time
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -49,7 +50,7 @@ def parse_rate(rate):
         return None, None
     match = _RATE.match(rate.lower())
     unit = match and (_UNITS.get(match[3]) or _UNITS.get(match[3].rstrip("s")))
-    if not unit:
+    if not match or not unit:
         raise ImproperlyConfigured(
             f"Throttle rate {rate!r} is not N/period (period: s, min, h or d, e.g. 10/5min)."
         )
@@ -133,7 +134,7 @@ def _hit_redis(cache, key, period):
     return int(count), int(start_ms) / 1000 + period
 
 
-_redis_scripts = {}
+_redis_scripts: dict[int, Any] = {}
 
 
 class AnonThrottle(WindowThrottle):

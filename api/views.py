@@ -18,6 +18,7 @@ from api.detail_actions import GridComparisonMixin, PackageScoreMixin
 from api.editing import CategoryEditMixin, GridEditMixin, PackageEditMixin, write_schema
 from api.filters import GridFilter, PackageFilter
 from api.lookups import id_or_slug
+from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
 from api.serializers import (
@@ -43,7 +44,7 @@ ID_OR_SLUG = OpenApiParameter(
 )
 
 
-class IdOrSlugLookupMixin:
+class IdOrSlugLookupMixin(ViewSetMixinBase):
     """A numeric path segment is looked up as the id, anything else as the slug."""
 
     def get_object(self, queryset=None):

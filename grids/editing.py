@@ -93,7 +93,7 @@ def set_cell(*, membership, feature, text, user):
         cell = Element.objects.create(
             grid_package=membership, feature=feature, text=text, created_by=user
         )
-    elif cell.text != text:
+    elif cell is not None and cell.text != text:
         cell.text = text
         cell.save()
     _touch(membership.grid, user)

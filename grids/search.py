@@ -38,7 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Func, RawSQL
 from django.db.models.functions import Concat, Lower, Replace, Substr
 from django.db.models.lookups import Contains, Exact, StartsWith
 
@@ -257,7 +257,7 @@ def _normalized(queryset, field):
     if _has_search_columns(queryset):
         column = f'"{Package._meta.db_table}"."search_{field}"'
         return RawSQL(column, (), output_field=CharField())
-    expression = Lower(field)
+    expression: Func = Lower(field)
     for separator in "-_.":
         expression = Replace(expression, Value(separator), Value(" "))
     return Case(

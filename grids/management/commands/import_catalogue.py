@@ -46,7 +46,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("import complete"))
 
     def _fetch(self, url, timeout, retries):
-        console = Console(file=self.stderr, stderr=True)
+        console = Console(file=self.stderr, stderr=True)  # type: ignore[arg-type]
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
         with Progress(*columns, console=console, transient=True) as progress:
             tasks = {}
