@@ -4,15 +4,29 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.editing import ERRORS
-from api.serializers import AuthTokenRequestSerializer, AuthTokenSerializer
 from api.throttling import AnonThrottle, TokenThrottle
+
+
+class AuthTokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    rotate = serializers.BooleanField(
+        required=False, default=False, help_text="Replace the current token with a new one."
+    )
+
+
+class AuthTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        source="key", help_text="Send it as `Authorization: Token <token>`."
+    )
+    created = serializers.DateTimeField()
 
 
 class ThrottledLoginView(LoginView):

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.mixin_base import ViewSetMixinBase
-from api.serializers import GridSerializer, detail_url_builder
+from api.serializers.read import GridSerializer, detail_url_builder
 from grids.comparison import build_comparison, render_comparison_csv
 from packages.models import Package, Version
 from packages.scoring import compute_score

@@ -19,13 +19,15 @@ from rest_framework.response import Response
 from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.permissions import GridContentPermission
-from api.serializers import (
+from api.serializers.read import (
     GridCellSerializer,
+    GridFeatureSerializer,
+    GridPackageSerializer,
+)
+from api.serializers.write import (
     GridCellTextSerializer,
     GridCellWriteSerializer,
-    GridFeatureSerializer,
     GridFeatureWriteSerializer,
-    GridPackageSerializer,
     GridPackageWriteSerializer,
 )
 from grids import editing as grid_editing

@@ -21,14 +21,16 @@ from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
-from api.serializers import (
+from api.serializers.read import (
     CategorySerializer,
-    CategoryWriteSerializer,
     GridSerializer,
-    GridWriteSerializer,
     PackageSerializer,
-    PackageWriteSerializer,
     SearchResultSerializer,
+)
+from api.serializers.write import (
+    CategoryWriteSerializer,
+    GridWriteSerializer,
+    PackageWriteSerializer,
 )
 from api.throttling import AnonThrottle, CreateThrottle, UserThrottle
 from categories.models import Category

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.utils.http import http_date
 
 from api import caching
-from api.serializers import PackageSerializer
+from api.serializers.read import PackageSerializer
 from packages.models import Package
 from tests.factories import GridFactory, GridPackageFactory, PackageFactory
 

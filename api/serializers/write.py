@@ -1,7 +1,7 @@
-"""API v4 representations; field names and order are the public contract (see the seed).
+"""What API v4 clients may send: one `*WriteSerializer` per writable resource.
 
-Writes go through the `*WriteSerializer`s: they list the fields a client may send, refuse any
-other (read-only ones by name, the rest as unknown), and answer in the read representation.
+Each lists the fields a client may send, refuses any other (read-only ones by name, the rest as
+unknown), and answers in the read representation (`api.serializers.read`).
 """
 
 from collections.abc import Mapping
@@ -26,7 +26,7 @@ from grids.editing import (
     update_feature,
     update_grid,
 )
-from grids.models import Element, Feature, Grid, GridPackage
+from grids.models import Feature, Grid, GridPackage
 from packages.editing import create_package, supported_repo_hosts, update_package
 from packages.fetch.forges import parse_repo_url
 from packages.identifiers import (
@@ -45,151 +45,6 @@ SET_BY_SERVER = "Read-only: set by the server."
 FETCHED = "Read-only: filled in by the stats fetcher."
 # Keys an HTML form from the browsable API adds to what the user typed.
 _FORM_KEYS = {"csrfmiddlewaretoken", "_method", "_content", "_content_type"}
-
-
-class PyPIURLField(serializers.CharField):
-    """The stored PEP 503 project name, shown as its PyPI project page ("" when not on PyPI)."""
-
-    def to_representation(self, value):
-        return f"https://pypi.org/project/{value}/" if value else ""
-
-
-class CategorySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Category
-        fields = [
-            "id",
-            "title",
-            "slug",
-            "description",
-            "title_plural",
-            "show_pypi",
-            "created",
-            "modified",
-        ]
-
-
-class PackageSerializer(serializers.ModelSerializer):
-    category = serializers.HyperlinkedRelatedField(view_name="category-detail", read_only=True)
-    grids = serializers.HyperlinkedRelatedField(view_name="grid-detail", many=True, read_only=True)
-    pypi_url = PyPIURLField(read_only=True)
-
-    class Meta:
-        model = Package
-        fields = [
-            "category",
-            "grids",
-            "id",
-            "title",
-            "slug",
-            "last_updated",
-            "last_fetched",
-            "repo_url",
-            "pypi_version",
-            "created",
-            "modified",
-            "repo_forks",
-            "repo_description",
-            "pypi_url",
-            "documentation_url",
-            "repo_watchers",
-            "commits_over_52",
-            "participants",
-        ]
-
-    def to_representation(self, instance):
-        """The same JSON DRF's fields would give, built directly: a list page is the hot path.
-
-        The declared fields stay the contract (schema, browsable API); this only skips DRF's
-        per-field machinery and reverses each related URL once per response, not once per row.
-        """
-        url = self._url_builders()
-        return {
-            "category": url["category-detail"](instance.category_id),
-            "grids": [url["grid-detail"](grid.pk) for grid in instance.grids.all()],
-            "id": instance.id,
-            "title": instance.title,
-            "slug": instance.slug,
-            "last_updated": _datetime(instance.last_updated),
-            "last_fetched": _datetime(instance.last_fetched),
-            "repo_url": instance.repo_url,
-            "pypi_version": instance.pypi_version,
-            "created": _datetime(instance.created),
-            "modified": _datetime(instance.modified),
-            "repo_forks": instance.repo_forks,
-            "repo_description": instance.repo_description,
-            "pypi_url": f"https://pypi.org/project/{instance.pypi_url}/"
-            if instance.pypi_url
-            else "",
-            "documentation_url": instance.documentation_url,
-            "repo_watchers": instance.repo_watchers,
-            "commits_over_52": instance.commits_over_52,
-            "participants": instance.participants,
-        }
-
-    def _url_builders(self):
-        builders = getattr(self, "_builders", None)
-        if builders is None:
-            request, format = self.context.get("request"), self.context.get("format")
-            builders = self._builders = {
-                name: detail_url_builder(name, request, format)
-                for name in ("category-detail", "grid-detail")
-            }
-        return builders
-
-
-def detail_url_builder(view_name, request, format=None):
-    """`pk -> URL` of `view_name`, as DRF's hyperlinked fields render it (host, `?format=`),
-    with one reverse() for a whole response instead of one per row."""
-    placeholder = 2**62
-    template = reverse(view_name, kwargs={"pk": placeholder}, request=request, format=format)
-    head, _, tail = template.partition(f"/{placeholder}/")
-    return lambda pk: None if pk is None else f"{head}/{pk}/{tail}"
-
-
-_DATETIME = serializers.DateTimeField()
-
-
-def _datetime(value):
-    return None if value is None else _DATETIME.to_representation(value)
-
-
-class GridSerializer(serializers.ModelSerializer):
-    packages = serializers.HyperlinkedRelatedField(
-        view_name="package-detail", many=True, read_only=True
-    )
-
-    class Meta:
-        model = Grid
-        fields = [
-            "id",
-            "title",
-            "slug",
-            "description",
-            "is_locked",
-            "packages",
-            "header",
-            "created",
-            "modified",
-        ]
-
-
-class SearchResultSerializer(serializers.Serializer):
-    """One search hit (documents the plain list `/search/` returns)."""
-
-    item_type = serializers.ChoiceField(choices=["package", "grid"])
-    title = serializers.CharField()
-    slug = serializers.CharField()
-    description = serializers.CharField()
-    category = serializers.CharField(allow_null=True, help_text="The package's category title.")
-    absolute_url = serializers.URLField(help_text="The item's API URL.")
-    repo_watchers = serializers.IntegerField(allow_null=True, help_text="Stars (packages only).")
-    repo_forks = serializers.IntegerField(allow_null=True)
-    last_committed = serializers.DateTimeField(allow_null=True)
-    last_released = serializers.DateTimeField(allow_null=True)
-    weight = serializers.IntegerField(
-        help_text="4 exact name match, 3 name prefix, 2 words in the name, 1 words anywhere."
-    )
 
 
 class CatalogueRelatedField(serializers.HyperlinkedRelatedField):
@@ -435,17 +290,6 @@ class CategoryWriteSerializer(WriteSerializer):
         return instance
 
 
-class GridPackageSerializer(serializers.ModelSerializer):
-    """One row of a grid: the package's membership."""
-
-    grid = serializers.HyperlinkedRelatedField(view_name="grid-detail", read_only=True)
-    package = serializers.HyperlinkedRelatedField(view_name="package-detail", read_only=True)
-
-    class Meta:
-        model = GridPackage
-        fields = ["grid", "package", "created"]
-
-
 class GridPackageWriteSerializer(WriteSerializer):
     package = CatalogueRelatedField(
         view_name="package-detail",
@@ -466,16 +310,6 @@ class GridPackageWriteSerializer(WriteSerializer):
         return add_package(grid=self.context["grid"], user=self.user, **validated_data)
 
 
-class GridFeatureSerializer(serializers.ModelSerializer):
-    """A column of a grid."""
-
-    grid = serializers.HyperlinkedRelatedField(view_name="grid-detail", read_only=True)
-
-    class Meta:
-        model = Feature
-        fields = ["id", "grid", "title", "description", "created", "modified"]
-
-
 class GridFeatureWriteSerializer(WriteSerializer):
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(
@@ -494,19 +328,6 @@ class GridFeatureWriteSerializer(WriteSerializer):
 
     def update(self, instance, validated_data):
         return update_feature(feature=instance, user=self.user, changes=validated_data)
-
-
-class GridCellSerializer(serializers.ModelSerializer):
-    """A cell of a grid: what it says about one package (row) for one feature (column)."""
-
-    package = serializers.HyperlinkedRelatedField(
-        source="grid_package.package", view_name="package-detail", read_only=True
-    )
-    feature = serializers.PrimaryKeyRelatedField(read_only=True)
-
-    class Meta:
-        model = Element
-        fields = ["id", "package", "feature", "text", "created", "modified"]
 
 
 class GridCellWriteSerializer(WriteSerializer):
@@ -567,18 +388,3 @@ class GridCellTextSerializer(WriteSerializer):
 
     def update(self, instance, validated_data):
         return update_cell(cell=instance, user=self.user, text=validated_data["text"])
-
-
-class AuthTokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
-    rotate = serializers.BooleanField(
-        required=False, default=False, help_text="Replace the current token with a new one."
-    )
-
-
-class AuthTokenSerializer(serializers.Serializer):
-    token = serializers.CharField(
-        source="key", help_text="Send it as `Authorization: Token <token>`."
-    )
-    created = serializers.DateTimeField()

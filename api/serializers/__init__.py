@@ -1,0 +1,1 @@
+"""API v4 serializers: `read` (the JSON the API answers with) and `write` (what clients send)."""
