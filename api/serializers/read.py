@@ -103,12 +103,19 @@ class PackageSerializer(serializers.ModelSerializer):
 
 
 def detail_url_builder(view_name, request, format=None):
-    """`pk -> URL` of `view_name`, as DRF's hyperlinked fields render it (host, `?format=`),
-    with one reverse() for a whole response instead of one per row."""
-    placeholder = 2**62
-    template = reverse(view_name, kwargs={"pk": placeholder}, request=request, format=format)
-    head, _, tail = template.partition(f"/{placeholder}/")
-    return lambda pk: None if pk is None else f"{head}/{pk}/{tail}"
+    """`pk -> URL` of `view_name`, exactly as DRF's hyperlinked fields render it (host,
+    `.json` suffix, `?format=`): one reverse() per distinct pk for the builder's lifetime
+    (a response), since a list page names the same few categories and grids on every row."""
+    urls = {}
+
+    def url(pk):
+        if pk is None:
+            return None
+        if pk not in urls:
+            urls[pk] = reverse(view_name, kwargs={"pk": pk}, request=request, format=format)
+        return urls[pk]
+
+    return url
 
 
 _DATETIME = serializers.DateTimeField()
