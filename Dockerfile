@@ -22,6 +22,9 @@ COPY . .
 RUN pip install --no-deps . \
     && SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 
+# /data: a volume mount point the app user may write (the local SQLite try-out in README).
+RUN mkdir /data && chown app /data
+
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 \

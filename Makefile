@@ -6,7 +6,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast typecheck lint format admin migrate demo clean
+.PHONY: install run test test-fast typecheck lint format admin migrate demo fetch worker shell clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ run: demo
 
 admin: migrate
 	$(BIN)/python manage.py dev_admin
+
+# `make fetch ARGS="--all --workers 4"` passes options to fetch_stats.
+fetch: migrate
+	$(BIN)/python manage.py fetch_stats $(ARGS)
+
+# The stats worker in the foreground: a fetch every FETCH_EVERY seconds until stopped.
+FETCH_EVERY ?= 3600
+worker: migrate
+	while true; do $(BIN)/python manage.py fetch_stats $(ARGS); sleep $(FETCH_EVERY); done
+
+shell: migrate
+	$(BIN)/python manage.py shell
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
