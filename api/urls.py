@@ -3,12 +3,12 @@ token endpoint and the browsable API's login pages."""
 
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
 from api.auth import AuthTokenView, ThrottledLoginView
 from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
-from api.views import CategoryViewSet, GridViewSet, PackageViewSet, SearchViewSet
+from api.views import CategoryViewSet, GridViewSet, PackageViewSet, SchemaView, SearchViewSet
 
 router = DefaultRouter()
 router.register("categories", CategoryViewSet, basename="category")
@@ -20,7 +20,7 @@ router.register(r"grids/(?P<grid>[^/.]+)/features", FeatureViewSet, basename="gr
 router.register(r"grids/(?P<grid>[^/.]+)/cells", CellViewSet, basename="grid-cell")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     # rest_framework.urls, with the login form throttled like the token endpoint.

@@ -1,13 +1,15 @@
-"""API v4 viewsets: declarations over optimised querysets, plus search."""
+"""API v4 viewsets: declarations over optimised querysets, plus search and the schema view."""
 
+import re
 from dataclasses import asdict
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -189,3 +191,21 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
             for hit in hits
         ]
         return Response(SearchResultSerializer(results, many=True).data)
+
+
+_SCHEMA_VERSION = re.compile(r"^[A-Za-z0-9.-]{1,20}$")
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema. `?version=` names the download (`Content-Disposition`), so it is a
+    short token of letters, digits, `.` and `-`, or a 400."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        version = request.query_params.get("version")
+        if version is not None and not _SCHEMA_VERSION.match(version):
+            # JSON like every API error, not the schema's own YAML renderer.
+            return JsonResponse(
+                {"version": ["At most 20 letters, digits, '.' or '-'."]}, status=400
+            )
+        return super().get(request, *args, **kwargs)

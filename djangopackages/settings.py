@@ -169,6 +169,9 @@ CACHES["throttle"] = (
     }
 )
 
+# A login without `next` (the browsable API's, or a bookmarked form) lands on the API root.
+LOGIN_REDIRECT_URL = "/api/v4/"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

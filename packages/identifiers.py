@@ -4,9 +4,8 @@
 repository; `Django_REST.framework` and `django-rest-framework` are one PyPI project (PEP 503).
 """
 
-import ipaddress
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
 PYPI_HOSTS = {"pypi.org", "pypi.python.org", "www.pypi.org"}
@@ -82,15 +81,38 @@ def validate_public_url(url):
         raise IdentifierError("URLs with credentials (user@host) are not accepted")
     if port is not None and port not in (80, 443):
         raise IdentifierError("URLs with a non-default port are not accepted")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise IdentifierError(f"not a valid URL: {url!r}")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
+    host = _ascii_host(parts.hostname or "", url)
+    if _is_address(host):
         raise IdentifierError("URLs naming an IP address are not accepted; use a host name")
     if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES) or "." not in host:
         raise IdentifierError(f"{host!r} is not a public host name")
     return url
+
+
+def _ascii_host(host, url):
+    """The host as a resolver sees it: percent-decoded, NFKC/IDNA-mapped (full-width digits and
+    dots become ASCII), lower case, without the root's trailing dot."""
+    try:
+        ascii_host = unquote(host, errors="strict").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise IdentifierError(f"not a valid host name: {url!r}") from None
+    ascii_host = ascii_host.lower().rstrip(".")
+    if not ascii_host:
+        raise IdentifierError(f"not a valid URL: {url!r}")
+    return ascii_host
+
+
+_NUMBER = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+
+
+def _is_address(host):
+    """True for any spelling a resolver reads as an IP address.
+
+    IPv4 per inet_aton and the URL standard: one to four dotted parts, each decimal, octal
+    (leading 0) or hex (0x), the last filling the remaining bytes (`127.1`, `0177.0.0.1`,
+    `0x7f.1`, `2130706433`). A host whose last label is a number is read as an address (and
+    refused even when out of range): no public top-level domain is numeric.
+    """
+    if ":" in host:
+        return True  # IPv6 (a host name never holds a colon)
+    return bool(_NUMBER.match(host.rsplit(".", 1)[-1]))

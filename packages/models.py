@@ -8,7 +8,12 @@ from django.utils import timezone
 
 from categories.models import Category
 from common.models import TimeStampedModel
-from packages.identifiers import IdentifierError, normalize_pypi_name, normalize_repo_url
+from packages.identifiers import (
+    IdentifierError,
+    normalize_pypi_name,
+    normalize_repo_url,
+    validate_public_url,
+)
 
 WEEKS = 52
 
@@ -142,9 +147,13 @@ class Package(TimeStampedModel):
     def clean(self):
         super().clean()
         try:
-            self.repo_url = normalize_repo_url(self.repo_url)
+            self.repo_url = normalize_repo_url(validate_public_url(self.repo_url))
         except IdentifierError as exc:
             raise ValidationError({"repo_url": str(exc)}) from None
+        try:
+            self.documentation_url = validate_public_url(self.documentation_url)
+        except IdentifierError as exc:
+            raise ValidationError({"documentation_url": str(exc)}) from None
         try:
             self.pypi_url = normalize_pypi_name(self.pypi_url)
         except IdentifierError as exc:

@@ -173,6 +173,15 @@ def test_browsable_api_offers_the_login_link_and_the_login_page_works(alice):
     assert response["Location"] == "/api/v4/packages/"
 
 
+def test_a_login_without_next_lands_on_the_api_root(alice):
+    response = APIClient().post(
+        "/api/v4/api-auth/login/", {"username": "alice", "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/api/v4/"
+
+
 def test_browsable_detail_page_shows_an_edit_form_only_to_who_may_edit(alice):
     category = CategoryFactory(slug="apps")
     PackageFactory(slug="mine", category=category, created_by=alice)

@@ -1,6 +1,7 @@
 """Hostile or malformed input to the read API: always a clear 4xx or a correct 200, never a 500."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from tests.factories import CategoryFactory, GridFactory, PackageFactory
 
@@ -145,3 +146,42 @@ def test_extreme_date_filters_are_answered_not_crashed(client, catalogue, value)
     for name in ("updated_after", "updated_before", "fetched_before"):
         response = client.get("/api/v4/packages/", {name: value})
         assert response.status_code in (200, 400), (name, value, response.content[:200])
+
+
+# --- the adversarial review's cases (issue 16): each a JSON 4xx whose body names the problem ---
+
+HOSTILE_REQUESTS = [
+    # (who, method, url, json body, status, key in the answer)
+    ("anon", "get", "/api/v4/schema/?version=%01", None, 400, "version"),
+    ("anon", "get", "/api/v4/schema/?version=%00", None, 400, "version"),
+    ("anon", "get", "/api/v4/schema/?version=%7F", None, 400, "version"),
+    ("anon", "get", "/api/v4/schema/?version=4%0D%0AX-Evil:1", None, 400, "version"),
+    ("anon", "get", "/api/v4/schema/?version=%22%3B%20filename%3Devil.html", None, 400, "version"),
+    *[
+        ("user", "post", "/api/v4/packages/", {"title": "t", field: url}, 400, field)
+        for field in ("repo_url", "documentation_url")
+        for url in (
+            "http://127.1/o/r",
+            "http://0177.0.0.1/o/r",
+            "http://0x7f.0.0.1/o/r",
+            "http://127.0.0.01/o/r",
+            "http://2130706433/o/r",
+            "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/o/r",
+        )
+    ],
+]
+
+
+@pytest.mark.parametrize(("who", "method", "url", "body", "status", "key"), HOSTILE_REQUESTS)
+def test_hostile_requests_get_a_json_4xx_naming_the_problem(
+    catalogue, django_user_model, who, method, url, body, status, key
+):
+    client = APIClient()
+    if who == "user":
+        client.force_authenticate(django_user_model.objects.create_user("mallory"))
+    if body is not None and "title" in body:
+        body = {"category": "apps", **body}
+
+    response = getattr(client, method)(url, body, format="json")
+
+    assert assert_json_error(response, status).get(key), response.content[:300]

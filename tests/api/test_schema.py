@@ -78,3 +78,23 @@ def test_docs_page_loads_its_script_from_our_static_files(client):
     content = client.get("/api/v4/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/redoc/" in content
     assert "cdn.jsdelivr.net" not in content
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["%01", "%00", "%7F", "4%0D%0ASet-Cookie:x=1", "%22%3B%20filename%3Devil.html", "x" * 21],
+)
+def test_schema_version_that_could_reach_a_header_is_400(client, version):
+    response = client.get(f"/api/v4/schema/?version={version}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert "version" in response.json()
+    assert "Content-Disposition" not in response
+
+
+def test_schema_version_token_names_the_download(client):
+    response = client.get("/api/v4/schema/?version=4.0-rc1")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'inline; filename="djangopackages API (4.0-rc1).yaml"'

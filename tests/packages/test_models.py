@@ -124,3 +124,19 @@ def test_modified_is_bumped_on_save_but_importer_can_keep_it():
     package.refresh_from_db()
     assert package.modified > past
     assert package.created == past
+
+
+@pytest.mark.parametrize(
+    ("field", "url"),
+    [
+        ("repo_url", "http://0x7f.0.0.1/o/r"),
+        ("repo_url", "http://127.1/o/r"),
+        ("documentation_url", "http://0177.0.0.1/docs/"),
+        ("documentation_url", "http://169.254.169.254/latest/"),
+    ],
+)
+def test_clean_refuses_ip_literals_so_the_admin_does_too(field, url):
+    package = PackageFactory.build(category=CategoryFactory(), **{field: url})
+    with pytest.raises(ValidationError) as excinfo:
+        package.full_clean()
+    assert any("IP address" in message for message in excinfo.value.message_dict[field])
