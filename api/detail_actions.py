@@ -10,6 +10,7 @@ from rest_framework import renderers, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.browsable import BrowsableRenderer
 from api.mixin_base import ViewSetMixinBase
 from api.serializers.read import GridSerializer, detail_url_builder
 from grids.comparison import build_comparison, render_comparison_csv
@@ -104,7 +105,7 @@ class GridComparisonMixin(ViewSetMixinBase):
     @action(
         detail=True,
         methods=["get"],
-        renderer_classes=[renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer],
+        renderer_classes=[renderers.JSONRenderer, BrowsableRenderer, CSVRenderer],
         pagination_class=None,
         filter_backends=[],
     )

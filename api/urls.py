@@ -7,10 +7,19 @@ from drf_spectacular.views import SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
 from api.auth import AuthTokenView, ThrottledLoginView
+from api.badges import package_badge
 from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
-from api.views import CategoryViewSet, GridViewSet, PackageViewSet, SchemaView, SearchViewSet
+from api.views import (
+    CatalogueRootView,
+    CategoryViewSet,
+    GridViewSet,
+    PackageViewSet,
+    SchemaView,
+    SearchViewSet,
+)
 
 router = DefaultRouter()
+router.APIRootView = CatalogueRootView
 router.register("categories", CategoryViewSet, basename="category")
 router.register("grids", GridViewSet, basename="grid")
 router.register("packages", PackageViewSet, basename="package")
@@ -21,7 +30,12 @@ router.register(r"grids/(?P<grid>[^/.]+)/cells", CellViewSet, basename="grid-cel
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api/docs.html"),
+        name="docs",
+    ),
+    path("packages/<str:pk>/badge.svg", package_badge, name="package-badge"),
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     # rest_framework.urls, with the login form throttled like the token endpoint.
     path(

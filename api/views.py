@@ -3,6 +3,7 @@
 import re
 from dataclasses import asdict
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
@@ -14,7 +15,9 @@ from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.routers import APIRootView
 
+from api.browsable import is_browsable
 from api.caching import ConditionalCacheMixin
 from api.detail_actions import GridComparisonMixin, PackageScoreMixin
 from api.editing import CategoryEditMixin, GridEditMixin, PackageEditMixin, write_schema
@@ -46,6 +49,14 @@ ID_OR_SLUG = OpenApiParameter(
     OpenApiParameter.PATH,
     description="A numeric id, or a slug.",
 )
+
+
+class CatalogueRootView(APIRootView):
+    """Every resource of the catalogue: packages, grids and their comparisons, categories,
+    and search."""
+
+    def get_view_name(self):
+        return f"{settings.SITE_NAME} API"
 
 
 class IdOrSlugLookupMixin(ViewSetMixinBase):
@@ -109,8 +120,12 @@ class CategoryViewSet(CategoryEditMixin, ReadViewSet):
 class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
     """API endpoint that allows grids to be viewed or edited."""
 
+    # The browsable page lists the packages by name, stars and score from the same prefetch.
     queryset = Grid.objects.prefetch_related(
-        Prefetch("packages", queryset=Package.objects.only("id").order_by("id"))
+        Prefetch(
+            "packages",
+            queryset=Package.objects.only("id", "title", "repo_watchers", "score").order_by("id"),
+        )
     ).order_by("id")
     serializer_class = GridSerializer
     write_serializer_class = GridWriteSerializer
@@ -126,14 +141,22 @@ class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
 class PackageViewSet(PackageScoreMixin, PackageEditMixin, ReadViewSet):
     """API endpoint that allows packages to be viewed or edited."""
 
+    # The browsable page's card names the grids from the same prefetch.
     queryset = Package.objects.prefetch_related(
-        Prefetch("grids", queryset=Grid.objects.only("id").order_by("id"))
+        Prefetch("grids", queryset=Grid.objects.only("id", "title").order_by("id"))
     ).order_by("id")
     serializer_class = PackageSerializer
     write_serializer_class = PackageWriteSerializer
     filterset_class = PackageFilter
     permission_classes = [PackagePermission]
     throttle_classes = [AnonThrottle, UserThrottle, CreateThrottle]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve" and is_browsable(self.request):
+            # The browsable page's card names the category.
+            queryset = queryset.select_related("category")
+        return queryset
 
 
 class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):

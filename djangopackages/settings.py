@@ -99,6 +99,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "djangopackages.urls"
+
+# The name people see in the browsable API's navbar and title, and in the feeds.
+SITE_NAME = os.environ.get("SITE_NAME", "").strip() or "Django Packages"
 WSGI_APPLICATION = "djangopackages.wsgi.application"
 
 TEMPLATES = [
@@ -217,7 +220,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "api.browsable.BrowsableRenderer",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.LimitOffsetPagination",

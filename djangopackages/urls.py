@@ -1,15 +1,18 @@
-"""The URL map: admin, the versioned API and the health check."""
+"""The URL map: admin, the versioned API, its Atom feeds and the health check."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.feeds import NewPackagesFeed, NewReleasesFeed
 from djangopackages.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v4/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v4/", include("api.urls")),
+    path("feeds/packages.atom", NewPackagesFeed(), name="feed-packages"),
+    path("feeds/releases.atom", NewReleasesFeed(), name="feed-releases"),
     path("healthz", healthz, name="healthz"),
 ]
 

@@ -1,0 +1,186 @@
+"""The browsable API as pages for people: the site's name, and a summary above DRF's response.
+
+`BrowsableRenderer` is DRF's browsable renderer with its own template: the navbar and title
+carry `SITE_NAME`, and the root, a package, a grid, a grid's comparison and search each get a
+summary (card, list, table, search box) built from the data the JSON response already holds,
+or from the objects its queryset fetched, so a page costs no query per row. DRF's request and
+response block stays below, byte for byte what it was: the JSON is the contract.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from rest_framework.renderers import BrowsableAPIRenderer
+
+from grids.comparison import MARK_NONE
+
+SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
+# How the comparison shows a cell whose text carries no mark: unknown, not "none".
+_MARK_LABELS = {"yes": "yes", "no": "no", "partial": "partial", MARK_NONE: "unknown"}
+
+
+def is_browsable(request):
+    """Whether `request` is answered with the browsable API's HTML."""
+    renderer = getattr(request, "accepted_renderer", None)
+    return renderer is not None and renderer.format == "api"
+
+
+class BrowsableRenderer(BrowsableAPIRenderer):
+    """DRF's browsable API under the site's name, with a summary for the pages people read."""
+
+    template = "api/browsable.html"
+
+    def get_context(self, data, accepted_media_type, renderer_context):
+        context = super().get_context(data, accepted_media_type, renderer_context)
+        context["site_name"] = settings.SITE_NAME
+        summary = build_summary(renderer_context["view"], data, renderer_context["response"])
+        if summary is not None:
+            context["summary_template"], context["summary"] = summary
+        return context
+
+
+def build_summary(view, data, response):
+    """(template name, context) of the summary `view`'s page shows above the JSON, or None."""
+    # Imported here: DRF loads this renderer while `rest_framework.views` is still importing.
+    from rest_framework.routers import APIRootView
+
+    request = view.request
+    if isinstance(view, APIRootView):
+        return "api/summary/root.html", _root_links(request)
+    basename, action = getattr(view, "basename", None), getattr(view, "action", None)
+    if basename == "search" and action == "list":
+        return "api/summary/search.html", _search_results(request, data, response)
+    if request.method != "GET" or response.status_code != 200:
+        return None
+    if basename == "package" and action == "retrieve":
+        return "api/summary/package.html", _package_card(data.serializer.instance, request)
+    if basename == "grid" and action == "retrieve":
+        return "api/summary/grid.html", _grid_packages(data.serializer.instance)
+    if basename == "grid" and action == "comparison":
+        return "api/summary/comparison.html", _comparison_table(data, request)
+    return None
+
+
+def _root_links(request):
+    return {
+        "docs_url": reverse("docs"),
+        "search_url": f"{reverse('search-list')}?format=api",
+        "packages_url": f"{reverse('package-list')}?format=api",
+        "grids_url": f"{reverse('grid-list')}?format=api",
+        "categories_url": f"{reverse('category-list')}?format=api",
+        "packages_feed_url": reverse("feed-packages"),
+        "releases_feed_url": reverse("feed-releases"),
+    }
+
+
+def browsable_url(view_name, pk):
+    return f"{reverse(view_name, kwargs={'pk': pk})}?format=api"
+
+
+def _package_card(package, request):
+    """The package card: what `PackageViewSet`'s queryset fetched (category joined, grids
+    prefetched with their names); no further query."""
+    commits = package.commits_over_52 or []
+    return {
+        "package": package,
+        "category_url": browsable_url("category-detail", package.category_id),
+        "grids": [
+            {"title": grid.title, "url": browsable_url("grid-detail", grid.pk)}
+            for grid in sorted(package.grids.all(), key=lambda grid: grid.title.casefold())
+        ],
+        "pypi_project_url": (
+            f"https://pypi.org/project/{package.pypi_url}/" if package.pypi_url else ""
+        ),
+        "score_url": browsable_url("package-score", package.pk),
+        "badge_url": reverse("package-badge", kwargs={"pk": package.slug}),
+        # TODO(#14): show `pypi_downloads` once the tasks helper's field is on main.
+        "downloads": None,
+        "participants_count": len(package.participants or ()),
+        "sparkline": sparkline(commits),
+    }
+
+
+def sparkline(weekly_commits, width=SPARKLINE_WIDTH, height=SPARKLINE_HEIGHT):
+    """An SVG polyline of weekly commit counts (oldest first), with a label giving the totals."""
+    counts = [max(int(n), 0) for n in weekly_commits] or [0]
+    total, busiest = sum(counts), max(counts)
+    step = width / max(len(counts) - 1, 1)
+    margin = 2
+    scale = (height - 2 * margin) / busiest if busiest else 0
+    points = " ".join(
+        f"{index * step:.1f},{height - margin - count * scale:.1f}"
+        for index, count in enumerate(counts)
+    )
+    weeks = len(counts)
+    label = (
+        f"{total} commit{'' if total == 1 else 's'} in the last {weeks} weeks; "
+        f"busiest week {busiest}, this week {counts[-1]}"
+    )
+    return {"points": points, "label": label, "width": width, "height": height}
+
+
+def _grid_packages(grid):
+    """The grid's packages by name, from the prefetch `GridViewSet` made for the JSON."""
+    packages = sorted(grid.packages.all(), key=lambda package: package.title.casefold())
+    return {
+        "grid": grid,
+        "comparison_url": f"{reverse('grid-comparison', kwargs={'pk': grid.pk})}?format=api",
+        "packages": [
+            {
+                "title": package.title,
+                "url": browsable_url("package-detail", package.pk),
+                "stars": package.repo_watchers,
+                "score": package.score,
+            }
+            for package in packages
+        ],
+    }
+
+
+def _comparison_table(data, request):
+    """The comparison as a table, straight from the response's data (rows by score, stars)."""
+    features = data["features"]
+    rows = []
+    for row in data["packages"]:
+        cells = []
+        for feature in features:
+            cell = row["cells"][str(feature["id"])]
+            cells.append({"text": cell["text"], "mark": _MARK_LABELS[cell["mark"]]})
+        rows.append(
+            {
+                "title": row["title"],
+                "url": browsable_url("package-detail", row["id"]),
+                "stars": row["repo_watchers"],
+                "score": row["score"],
+                "is_archived": row["is_archived"],
+                "is_deprecated": row["is_deprecated"],
+                "cells": cells,
+            }
+        )
+    grid = data["grid"]
+    return {
+        "grid_title": grid["title"],
+        "grid_url": browsable_url("grid-detail", grid["id"]),
+        "csv_url": f"{reverse('grid-comparison', kwargs={'pk': grid['id']})}?format=csv",
+        "features": features,
+        "rows": rows,
+    }
+
+
+def _search_results(request, data, response):
+    """The search box, and the hits grouped by kind (packages first) when the search ran."""
+    hits = data if response.status_code == 200 and isinstance(data, list) else []
+    groups = []
+    for kind, heading in (("package", "Packages"), ("grid", "Grids")):
+        items = [
+            {**hit, "url": f"{hit['absolute_url']}?format=api"}
+            for hit in hits
+            if hit["item_type"] == kind
+        ]
+        groups.append({"kind": kind, "heading": heading, "items": items})
+    query = request.query_params.get("q", "")
+    return {
+        "query": query,
+        "searched": response.status_code == 200 and bool(query.strip()),
+        "groups": groups,
+        "action": reverse("search-list"),
+    }

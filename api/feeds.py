@@ -1,0 +1,99 @@
+"""Atom feeds (Django's syndication framework): the newest packages and the newest releases.
+
+`/feeds/packages.atom` lists the 30 packages added last; `/feeds/releases.atom` the 30 PyPI
+releases uploaded last across the catalogue (yanked ones left out). Entries link to the
+package's browsable API page.
+"""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import F
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from packages.models import Package, Version
+
+FEED_ENTRIES = 30
+
+
+def _package_page(package_id):
+    return f"{reverse('package-detail', kwargs={'pk': package_id})}?format=api"
+
+
+class NewPackagesFeed(Feed):
+    """The packages added to the catalogue last, newest first."""
+
+    feed_type = Atom1Feed
+
+    def title(self):
+        return f"{settings.SITE_NAME}: new packages"
+
+    def subtitle(self):
+        return "The packages added to the catalogue most recently."
+
+    def link(self):
+        return f"{reverse('package-list')}?format=api&ordering=-created"
+
+    def items(self):
+        return Package.objects.select_related("category").order_by("-created", "-id")[:FEED_ENTRIES]
+
+    def item_title(self, package):
+        return package.title
+
+    def item_description(self, package):
+        return package.repo_description or f"A new {package.category.title.lower()} package."
+
+    def item_link(self, package):
+        return _package_page(package.pk)
+
+    def item_pubdate(self, package):
+        return package.created
+
+    def item_updateddate(self, package):
+        return package.modified
+
+    def item_categories(self, package):
+        return [package.category.title]
+
+
+class NewReleasesFeed(Feed):
+    """The PyPI releases uploaded last across the catalogue, newest first."""
+
+    feed_type = Atom1Feed
+
+    def title(self):
+        return f"{settings.SITE_NAME}: new releases"
+
+    def subtitle(self):
+        return "The newest PyPI releases of the catalogue's packages."
+
+    def link(self):
+        return reverse("api-root")
+
+    def items(self):
+        return (
+            Version.objects.filter(is_yanked=False, upload_time__isnull=False)
+            .select_related("package")
+            .only("number", "upload_time", "is_prerelease", "package__title", "package__id")
+            .order_by(F("upload_time").desc(), "-id")[:FEED_ENTRIES]
+        )
+
+    def item_title(self, version):
+        return f"{version.package.title} {version.number}"
+
+    def item_description(self, version):
+        kind = "pre-release" if version.is_prerelease else "release"
+        return f"{version.package.title} {version.number}, a new {kind} on PyPI."
+
+    def item_link(self, version):
+        return _package_page(version.package_id)
+
+    def item_guid(self, version):
+        # One package has many releases, so the link alone would repeat as the entry id.
+        return f"urn:djangopackages:package:{version.package_id}:release:{version.number}"
+
+    def item_guid_is_permalink(self, version):
+        return False
+
+    def item_pubdate(self, version):
+        return version.upload_time
