@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.html import escape
 from django.utils.http import parse_etags
-from django.views.decorators.http import require_safe
 
 from api.lookups import id_or_slug
 from packages.models import Package
@@ -98,9 +97,12 @@ def render_badge(badge):
     )
 
 
-@require_safe
 def package_badge(request, pk):
     """The badge of the package `pk` (an id or a slug) for `?metric=` (default stars)."""
+    if request.method not in ("GET", "HEAD"):
+        response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
     metric = request.GET.get("metric", DEFAULT_METRIC)
     if metric not in METRICS:
         return JsonResponse(
