@@ -9,7 +9,7 @@ metric or label is a 400 JSON error, since no badge could say what went wrong.
 import hashlib
 from dataclasses import dataclass
 
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.html import escape
 from django.utils.http import parse_etags
 
@@ -36,7 +36,7 @@ class Badge:
     colour: str
 
 
-def metric_badge(package, metric, label=None):
+def metric_badge(package: Package | None, metric: str, label: str = "") -> Badge:
     """The badge `package` shows for `metric` (one of METRICS); None package: "unknown"."""
     label = label or metric
     if package is None:
@@ -57,7 +57,7 @@ def metric_badge(package, metric, label=None):
     return Badge(label, UNKNOWN, _GREY)
 
 
-def _thousands(number):
+def _thousands(number: int) -> str:
     if number >= 1_000_000:
         return f"{number / 1_000_000:.1f}M".replace(".0M", "M")
     if number >= 1_000:
@@ -69,11 +69,11 @@ def _thousands(number):
 _NARROW, _WIDE = set("fijlrt.,:;'!|() "), set("mwMW@%")
 
 
-def _text_width(text):
+def _text_width(text: str) -> int:
     return sum(4 if c in _NARROW else 10 if c in _WIDE else 7 for c in text)
 
 
-def render_badge(badge):
+def render_badge(badge: Badge) -> str:
     """A flat shields-style SVG: grey label on the left, coloured value on the right."""
     label_width, value_width = _text_width(badge.label) + 10, _text_width(badge.value) + 10
     width = label_width + value_width
@@ -97,12 +97,12 @@ def render_badge(badge):
     )
 
 
-def package_badge(request, pk):
+def package_badge(request: HttpRequest, pk: str) -> HttpResponse:
     """The badge of the package `pk` (an id or a slug) for `?metric=` (default stars)."""
     if request.method not in ("GET", "HEAD"):
-        response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
+        refusal = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+        refusal["Allow"] = "GET, HEAD"
+        return refusal
     metric = request.GET.get("metric", DEFAULT_METRIC)
     if metric not in METRICS:
         return JsonResponse(
@@ -119,6 +119,7 @@ def package_badge(request, pk):
     body = render_badge(metric_badge(package, metric, label)).encode()
     etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     candidates = parse_etags(request.headers.get("If-None-Match", ""))
+    response: HttpResponse
     if package is not None and (etag in candidates or "*" in candidates):
         response = HttpResponseNotModified()
     else:

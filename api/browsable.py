@@ -99,7 +99,9 @@ def _package_card(package, request):
     }
 
 
-def sparkline(weekly_commits, width=SPARKLINE_WIDTH, height=SPARKLINE_HEIGHT):
+def sparkline(
+    weekly_commits: list[int], width: int = SPARKLINE_WIDTH, height: int = SPARKLINE_HEIGHT
+) -> dict:
     """An SVG polyline of weekly commit counts (oldest first), with a label giving the totals."""
     counts = [max(int(n), 0) for n in weekly_commits] or [0]
     total, busiest = sum(counts), max(counts)
