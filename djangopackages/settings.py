@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "djangopackages",
     "categories",
     "packages",
@@ -301,3 +303,28 @@ FETCH_MAX_PAGES = env_int("FETCH_MAX_PAGES", 20)
 FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 600)
 FETCH_MAX_FAILURES = env_int("FETCH_MAX_FAILURES", 5)
 FETCH_FAILURE_BACKOFF_HOURS = env_int("FETCH_FAILURE_BACKOFF_HOURS", 168)
+
+# Background tasks (Django's Tasks API, the django-tasks backport): refreshes queued by the admin,
+# `fetch_stats --enqueue` and webhooks. "database" keeps the queue in our own database (worker:
+# `manage.py db_worker`); "rq" puts it in Redis for workers on several machines (worker:
+# `manage.py rqworker --job-class django_tasks_rq.Job`); "immediate" runs each task at once.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower() or "database"
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "rq":
+    TASKS_REDIS_URL = os.environ.get("TASKS_REDIS_URL", "").strip() or REDIS_URL
+    if not TASKS_REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL (or TASKS_REDIS_URL).")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL}}
+# Packages one refresh task fetches at most: larger selections are split, so several workers
+# share them.
+FETCH_TASK_BATCH_SIZE = env_int("FETCH_TASK_BATCH_SIZE", 50)

@@ -5,8 +5,9 @@ from django.db import models
 from django.db.models import Q
 
 from packages.editing import supported_repo_hosts
-from packages.fetch.run import fetch_now, reset_failures
-from packages.models import HttpValidator, Package, Version
+from packages.fetch.run import reset_failures
+from packages.models import HttpValidator, Package, PackageRefresh, Version
+from packages.tasks import RefreshQueueError, enqueue_refresh
 
 FETCHED_FIELDS = [
     "repo_watchers",
@@ -137,6 +138,7 @@ class PackageAdmin(admin.ModelAdmin):
         "last_updated",
         "last_fetched",
         "fetch_failures",
+        "refresh_status",
     ]
     list_filter = [
         "category",
@@ -146,11 +148,11 @@ class PackageAdmin(admin.ModelAdmin):
         FailingFilter,
         RepoHostFilter,
     ]
-    list_select_related = ["category"]
+    list_select_related = ["category", "refresh"]
     search_fields = ["title", "slug", "repo_url", "repo_description", "pypi_url"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["category", "replacement"]
-    readonly_fields = FETCHED_FIELDS
+    readonly_fields = [*FETCHED_FIELDS, "refresh_status", "refresh_error"]
     date_hierarchy = "created"
     inlines = [VersionInline]
     actions = ["fetch_stats_now", "reset_fetch_failures"]
@@ -196,6 +198,8 @@ class PackageAdmin(admin.ModelAdmin):
                     "fetch_error_at",
                     "fetch_failures",
                     "fetch_lease_until",
+                    "refresh_status",
+                    "refresh_error",
                 ]
             },
         ),
@@ -204,13 +208,27 @@ class PackageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Fetch stats now", permissions=["change"])
     def fetch_stats_now(self, request, queryset):
+        """Queue the refresh for a worker (packages.tasks); the request never fetches."""
         try:
-            summary = fetch_now(queryset)
-        except Exception as exc:  # a misconfiguration must not cost the admin a 500
-            self.message_user(request, f"Could not fetch: {exc}", messages.ERROR)
+            queued = enqueue_refresh(queryset.values_list("pk", flat=True), by="admin")
+        except RefreshQueueError as exc:
+            self.message_user(request, f"Could not queue: {exc}", messages.ERROR)
             return
-        level = messages.WARNING if summary.failed or summary.stopped_hosts else messages.SUCCESS
-        self.message_user(request, f"Fetched: {summary.line()}", level)
+        self.message_user(request, queued.message(), messages.SUCCESS)
+
+    @admin.display(description="background refresh")
+    def refresh_status(self, obj):
+        try:
+            return obj.refresh.describe()
+        except PackageRefresh.DoesNotExist:
+            return "never refreshed in the background"
+
+    @admin.display(description="last refresh error")
+    def refresh_error(self, obj):
+        try:
+            return obj.refresh.outcome_error or "-"
+        except PackageRefresh.DoesNotExist:
+            return "-"
 
     @admin.action(description="Reset fetch failures", permissions=["change"])
     def reset_fetch_failures(self, request, queryset):

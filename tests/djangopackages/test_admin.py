@@ -6,6 +6,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from packages.models import HttpValidator
+from packages.tasks import enqueue_refresh
 from tests.factories import ElementFactory, UserFactory, VersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,7 @@ def catalogue():
     VersionFactory(package=element.grid_package.package)
     HttpValidator.objects.create(url="https://api.github.com/repos/o/r", etag='W/"abc"')
     Token.objects.create(user=UserFactory(username="scripter"))
+    enqueue_refresh([element.grid_package.package.pk], by="admin")  # a task result to show
     return element
 
 

@@ -9,6 +9,7 @@ from django.db import DatabaseError
 
 from packages.fetch.run import SOURCES, FetcherConfig, FetchRun, build_clients
 from packages.models import Package
+from packages.tasks import RefreshQueueError, enqueue_refresh
 
 
 class Command(BaseCommand):
@@ -29,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Fetch, but write nothing.")
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
         parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Queue the selected packages for the task workers instead of fetching here.",
+        )
+        parser.add_argument(
             "--max-wait",
             type=float,
             metavar="S",
@@ -40,6 +46,8 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1")
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
+        if options["enqueue"] and (options["dry_run"] or options["source"]):
+            raise CommandError("--enqueue fetches every source for real: drop --dry-run/--source")
         try:
             config = FetcherConfig.from_settings(
                 workers=options["workers"], max_wait=options["max_wait"]
@@ -71,6 +79,9 @@ class Command(BaseCommand):
                 stale_after_hours=options["stale_after"],
                 limit=options["limit"],
             )
+            if options["enqueue"]:
+                self._enqueue([row[0] for row in rows], as_json=options["json"])
+                return
             progress.start(len(rows))
             summary = run.run(rows)
         except DatabaseError as exc:
@@ -82,6 +93,17 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary.as_dict(), sort_keys=True))
         else:
             self.stdout.write(f"fetch_stats: {summary.line()}")
+
+    def _enqueue(self, package_ids, *, as_json):
+        try:
+            queued = enqueue_refresh(package_ids, by="command")
+        except RefreshQueueError as exc:
+            raise CommandError(f"cannot queue: {exc}") from None
+        if as_json:
+            counts = {"queued": len(queued.queued), "already_queued": len(queued.already_queued)}
+            self.stdout.write(json.dumps(counts, sort_keys=True))
+        else:
+            self.stdout.write(f"fetch_stats: {queued.message()}")
 
 
 class _Progress:

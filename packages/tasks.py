@@ -1,0 +1,191 @@
+"""Background refreshes on Django's Tasks framework: queue a package once, fetch it in a worker.
+
+`enqueue_refresh` is what the admin action, `fetch_stats --enqueue` and the webhooks call. It
+marks each package's PackageRefresh row queued (a package already queued is not queued again)
+and enqueues `refresh_package` / `refresh_packages` tasks of at most FETCH_TASK_BATCH_SIZE
+packages, so several workers share a large selection. The task runs the fetcher's own FetchRun
+(its clients, claims, rate budgets and write path: two workers never fetch one package at once)
+and records each package's outcome on its row; a task that fails records its reason on every
+package it held, and the backend keeps the traceback (the "Task results" admin).
+
+With the django-tasks backport the imports below come from `django_tasks`; on Django 6.0 they
+become `django.tasks`, with no other change.
+"""
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from packages.fetch.run import FetcherConfig, FetchRun, build_clients
+from packages.fetch.store import Outcome
+from packages.models import Package, PackageRefresh
+
+logger = logging.getLogger(__name__)
+
+State = PackageRefresh.State
+# A queued refresh whose task never started by then (a lost Redis queue, a deleted task row)
+# no longer blocks queueing the package again.
+QUEUED_EXPIRES = timedelta(hours=6)
+
+
+class RefreshQueueError(Exception):
+    """The task backend refused the work (Redis down, a misconfiguration); nothing is queued."""
+
+
+@dataclass
+class Enqueued:
+    """What one call of `enqueue_refresh` did, by package id."""
+
+    queued: list[int] = field(default_factory=list)
+    already_queued: list[int] = field(default_factory=list)
+    too_soon: list[int] = field(default_factory=list)
+    task_ids: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        """The admin's and the command's one-line answer."""
+        count = len(self.queued)
+        text = (
+            f"Queued {count} package{'' if count == 1 else 's'}; a worker fetches them."
+            if count
+            else "Queued nothing."
+        )
+        if self.already_queued:
+            text += f" {len(self.already_queued)} already queued."
+        if self.too_soon:
+            text += f" {len(self.too_soon)} refreshed too recently."
+        return text
+
+
+def enqueue_refresh(
+    package_ids: Iterable[int],
+    *,
+    by: str,
+    min_interval: timedelta | None = None,
+    now: datetime | None = None,
+) -> Enqueued:
+    """Queue a background refresh of these packages, each at most once while one is pending.
+
+    `min_interval` (webhooks) also skips packages a webhook queued less than that long ago.
+    """
+    now = now or timezone.now()
+    result = Enqueued()
+    ids = sorted(set(Package.objects.filter(pk__in=list(package_ids)).values_list("pk", flat=True)))
+    if not ids:
+        return result
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        PackageRefresh.objects.bulk_create(
+            [PackageRefresh(package_id=pk) for pk in ids], ignore_conflicts=True
+        )
+        # Row locks on PostgreSQL (SQLite's write lock is taken at BEGIN): two concurrent
+        # enqueues of one package see each other, and only the first queues it.
+        rows = (
+            PackageRefresh.objects.select_for_update()
+            .filter(package_id__in=ids)
+            .values_list("package_id", "state", "queued_at", "webhook_queued_at")
+        )
+        for pk, state, queued_at, webhook_queued_at in rows:
+            if state == State.QUEUED and queued_at and queued_at > now - QUEUED_EXPIRES:
+                result.already_queued.append(pk)
+            elif min_interval and webhook_queued_at and webhook_queued_at > now - min_interval:
+                result.too_soon.append(pk)
+            else:
+                result.queued.append(pk)
+        result.queued.sort()
+        changes = {"state": State.QUEUED, "token": token, "task_id": "", "queued_at": now}
+        changes.update(queued_by=by, started_at=None)
+        if by == "webhook":
+            changes["webhook_queued_at"] = now
+        PackageRefresh.objects.filter(package_id__in=result.queued).update(**changes)
+    # Enqueued after the commit: a worker on another backend (RQ) must find the rows queued.
+    size = max(1, settings.FETCH_TASK_BATCH_SIZE)
+    try:
+        for start in range(0, len(result.queued), size):
+            chunk = result.queued[start : start + size]
+            if len(chunk) == 1:
+                task_result = refresh_package.enqueue(chunk[0], token)
+            else:
+                task_result = refresh_packages.enqueue(chunk, token)
+            PackageRefresh.objects.filter(package_id__in=chunk, token=token).update(
+                task_id=str(task_result.id)[:64]
+            )
+            result.task_ids.append(str(task_result.id))
+    except Exception as exc:
+        logger.warning("could not queue refreshes: %r", exc)
+        unsent = PackageRefresh.objects.filter(token=token, state=State.QUEUED, task_id="")
+        _finish(unsent, "failed", "enqueue", f"could not queue: {exc}", state_of=token)
+        raise RefreshQueueError(f"the task queue refused the work ({exc})") from exc
+    return result
+
+
+@task()
+def refresh_package(package_id: int, token: str) -> dict:
+    """Fetch one package's stats (webhooks, a one-package selection)."""
+    return run_refresh([package_id], token)
+
+
+@task()
+def refresh_packages(package_ids: list[int], token: str) -> dict:
+    """Fetch a batch of packages with the fetcher's worker pool."""
+    return run_refresh(package_ids, token)
+
+
+def run_refresh(package_ids: list[int], token: str) -> dict:
+    """The tasks' body: fetch the packages this enqueue still owns, record each outcome."""
+    mine = PackageRefresh.objects.filter(package_id__in=package_ids, token=token)
+    mine.filter(state=State.QUEUED).update(state=State.RUNNING, started_at=timezone.now())
+    held = sorted(mine.filter(state=State.RUNNING).values_list("package_id", flat=True))
+    if not held:
+        return {"selected": 0}
+    outcomes: dict[int, Outcome] = {}
+    try:
+        config = FetcherConfig.from_settings()
+        clients = build_clients(config)
+        try:
+            ids_by_slug = dict(Package.objects.filter(pk__in=held).values_list("slug", "pk"))
+
+            def on_done(slug, outcome):
+                if slug in ids_by_slug:
+                    outcomes[ids_by_slug[slug]] = outcome
+
+            run = FetchRun(clients, config, explicit=True, on_done=on_done)
+            summary = run.run(run.select(ids=held))
+        finally:
+            clients.close()
+    except Exception as exc:
+        _record(outcomes, token)
+        unfinished = mine.filter(package_id__in=held).exclude(package_id__in=list(outcomes))
+        _finish(unfinished, "failed", "task_error", f"{type(exc).__name__}: {exc}", token)
+        raise
+    _record(outcomes, token)
+    if summary.stopped_hosts:
+        why = "rate limit: " + "; ".join(summary.stopped_hosts.values())
+    else:
+        why = "another fetch held it, or it was deleted"
+    unfinished = mine.filter(package_id__in=held).exclude(package_id__in=list(outcomes))
+    _finish(unfinished, "skipped", "not_fetched", why, token)
+    return summary.as_dict()
+
+
+def _record(outcomes: dict[int, Outcome], token: str) -> None:
+    for pk, outcome in outcomes.items():
+        rows = PackageRefresh.objects.filter(package_id=pk)
+        _finish(rows, outcome.status, outcome.reason, outcome.error, token)
+
+
+def _finish(rows, outcome: str, reason: str, error: str, state_of: str) -> None:
+    """Store how a refresh ended; free the rows still owned by the enqueue `state_of`."""
+    rows.update(
+        outcome=outcome,
+        outcome_reason=reason[:100],
+        outcome_error=error[:2000],
+        finished_at=timezone.now(),
+    )
+    rows.filter(token=state_of).exclude(state=State.IDLE).update(state=State.IDLE)

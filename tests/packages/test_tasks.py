@@ -1,0 +1,226 @@
+"""Background refreshes: the admin action queues at once, `db_worker` fetches from a local fake,
+a package is queued once while pending, and failures are recorded and shown in the admin."""
+
+import contextlib
+import signal
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.management import CommandError, call_command
+from django.db import connection, connections, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+
+from packages.models import Package, PackageRefresh
+from packages.tasks import RefreshQueueError, enqueue_refresh
+from tests.factories import PackageFactory, UserFactory
+from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
+
+# The worker and the fetcher's threads use their own connections: data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+State = PackageRefresh.State
+
+
+@pytest.fixture(autouse=True)
+def _keep_signal_handlers():
+    """db_worker installs its own SIGINT/SIGTERM handlers in the process that runs it."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def run_worker():
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=StringIO())
+
+
+@pytest.fixture
+def three(fetch_settings, upstream):
+    packages = []
+    for name in ("alpha", "beta", "gamma"):
+        serve_github_repo(upstream, f"octo/{name}")
+        serve_pypi(upstream, name)
+        packages.append(
+            PackageFactory(slug=name, repo_url=f"https://github.com/octo/{name}", pypi_url=name)
+        )
+    return packages
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(UserFactory(username="curator", is_staff=True, is_superuser=True))
+    return client
+
+
+def post_fetch_action(client, packages):
+    return client.post(
+        reverse("admin:packages_package_changelist"),
+        {"action": "fetch_stats_now", "_selected_action": [p.pk for p in packages]},
+    )
+
+
+def test_admin_action_answers_at_once_and_db_worker_fetches_the_three(three, staff, upstream):
+    response = post_fetch_action(staff, three)
+
+    assert response.status_code == 302
+    assert [m.message for m in get_messages(response.wsgi_request)] == [
+        "Queued 3 packages; a worker fetches them."
+    ]
+    assert upstream.requests == []  # nothing was fetched inside the request
+    assert not Package.objects.filter(last_fetched__isnull=False).exists()
+    assert list(PackageRefresh.objects.values_list("state", flat=True)) == [State.QUEUED] * 3
+    assert DBTaskResult.objects.get().status == "READY"
+
+    run_worker()
+
+    for package in three:
+        package.refresh_from_db()
+        assert package.last_fetched is not None
+        assert package.repo_watchers == 120
+        assert package.pypi_version == "1.10"
+    fetched = {path.split("/")[4] for path in upstream.paths() if path.startswith("/github/repos")}
+    assert fetched == {"alpha", "beta", "gamma"}
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    rows = PackageRefresh.objects.values_list("state", "outcome")
+    assert list(rows) == [(State.IDLE, "fetched")] * 3
+
+
+def test_the_change_list_and_page_show_the_refresh_state(three, staff):
+    post_fetch_action(staff, three[:1])
+    changelist = staff.get(reverse("admin:packages_package_changelist")).content.decode()
+    assert "queued 0\xa0minutes ago by admin" in changelist
+    run_worker()
+    page = staff.get(reverse("admin:packages_package_change", args=[three[0].pk]))
+    assert "last: fetched, 0\xa0minutes ago" in page.content.decode()
+
+
+def test_a_package_is_queued_once_while_pending(three):
+    first = enqueue_refresh([three[0].pk, three[1].pk], by="admin")
+    second = enqueue_refresh([three[0].pk, three[2].pk], by="command")
+
+    assert first.queued == [three[0].pk, three[1].pk]
+    assert second.queued == [three[2].pk]
+    assert second.already_queued == [three[0].pk]
+    assert second.message() == "Queued 1 package; a worker fetches them. 1 already queued."
+    assert DBTaskResult.objects.count() == 2
+    run_worker()
+    # Once the worker took it, the package can be queued again.
+    assert enqueue_refresh([three[0].pk], by="admin").queued == [three[0].pk]
+
+
+def test_large_selections_are_split_into_batches(three, settings):
+    settings.FETCH_TASK_BATCH_SIZE = 2
+    queued = enqueue_refresh([p.pk for p in three], by="admin")
+    tasks = DBTaskResult.objects.order_by("enqueued_at")
+    assert [t.task_path.rsplit(".", 1)[1] for t in tasks] == ["refresh_packages", "refresh_package"]
+    assert len(queued.task_ids) == 2
+    run_worker()
+    assert Package.objects.filter(last_fetched__isnull=False).count() == 3
+
+
+def test_a_failed_fetch_is_recorded_with_its_reason_and_shown(three, staff, upstream):
+    upstream.add("/github/repos/octo/alpha", Reply({"message": "boom"}, status=500))
+    post_fetch_action(staff, three[:1])
+    run_worker()
+
+    row = PackageRefresh.objects.get(package=three[0])
+    assert (row.state, row.outcome, row.outcome_reason) == (State.IDLE, "failed", "http_500")
+    assert "HTTP 500" in row.outcome_error
+    page = staff.get(reverse("admin:packages_package_change", args=[three[0].pk])).content
+    assert "last: failed (http_500)" in page.decode()
+
+
+def test_a_task_that_fails_records_the_reason_on_its_packages(three, staff, settings):
+    settings.GITHUB_API_URL = "file:///etc"
+    post_fetch_action(staff, three[:2])
+    run_worker()
+
+    task = DBTaskResult.objects.get()
+    assert task.status == "FAILED"
+    assert task.exception_class_path == "django.core.exceptions.ImproperlyConfigured"
+    rows = PackageRefresh.objects.order_by("package_id")
+    assert {(r.state, r.outcome, r.outcome_reason) for r in rows} == {
+        (State.IDLE, "failed", "task_error")
+    }
+    assert "GITHUB_API_URL must be an http(s) URL" in rows[0].outcome_error
+    page = staff.get(reverse("admin:packages_package_change", args=[three[0].pk])).content
+    assert "GITHUB_API_URL must be an http(s) URL" in page.decode()
+
+
+def test_a_refused_enqueue_is_an_admin_error_and_leaves_nothing_queued(
+    three, staff, monkeypatch
+):
+    def refuse(self, task, args, kwargs):
+        raise ConnectionError("queue is down")
+
+    monkeypatch.setattr(DatabaseBackend, "enqueue", refuse)
+    response = post_fetch_action(staff, three[:1])
+
+    assert [m.message for m in get_messages(response.wsgi_request)] == [
+        "Could not queue: the task queue refused the work (queue is down)"
+    ]
+    row = PackageRefresh.objects.get()
+    assert (row.state, row.outcome, row.outcome_reason) == (State.IDLE, "failed", "enqueue")
+    with pytest.raises(RefreshQueueError):
+        enqueue_refresh([three[0].pk], by="admin")
+
+
+@contextlib.contextmanager
+def held_by_another_fetch(package):
+    """What a concurrent cron run holds: a row lock on PostgreSQL, a lease elsewhere."""
+    if connection.vendor != "postgresql":
+        until = timezone.now() + timedelta(minutes=5)
+        Package.objects.filter(pk=package.pk).update(fetch_lease_until=until)
+        yield
+        return
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            Package.objects.select_for_update().get(pk=package.pk)
+            locked.set()
+            release.wait(30)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    locked.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+def test_a_package_another_fetch_holds_is_recorded_as_skipped(three):
+    enqueue_refresh([three[0].pk], by="admin")
+    with held_by_another_fetch(three[0]):
+        run_worker()
+    row = PackageRefresh.objects.get()
+    assert (row.state, row.outcome) == (State.IDLE, "skipped")
+    assert Package.objects.get(pk=three[0].pk).last_fetched is None
+
+
+def test_fetch_stats_enqueue_hands_the_stale_packages_to_the_workers(three, upstream):
+    Package.objects.filter(pk=three[2].pk).update(last_fetched=timezone.now())
+    out = StringIO()
+    call_command("fetch_stats", "--enqueue", stdout=out)
+
+    assert out.getvalue().strip() == "fetch_stats: Queued 2 packages; a worker fetches them."
+    assert upstream.requests == []
+    run_worker()
+    fetched = Package.objects.filter(last_fetched__isnull=False).exclude(pk=three[2].pk)
+    assert sorted(fetched.values_list("slug", flat=True)) == ["alpha", "beta"]
+    assert Package.objects.get(pk=three[0].pk).repo_watchers == 120
+
+
+def test_fetch_stats_enqueue_refuses_a_dry_run(three):
+    with pytest.raises(CommandError, match="--enqueue fetches every source for real"):
+        call_command("fetch_stats", "--enqueue", "--dry-run", stdout=StringIO())
+    assert not DBTaskResult.objects.exists()
