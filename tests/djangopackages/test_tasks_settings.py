@@ -11,7 +11,9 @@ SHOW_BACKEND = (
 
 
 def show_backend(**env):
-    return run_manage("shell", "--no-imports", "-c", SHOW_BACKEND, **{"DEBUG": "1", "REDIS_URL": "", **env})
+    return run_manage(
+        "shell", "--no-imports", "-c", SHOW_BACKEND, **{"DEBUG": "1", "REDIS_URL": "", **env}
+    )
 
 
 def test_the_database_queue_is_the_default():

@@ -153,9 +153,7 @@ def test_a_task_that_fails_records_the_reason_on_its_packages(three, staff, sett
     assert "GITHUB_API_URL must be an http(s) URL" in page.decode()
 
 
-def test_a_refused_enqueue_is_an_admin_error_and_leaves_nothing_queued(
-    three, staff, monkeypatch
-):
+def test_a_refused_enqueue_is_an_admin_error_and_leaves_nothing_queued(three, staff, monkeypatch):
     def refuse(self, task, args, kwargs):
         raise ConnectionError("queue is down")
 
