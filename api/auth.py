@@ -1,5 +1,7 @@
-"""Signing in: the token endpoint and the browsable API's login form, both password-throttled."""
+"""Signing in: the token endpoint, the browsable API's login form and the admin's login, all
+password-throttled per client address and per username (one budget, the `token` rate)."""
 
+from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
@@ -11,7 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.editing import ERRORS
-from api.throttling import AnonThrottle, TokenThrottle
+from api.throttling import AnonThrottle, TokenThrottle, UsernameThrottle
+
+PASSWORD_THROTTLES = (TokenThrottle, UsernameThrottle)
 
 
 class AuthTokenRequestSerializer(serializers.Serializer):
@@ -29,14 +33,12 @@ class AuthTokenSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
 
-class ThrottledLoginView(LoginView):
-    """The browsable API's login form; password attempts share the token endpoint's budget."""
-
-    template_name = "rest_framework/login.html"
-
-    def post(self, request, *args, **kwargs):
-        throttle = TokenThrottle()
-        if not throttle.allow_request(request, self):
+def refuse_password_attempt(request, view=None):
+    """A 429 page with `Retry-After` when this login form post is over a password budget,
+    else None. Checked before the password, so the right one during a lockout fails too."""
+    for throttle_class in PASSWORD_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, view):
             wait = throttle.wait()
             return HttpResponse(
                 f"Too many login attempts; try again in {wait} seconds.",
@@ -44,19 +46,40 @@ class ThrottledLoginView(LoginView):
                 content_type="text/plain",
                 headers={"Retry-After": str(wait)},
             )
+    return None
+
+
+class ThrottledLoginView(LoginView):
+    """The browsable API's login form; password attempts share the token endpoint's budget."""
+
+    template_name = "rest_framework/login.html"
+
+    def post(self, request, *args, **kwargs):
+        refusal = refuse_password_attempt(request, self)
+        if refusal is not None:
+            return refusal
         return super().post(request, *args, **kwargs)
+
+
+def throttled_admin_login(request, extra_context=None):
+    """The admin's login page, on the same password budget as the API's logins."""
+    if request.method == "POST":
+        refusal = refuse_password_attempt(request)
+        if refusal is not None:
+            return refusal
+    return admin.site.login(request, extra_context)
 
 
 class AuthTokenView(APIView):
     """Your API token, for `Authorization: Token <token>`.
 
     Send your username and password; `"rotate": true` replaces the token (the old one stops
-    working at once). Throttled per client address.
+    working at once). Throttled per client address and per username.
     """
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonThrottle, TokenThrottle]
+    throttle_classes = [AnonThrottle, *PASSWORD_THROTTLES]
     serializer_class = AuthTokenRequestSerializer
 
     @extend_schema(

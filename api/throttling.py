@@ -178,3 +178,17 @@ class TokenThrottle(WindowThrottle):
 
     def get_key(self, request, view):
         return self.get_ident(request)
+
+
+class UsernameThrottle(TokenThrottle):
+    """Password checks per username, whatever the address: many addresses cannot share out
+    guesses at one account. Same rate and scope as `TokenThrottle`, a bucket of its own."""
+
+    def get_key(self, request, view):
+        data = getattr(request, "data", None)
+        if data is None:  # a plain Django view: the login form's POST
+            data = request.POST
+        username = data.get("username") if hasattr(data, "get") else None
+        if not isinstance(username, str) or not username:
+            return None
+        return f"username:{username.casefold()}"

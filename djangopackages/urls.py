@@ -4,11 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
 from djangopackages.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v4/", permanent=False)),
+    # Before admin.site.urls, so the admin's login form is password-throttled.
+    path("admin/login/", throttled_admin_login),
     path("admin/", admin.site.urls),
     path("api/v4/", include("api.urls")),
     path("feeds/packages.atom", NewPackagesFeed(), name="feed-packages"),
