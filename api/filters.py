@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from api.lookups import id_or_slug
+from categories.models import Category
 from grids import search
 from grids.models import Grid
 from packages.models import Package
@@ -48,8 +49,18 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = _StrictBooleanField
 
 
+ORDERING_HELP = "Sort key (default `-id`, newest first); prefix with `-` for descending."
+
+
 class StableOrderingFilter(django_filters.OrderingFilter):
-    """Ordering with `id` as the last key, so equal values never shuffle rows between pages."""
+    """Ordering with `id` as the last key, so equal values never shuffle rows between pages.
+
+    Lists are newest first (`-id`) without it; `id` and `-id` are always accepted.
+    """
+
+    def __init__(self, *, fields, **kwargs):
+        kwargs.setdefault("help_text", ORDERING_HELP)
+        super().__init__(fields=["id", *fields], **kwargs)
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)
@@ -127,7 +138,6 @@ class PackageFilter(django_filters.FilterSet):
             "modified",
             "score",
         ],
-        help_text="Sort key; prefix with `-` for descending.",
     )
 
     class Meta:
@@ -162,7 +172,6 @@ class GridFilter(django_filters.FilterSet):
     )
     ordering = StableOrderingFilter(
         fields=["title", "created", "modified"],
-        help_text="Sort key; prefix with `-` for descending.",
     )
 
     class Meta:
@@ -171,3 +180,11 @@ class GridFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return search.matching(queryset, value, description_field="description")
+
+
+class CategoryFilter(django_filters.FilterSet):
+    ordering = StableOrderingFilter(fields=["title", "created", "modified"])
+
+    class Meta:
+        model = Category
+        fields = []

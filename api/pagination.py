@@ -1,7 +1,9 @@
 """Limit/offset pagination that refuses bad numbers instead of quietly serving page one."""
 
+from django.conf import settings
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 # Far past any catalogue, and well inside the databases' 64-bit integers.
 MAX_COUNT = 1_000_000_000
@@ -28,27 +30,31 @@ def parse_count(request, name, *, default, minimum, maximum=None):
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
-    """`limit` (default 20, above 100 read as 100) and `offset`; junk or negatives are 400s."""
+    """`limit` (`PAGE_SIZE` when absent or 0, above `API_MAX_PAGE_SIZE` read as that) and
+    `offset`; junk or negatives are 400s. Both bounds are read from settings per request."""
 
-    default_limit = 20
-    max_limit = 100
-    limit_query_description = "Results per page: 20 by default, values above 100 read as 100."
     offset_query_description = "How many results to skip before the page starts (default 0)."
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
-            parameter["schema"]["minimum"] = 1 if parameter["name"] == self.limit_query_param else 0
+            if parameter["name"] == self.limit_query_param:
+                parameter["description"] = (
+                    f"Results per page: {api_settings.PAGE_SIZE} when absent or 0, values "
+                    f"above {settings.API_MAX_PAGE_SIZE} read as {settings.API_MAX_PAGE_SIZE}."
+                )
+            parameter["schema"]["minimum"] = 0
         return parameters
 
     def get_limit(self, request):
-        return parse_count(
+        limit = parse_count(
             request,
             self.limit_query_param,
-            default=self.default_limit,
-            minimum=1,
-            maximum=self.max_limit,
+            default=0,
+            minimum=0,
+            maximum=settings.API_MAX_PAGE_SIZE,
         )
+        return limit or api_settings.PAGE_SIZE
 
     def get_offset(self, request):
         return parse_count(request, self.offset_query_param, default=0, minimum=0)

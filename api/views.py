@@ -21,7 +21,7 @@ from api.browsable import is_browsable
 from api.caching import ConditionalCacheMixin
 from api.detail_actions import GridComparisonMixin, PackageScoreMixin
 from api.editing import CategoryEditMixin, GridEditMixin, PackageEditMixin, write_schema
-from api.filters import GridFilter, PackageFilter
+from api.filters import CategoryFilter, GridFilter, PackageFilter
 from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
@@ -107,9 +107,10 @@ class ReadViewSet(
 class CategoryViewSet(CategoryEditMixin, ReadViewSet):
     """API endpoint that allows categories to be viewed or edited."""
 
-    queryset = Category.objects.order_by("id")
+    queryset = Category.objects.order_by("-id")
     serializer_class = CategorySerializer
     write_serializer_class = CategoryWriteSerializer
+    filterset_class = CategoryFilter
     permission_classes = [CategoryPermission]
 
 
@@ -126,7 +127,7 @@ class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
             "packages",
             queryset=Package.objects.only("id", "title", "repo_watchers", "score").order_by("id"),
         )
-    ).order_by("id")
+    ).order_by("-id")
     serializer_class = GridSerializer
     write_serializer_class = GridWriteSerializer
     filterset_class = GridFilter
@@ -144,7 +145,7 @@ class PackageViewSet(PackageScoreMixin, PackageEditMixin, ReadViewSet):
     # The browsable page's card names the grids from the same prefetch.
     queryset = Package.objects.prefetch_related(
         Prefetch("grids", queryset=Grid.objects.only("id", "title").order_by("id"))
-    ).order_by("id")
+    ).order_by("-id")
     serializer_class = PackageSerializer
     write_serializer_class = PackageWriteSerializer
     filterset_class = PackageFilter

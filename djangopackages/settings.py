@@ -226,7 +226,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.LimitOffsetPagination",
-    "PAGE_SIZE": 20,
+    "PAGE_SIZE": 20,  # `limit` when absent or 0
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Token first: its `WWW-Authenticate` header makes anonymous writes 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
 
 # Rendered API responses are cached this many seconds, and dropped as soon as the catalogue
 # changes. Off without Redis: a per-process cache cannot see another process's writes.
+# The largest `limit` a list page honours (larger ones read as this); clients ask 200 and 500.
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 1000)
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 LOGGING = {

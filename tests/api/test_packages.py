@@ -122,7 +122,7 @@ def test_hyperlinks_keep_the_browsable_format(client):
     assert all(link.endswith("/?format=json") for link in body["grids"])
 
 
-def test_list_is_paginated_by_id(client):
+def test_list_is_paginated_newest_first(client):
     first, second = PackageFactory(title="b"), PackageFactory(title="a")
 
     body = client.get("/api/v4/packages/").json()
@@ -130,7 +130,7 @@ def test_list_is_paginated_by_id(client):
     assert body["count"] == 2
     assert body["next"] is None
     assert body["previous"] is None
-    assert [item["id"] for item in body["results"]] == [first.pk, second.pk]
+    assert [item["id"] for item in body["results"]] == [second.pk, first.pk]
 
 
 @pytest.mark.parametrize("page_size", [1, 50])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import PackageFactory
+from tests.factories import CategoryFactory, GridFactory, GridPackageFactory, PackageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +21,68 @@ def test_default_page_is_twenty_with_a_next_link(client, packages):
     assert body["previous"] is None
 
 
-def test_limit_above_one_hundred_is_clamped(client, packages):
+def test_a_limit_above_one_hundred_is_honoured(client, packages):
+    body = client.get("/api/v4/packages/?limit=500").json()
+
+    assert len(body["results"]) == 105
+    assert body["next"] is None
+
+
+def test_limit_above_the_bound_reads_as_the_bound(client, settings, packages):
+    settings.API_MAX_PAGE_SIZE = 30
+
     body = client.get("/api/v4/packages/?limit=1000").json()
 
-    assert len(body["results"]) == 100
-    assert body["next"] == "http://testserver/api/v4/packages/?limit=100&offset=100"
+    assert len(body["results"]) == 30
+    assert body["next"] == "http://testserver/api/v4/packages/?limit=30&offset=30"
+
+
+def test_the_bound_is_one_thousand(settings):
+    assert settings.API_MAX_PAGE_SIZE == 1000
+
+
+def test_limit_zero_is_the_default_page(client, packages):
+    body = client.get("/api/v4/packages/?limit=0").json()
+
+    assert len(body["results"]) == 20
+    assert body["next"] == "http://testserver/api/v4/packages/?limit=20&offset=20"
+
+
+@pytest.mark.parametrize("page_size", [1, 500])
+def test_one_hundred_fifty_grids_in_one_page_with_the_same_queries(
+    client, django_assert_num_queries, page_size
+):
+    packages = PackageFactory.create_batch(2)
+    for grid in GridFactory.create_batch(150):
+        for package in packages:
+            GridPackageFactory(grid=grid, package=package)
+
+    # The count, the page, its packages.
+    with django_assert_num_queries(3):
+        body = client.get(f"/api/v4/grids/?limit={page_size}").json()
+
+    assert body["count"] == 150
+    assert len(body["results"]) == min(page_size, 150)
+    assert all(len(grid["packages"]) == 2 for grid in body["results"])
+
+
+@pytest.mark.parametrize("resource", ["packages", "grids", "categories"])
+def test_lists_are_newest_first(client, resource):
+    factory = {"packages": PackageFactory, "grids": GridFactory, "categories": CategoryFactory}
+    ids = [row.pk for row in factory[resource].create_batch(3)]
+
+    def listed(query=""):
+        return [item["id"] for item in client.get(f"/api/v4/{resource}/{query}").json()["results"]]
+
+    assert listed() == ids[::-1]
+    assert listed("?ordering=-id") == ids[::-1]
+    assert listed("?ordering=id") == ids
 
 
 def test_last_page_has_previous_and_no_next(client, packages):
     body = client.get("/api/v4/packages/?limit=50&offset=100").json()
 
-    assert [item["id"] for item in body["results"]] == [p.pk for p in packages[100:]]
+    assert [item["id"] for item in body["results"]] == [p.pk for p in packages[4::-1]]
     assert body["next"] is None
     assert body["previous"] == "http://testserver/api/v4/packages/?limit=50&offset=50"
 
@@ -47,7 +98,6 @@ def test_offset_past_the_end_is_an_empty_page(client, packages):
     ("query", "field"),
     [
         ("limit=-1", "limit"),
-        ("limit=0", "limit"),
         ("limit=ten", "limit"),
         ("limit=1.5", "limit"),
         ("offset=-20", "offset"),

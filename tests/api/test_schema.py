@@ -43,7 +43,7 @@ def test_schema_validates_with_warnings_as_errors(tmp_path):
             "/api/v4/grids/",
             {"format", "header", "is_locked", "limit", "offset", "ordering", "package", "q"},
         ),
-        ("/api/v4/categories/", {"format", "limit", "offset"}),
+        ("/api/v4/categories/", {"format", "limit", "offset", "ordering"}),
         ("/api/v4/search/", {"format", "limit", "q"}),
         ("/api/v4/packages/{id}/", {"format"}),
     ],
