@@ -58,7 +58,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     Lists are newest first (`-id`) without it; `id` and `-id` are always accepted.
     """
 
-    def __init__(self, *, fields, **kwargs):
+    def __init__(self, *, fields: list[str], **kwargs) -> None:
         kwargs.setdefault("help_text", ORDERING_HELP)
         super().__init__(fields=["id", *fields], **kwargs)
 
@@ -187,4 +187,4 @@ class CategoryFilter(django_filters.FilterSet):
 
     class Meta:
         model = Category
-        fields = []
+        fields: list[str] = []
