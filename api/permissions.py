@@ -58,7 +58,8 @@ class GridContentPermission(_WritesNeedSignIn):
     """Rows, features and cells of `view.grid`: anyone signed in while the grid is unlocked.
 
     Deleting a feature or a cell also needs its creator or staff, unless the view says
-    `anyone_may_delete` (grid membership).
+    `anyone_may_delete` (grid membership). Deleting a row or a feature deletes its cells, so
+    it also needs the caller to be the creator of each of them (or staff).
     """
 
     def has_permission(self, request, view):
@@ -74,10 +75,18 @@ class GridContentPermission(_WritesNeedSignIn):
     def has_object_permission(self, request, view, obj):
         if request.method != "DELETE" or is_staff(request.user):
             return True
-        if getattr(view, "anyone_may_delete", False):
-            return True
-        self.message = "Only its creator or staff may delete it."
-        return _is_creator(request.user, obj)
+        if not getattr(view, "anyone_may_delete", False) and not _is_creator(request.user, obj):
+            self.message = "Only its creator or staff may delete it."
+            return False
+        cells = getattr(obj, "elements", None)
+        others = 0 if cells is None else cells.exclude(created_by=request.user).count()
+        if others:
+            self.message = (
+                f"Deleting it would delete {others} cell(s) someone else wrote; only their "
+                "creators or staff may delete those. Delete your own cells first, or ask staff."
+            )
+            return False
+        return True
 
 
 class CategoryPermission(_WritesNeedSignIn):

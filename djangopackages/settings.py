@@ -254,6 +254,10 @@ REST_FRAMEWORK = {
 
 # Request bodies under /api/ larger than this are refused with 413.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 256 * 1024)
+# What one grid may hold through the API (rows, columns, cells); beyond it a write is a 400.
+GRID_MAX_PACKAGES = env_int("GRID_MAX_PACKAGES", 200)
+GRID_MAX_FEATURES = env_int("GRID_MAX_FEATURES", 50)
+GRID_MAX_CELLS = env_int("GRID_MAX_CELLS", 5000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "djangopackages API",

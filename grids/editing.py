@@ -1,12 +1,27 @@
 """Edits people make to grids, their rows (packages), columns (features) and cells.
 
 Every change to a grid's content also records who touched the grid and bumps its `modified`.
+A grid holds at most `GRID_MAX_PACKAGES` rows, `GRID_MAX_FEATURES` features and
+`GRID_MAX_CELLS` cells; adding beyond a bound is a ValidationError naming it.
 """
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.editing import unique_slug
+
+
+def _check_room(grid, *, setting, what, count):
+    """Refuse one more `what` in `grid` once it holds the `setting` bound's worth."""
+    # Lock the grid row so concurrent adds cannot both take the last place.
+    Grid.objects.select_for_update().filter(pk=grid.pk).first()
+    bound = getattr(settings, setting)
+    if count() >= bound:
+        raise ValidationError(
+            {"grid": [f"A grid holds at most {bound} {what} ({setting}); this one is full."]}
+        )
 
 
 def _touch(grid, user):
@@ -45,6 +60,9 @@ def delete_grid(*, grid, user):
 
 @transaction.atomic
 def add_package(*, grid, package, user):
+    _check_room(
+        grid, setting="GRID_MAX_PACKAGES", what="packages", count=grid.grid_packages.count
+    )
     membership = GridPackage.objects.create(grid=grid, package=package, created_by=user)
     _touch(grid, user)
     return membership
@@ -59,6 +77,7 @@ def remove_package(*, membership, user):
 
 @transaction.atomic
 def create_feature(*, grid, user, title, description=""):
+    _check_room(grid, setting="GRID_MAX_FEATURES", what="features", count=grid.features.count)
     feature = Feature.objects.create(
         grid=grid, title=title, description=description, created_by=user
     )
@@ -90,6 +109,13 @@ def set_cell(*, membership, feature, text, user):
     )
     created = cell is None
     if created:
+        grid = membership.grid
+        _check_room(
+            grid,
+            setting="GRID_MAX_CELLS",
+            what="cells",
+            count=Element.objects.filter(grid_package__grid=grid).count,
+        )
         cell = Element.objects.create(
             grid_package=membership, feature=feature, text=text, created_by=user
         )
