@@ -60,9 +60,7 @@ def delete_grid(*, grid, user):
 
 @transaction.atomic
 def add_package(*, grid, package, user):
-    _check_room(
-        grid, setting="GRID_MAX_PACKAGES", what="packages", count=grid.grid_packages.count
-    )
+    _check_room(grid, setting="GRID_MAX_PACKAGES", what="packages", count=grid.grid_packages.count)
     membership = GridPackage.objects.create(grid=grid, package=package, created_by=user)
     _touch(grid, user)
     return membership
