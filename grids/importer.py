@@ -194,7 +194,7 @@ def import_bundle(bundle):
             described.add(grid.pk)
             _set_members(report, grid, _link_ids(record.get("packages"), "packages"))
     _add_package_links(report, grid_links, described)
-    _reset_sequences()
+    reset_id_sequences()
     return report
 
 
@@ -301,7 +301,7 @@ def _add_package_links(report, grid_links, described):
         GridPackage.objects.get_or_create(grid_id=grid_id, package_id=package_id)
 
 
-def _reset_sequences():
+def reset_id_sequences():
     """Explicit ids do not advance PostgreSQL sequences; without this the next insert collides."""
     statements = connection.ops.sequence_reset_sql(no_style(), [Category, Package, Grid])
     if statements:

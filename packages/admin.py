@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Q
 
+from djangopackages.demo.loader import SAMPLE_DATA_NOTE, is_sample_data
 from packages.editing import supported_repo_hosts
 from packages.fetch.run import reset_failures
 from packages.models import HttpValidator, Package, PackageRefresh, Version
@@ -152,13 +153,13 @@ class PackageAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "repo_url", "repo_description", "pypi_url"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["category", "replacement"]
-    readonly_fields = [*FETCHED_FIELDS, "refresh_status", "refresh_error"]
+    readonly_fields = ["stats_source", *FETCHED_FIELDS, "refresh_status", "refresh_error"]
     date_hierarchy = "created"
     inlines = [VersionInline]
     actions = ["fetch_stats_now", "reset_fetch_failures"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
-        (None, {"fields": ["title", "slug", "category"]}),
+        (None, {"fields": ["title", "slug", "category", "stats_source"]}),
         ("Where it lives", {"fields": ["repo_url", "pypi_url", "documentation_url"]}),
         ("Curation", {"fields": ["repo_description", "deprecated_at", "replacement"]}),
         (
@@ -205,6 +206,14 @@ class PackageAdmin(admin.ModelAdmin):
         ),
         ("History", {"fields": ["created", "modified", "created_by", "last_modified_by"]}),
     ]
+
+    @admin.display(description="Stats")
+    def stats_source(self, obj):
+        if obj.pk and is_sample_data(obj):
+            return SAMPLE_DATA_NOTE
+        if obj.last_fetched:
+            return f"Fetched from the upstreams, last on {obj.last_fetched:%Y-%m-%d %H:%M} UTC."
+        return "Not fetched yet."
 
     @admin.action(description="Fetch stats now", permissions=["change"])
     def fetch_stats_now(self, request, queryset):

@@ -1,54 +1,72 @@
-"""The demo catalogue: real Django packages and comparison grids with plausible stats.
+"""Load the demo catalogue: the seed package, real Django packages with sample stats, grids.
 
-`packages.tsv` is a curated slice of a public list of Django-related PyPI projects (name,
-version, month of the last release, summary), with known repository URLs added by hand for the
-best-known ones; `grids.json` describes the grids. Repository stats are generated
-deterministically from each name, so every run produces the same catalogue. Loading only
-creates what is missing and never edits an existing row, so it is idempotent and never undoes a
-curator's change.
+The data files beside this module are the project's own:
+- `seed.json`: package 2431 (`cookiecutter-django-ansible`) with its category 4 and grid 218,
+  exactly as djangopackages.org's API v4 shows them; loaded through the catalogue importer, so
+  the demo serves the seed's values unchanged.
+- `packages.tsv`: a curated slice of the Django-related projects on PyPI (name, version, month
+  of the last release, summary), with known repository URLs, rough star counts and the
+  repository owner's login added by hand; `sample.py` draws the rest of the stats from them.
+- `grids.json`: comparison grids with their ids, features, rows and cells.
+
+Loading only creates what is missing and never edits an existing row, so it is idempotent and
+never undoes a curator's change. Scores are computed for the packages it creates.
 """
 
 import csv
-import hashlib
+import functools
 import json
-import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils.text import slugify
 
 from categories.models import Category
+from grids.importer import import_bundle, reset_id_sequences
 from grids.models import Element, Feature, Grid, GridPackage
-from packages.models import WEEKS, Package
+from packages.models import Package, Version
+from packages.scoring import update_scores
+
+from .sample import sample_releases, sample_stats
 
 DATA_DIR = Path(__file__).resolve().parent
-ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 CATEGORIES = [
-    # (slug, title, title_plural, show_pypi, description)
-    ("apps", "App", "Apps", True, "Small components used to build projects."),
-    ("frameworks", "Framework", "Frameworks", True, "Large efforts that combine many apps."),
-    ("projects", "Project", "Projects", False, "Complete sites and project templates."),
-    ("other", "Other", "Other", True, "Tools, test helpers and everything else."),
+    # (id, slug, title, title_plural, show_pypi, description); 4 is the seed's category.
+    (1, "apps", "App", "Apps", True, "Small components used to build projects."),
+    (2, "frameworks", "Framework", "Frameworks", True, "Large efforts that combine many apps."),
+    (3, "other", "Other", "Other", True, "Tools, test helpers and everything else."),
+    (
+        4,
+        "projects",
+        "Project",
+        "Projects",
+        False,
+        "Complete Django projects and project templates.",
+    ),
 ]
-CATEGORY_BY_PLURAL = {plural: slug for slug, _, plural, _, _ in CATEGORIES}
+CATEGORY_BY_PLURAL = {plural: slug for _, slug, _, plural, _, _ in CATEGORIES}
+
+
+class DemoDataError(Exception):
+    """The demo's own data files do not load: a bug in the data, never a user error."""
 
 
 @dataclass
 class LoadReport:
     created: dict = field(default_factory=dict)
 
-    def add(self, kind, was_created):
-        self.created[kind] = self.created.get(kind, 0) + int(was_created)
+    def add(self, kind, count):
+        self.created[kind] = self.created.get(kind, 0) + int(count)
 
     @property
     def total(self):
         return sum(self.created.values())
 
     def __str__(self):
-        return ", ".join(f"{count} {kind}" for kind, count in self.created.items())
+        return ", ".join(f"{count} {kind}" for kind, count in self.created.items() if count)
 
 
 def read_packages():
@@ -56,109 +74,156 @@ def read_packages():
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+SAMPLE_DATA_NOTE = (
+    "Sample data: this is a demo package. Its name, summary and PyPI version are real; its "
+    "stars, forks, contributors, commit counts and release dates were generated for the demo. "
+    "The first complete stats fetch replaces them with the upstreams' figures."
+)
+
+
+@functools.cache
+def sample_slugs() -> frozenset[str]:
+    return frozenset(slugify(row["name"]) for row in read_packages())
+
+
+def is_sample_data(package: Package) -> bool:
+    """A demo package whose generated stats no fetch has replaced yet."""
+    return package.last_fetched is None and package.slug in sample_slugs()
+
+
 def read_grids():
     return json.loads((DATA_DIR / "grids.json").read_text(encoding="utf-8"))
 
 
-def _rng(name):
-    return random.Random(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big"))
-
-
-def _release_date(row, rng):
-    month = row["last_release_month"]
-    if not month:
-        return ANCHOR - timedelta(days=rng.randint(30, 1500))
-    year, number = (int(part) for part in month.split("-"))
-    return datetime(year, number, rng.randint(1, 28), rng.randint(0, 23), tzinfo=UTC)
-
-
-def demo_stats(row, rank):
-    """Plausible, deterministic repository stats for the demo row at popularity `rank`."""
-    rng = _rng(row["name"])
-    released = _release_date(row, rng)
-    created = released - timedelta(days=rng.randint(400, 4000))
-    stats = {"created": created, "modified": max(created, released)}
-    if not row["repo_url"]:
-        return stats
-    stars = int(30000 * 0.96**rank * rng.uniform(0.4, 1.6)) + rng.randint(10, 120)
-    idle_weeks = max(0, (ANCHOR - released).days // 7)
-    weekly = max(0.2, stars / 2500)
-    commits = [
-        0 if week >= WEEKS - idle_weeks else max(0, int(rng.gauss(weekly, weekly / 2)))
-        for week in range(WEEKS)
-    ]
-    handle = slugify(row["name"]).replace("django-", "") or "dev"
-    stats.update(
-        repo_watchers=stars,
-        repo_forks=int(stars * rng.uniform(0.08, 0.25)),
-        commits_over_52=commits,
-        participants=[f"{handle}-dev{i}" for i in range(1, min(30, 2 + stars // 800) + 1)],
-        last_updated=min(ANCHOR, released + timedelta(days=rng.randint(0, 20))),
-    )
-    return stats
+def read_seed():
+    return json.loads((DATA_DIR / "seed.json").read_text(encoding="utf-8"))
 
 
 @transaction.atomic
 def load_demo_catalogue():
     """Create whatever part of the demo catalogue is missing; return what was created."""
     report = LoadReport()
-    categories = {}
-    for slug, title, plural, show_pypi, description in CATEGORIES:
-        categories[slug], created = Category.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "title": title,
-                "title_plural": plural,
-                "show_pypi": show_pypi,
-                "description": description,
-            },
-        )
-        report.add("categories", created)
-
-    packages = {}
-    for rank, row in enumerate(read_packages()):
-        slug = slugify(row["name"])
-        stats = demo_stats(row, rank)
-        package, created = Package.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "title": row["name"],
-                "category": categories[CATEGORY_BY_PLURAL[row["category"]]],
-                "repo_url": row["repo_url"],
-                "repo_description": row["summary"],
-                "pypi_url": row["pypi_name"],
-                "pypi_version": row["pypi_version"] or None,
-                **stats,
-            },
-        )
-        if created:
-            # save() stamps `modified` with now; the demo keeps its deterministic dates.
-            Package.objects.filter(pk=package.pk).update(modified=stats["modified"])
-        packages[row["pypi_name"] or slug] = package
-        report.add("packages", created)
-
+    seed = read_seed()
+    _import_new(seed, ["categories"], report)
+    categories = _load_categories(report)
+    packages, created_ids = _load_packages(categories, report)
+    created_ids |= _import_new(seed, ["packages", "grids"], report)
     for spec in read_grids():
         _load_grid(spec, packages, report)
+    reset_id_sequences()
+    update_scores(Package.objects.filter(pk__in=created_ids))
     return report
 
 
+def _import_new(bundle, kinds, report):
+    """Import the records of `kinds` when every one's id and slug are free; return package ids.
+
+    All or nothing: a seed grid imported without its package would link whatever row holds
+    the package's id instead.
+    """
+    models = {"categories": Category, "packages": Package, "grids": Grid}
+    records = {kind: bundle[kind] for kind in kinds}
+    if not all(_is_free(models[kind], r) for kind in kinds for r in records[kind]):
+        return set()
+    result = import_bundle(records)
+    if result.skipped:
+        raise DemoDataError(f"seed.json does not import: {result.skipped[0]}")
+    for kind in kinds:
+        report.add(kind, result.created[kind])
+    return {record["id"] for record in records.get("packages", [])}
+
+
+def _is_free(model: type[Model], record):
+    by_id = model._default_manager.filter(pk=record["id"])
+    by_slug = model._default_manager.filter(slug=record["slug"])
+    return not (by_id | by_slug).exists()
+
+
+def _free_id(model: type[Model], wanted):
+    """`{"id": wanted}` when that id is unused, else `{}` (the database picks one)."""
+    return {} if model._default_manager.filter(pk=wanted).exists() else {"id": wanted}
+
+
+def _load_categories(report):
+    categories = {}
+    for pk, slug, title, plural, show_pypi, description in CATEGORIES:
+        if not Category.objects.filter(slug=slug).exists():
+            Category.objects.create(
+                slug=slug,
+                title=title,
+                title_plural=plural,
+                show_pypi=show_pypi,
+                description=description,
+                **_free_id(Category, pk),
+            )
+            report.add("categories", 1)
+        categories[slug] = Category.objects.get(slug=slug)
+    return categories
+
+
+def _load_packages(categories, report):
+    packages, created_ids, releases = {}, set(), []
+    existing = Package.objects.in_bulk(field_name="slug")
+    for row in read_packages():
+        slug = slugify(row["name"])
+        package = existing.get(slug)
+        if package is None:
+            package = Package(
+                slug=slug,
+                title=row["name"],
+                category=categories[CATEGORY_BY_PLURAL[row["category"]]],
+                repo_url=row["repo_url"],
+                repo_description=row["summary"],
+                pypi_url=row["pypi_name"],
+                pypi_version=(row["pypi_version"] or None) if row["pypi_name"] else None,
+                **sample_stats(row),
+            )
+            package.save(touch=False)  # keeps the demo's deterministic dates
+            created_ids.add(package.pk)
+            if row["pypi_name"]:
+                releases += _releases(package, row)
+        packages[row["pypi_name"] or slug] = package
+    # One insert for every release; the packages' own saves above already invalidate the
+    # API cache when this transaction commits.
+    Version.objects.bulk_create(releases)
+    report.add("packages", len(created_ids))
+    report.add("versions", len(releases))
+    return packages, created_ids
+
+
+def _releases(package, row):
+    return [
+        Version(
+            package=package,
+            number=release.number,
+            upload_time=release.upload_time,
+            is_prerelease=release.is_prerelease,
+        )
+        for release in sample_releases(row)
+    ]
+
+
 def _load_grid(spec, packages, report):
-    grid, created = Grid.objects.get_or_create(
-        slug=spec["slug"],
-        defaults={
-            "title": spec["title"],
-            "description": spec["description"],
-            "header": spec["header"],
-        },
-    )
-    report.add("grids", created)
+    grid = Grid.objects.filter(slug=spec["slug"]).first()
+    if grid is None:
+        grid = Grid.objects.create(
+            slug=spec["slug"],
+            title=spec["title"],
+            description=spec["description"],
+            header=spec["header"],
+            **_free_id(Grid, spec["id"]),
+        )
+        report.add("grids", 1)
     features = []
     for title in spec["features"]:
         feature, created = Feature.objects.get_or_create(grid=grid, title=title)
         features.append(feature)
         report.add("features", created)
     for name, cells in spec["rows"].items():
-        grid_package, created = GridPackage.objects.get_or_create(grid=grid, package=packages[name])
+        package = packages.get(name) or Package.objects.filter(slug=name).first()
+        if package is None:  # the seed package, when another row already holds its id
+            continue
+        grid_package, created = GridPackage.objects.get_or_create(grid=grid, package=package)
         report.add("grid packages", created)
         for feature, text in zip(features, cells, strict=True):
             _, created = Element.objects.get_or_create(

@@ -1,13 +1,13 @@
 """`python manage.py load_demo`: load the demo catalogue (idempotent)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from djangopackages.demo.loader import load_demo_catalogue
+from djangopackages.demo.loader import DemoDataError, load_demo_catalogue
 from packages.models import Package
 
 
 class Command(BaseCommand):
-    help = "Create the demo catalogue: categories, 280 real Django packages and 14 grids."
+    help = "Create the demo catalogue: real Django packages with sample stats, and grids."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -20,7 +20,10 @@ class Command(BaseCommand):
         if if_empty and Package.objects.exists():
             self.stdout.write("demo catalogue skipped: the database already holds packages")
             return
-        report = load_demo_catalogue()
+        try:
+            report = load_demo_catalogue()
+        except DemoDataError as exc:
+            raise CommandError(str(exc)) from exc
         if report.total:
             self.stdout.write(f"demo catalogue loaded: created {report}")
         else:
