@@ -211,8 +211,9 @@ def check_database(rows):
 
 def check_bucketing(base, stub, rows):
     """Recorded GitLab and Bitbucket commits bucketed at a pinned now, against our own count."""
+    from packages.fetch.config import FetcherConfig
     from packages.fetch.forges import parse_repo_url
-    from packages.fetch.run import FetcherConfig, build_clients
+    from packages.fetch.sources import build_clients
 
     recordings = Path(stub).parent / "recordings"
     cases = [

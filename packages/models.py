@@ -108,6 +108,11 @@ class Package(TimeStampedModel):
     fetch_failures = models.PositiveIntegerField(
         default=0, help_text="Consecutive failed fetches; reset by a successful one."
     )
+    fetch_failing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current streak of failed fetches began; cleared by a successful one.",
+    )
     fetch_lease_until = models.DateTimeField(
         null=True, blank=True, help_text="A running fetcher owns this package until then."
     )

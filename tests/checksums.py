@@ -7,7 +7,13 @@ from grids.models import Element, Feature, Grid, GridPackage
 from packages.models import Package, Version
 
 CATALOGUE = [Category, Package, Version, Grid, GridPackage, Feature, Element]
-FETCH_BOOKKEEPING = ("fetch_error", "fetch_error_at", "fetch_failures", "fetch_lease_until")
+FETCH_BOOKKEEPING = (
+    "fetch_error",
+    "fetch_error_at",
+    "fetch_failures",
+    "fetch_failing_since",
+    "fetch_lease_until",
+)
 
 
 def catalogue_snapshot(*, ignore=()):

@@ -3,6 +3,10 @@
 - `http`: the one HTTP client (SSRF guard, per-host budgets, conditional requests, size caps).
 - `forges/`: one client per code host, returning plain dataclasses; no ORM.
 - `pypi`: the PyPI JSON client.
-- `run`: which packages, who owns each one, the worker pool and the summary.
+- `config`: what a run reads from settings.
+- `sources`: the clients of a run, and fetching one package from them (no writes).
+- `claims`: which packages a run visits and who owns each one (row locks or leases).
+- `run`: the worker pool and the entry points (`FetchRun`, `fetch_now`).
+- `summary`: what a run did, and its exit code.
 - `store`: the one write path for fetched data.
 """

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -49,6 +50,7 @@ class HttpConfig:
     retries: int = 3
     backoff: float = 0.5
     max_wait: float = 60.0
+    unreachable_after: int = 3
     pool_size: int = 8
     user_agent: str = "djangopackages-fetcher/1.0 (+https://djangopackages.org)"
 
@@ -117,6 +119,8 @@ class HostBudget:
     reset_at: float | None = None
     inflight: int = 0
     stopped: str = ""
+    unreachable: bool = False  # stopped because connections failed, not by a rate limit
+    connection_failures: int = 0  # in a row; any answer resets it
     waited: float = 0.0
     limited: bool | None = None  # None until the first answer says whether limits apply
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -150,17 +154,28 @@ class HostBudget:
                         f"{self.label}: rate limit spent, resets in {wait:.0f}s "
                         f"(more than --max-wait {self.max_wait:.0f}s)"
                     )
-                    logger.warning("stopping %s", self.stopped)
+                    logger.info("stopping %s", self.stopped)
                     self._cond.notify_all()
                     raise HostStoppedError(self.stopped)
             self.waited += wait
             logger.info("%s: rate limit spent, waiting %.1fs for the reset", self.label, wait)
             self.sleep(wait)
 
+    def connection_failed(self, why, limit):
+        """Count a connection-level failure; `limit` in a row stop the host. True once stopped."""
+        with self._cond:
+            self.connection_failures += 1
+            if not self.stopped and self.connection_failures >= limit:
+                self.stopped = f"{self.label}: unreachable ({why})"
+                self.unreachable = True
+                self._cond.notify_all()
+            return bool(self.stopped)
+
     def release(self, status=None, headers=None):
         with self._cond:
             self.inflight = max(0, self.inflight - 1)
             if headers is not None:
+                self.connection_failures = 0
                 if "x-ratelimit-remaining" in headers or status in (403, 429):
                     self.limited = True
                 elif self.limited is None:
@@ -368,6 +383,10 @@ class HttpClient:
     def stopped_hosts(self):
         return {label: b.stopped for label, b in self._budgets.items() if b.stopped}
 
+    def unreachable_hosts(self):
+        """The stopped hosts that could not be reached at all (rather than rate-limited)."""
+        return {label: b.stopped for label, b in self._budgets.items() if b.unreachable}
+
     def close(self):
         for session in self._sessions.values():
             session.close()
@@ -377,7 +396,9 @@ class HttpClient:
         try:
             infos = self.resolver(host, port, proto=socket.IPPROTO_TCP)
         except OSError as exc:
-            raise TransportError(f"{host}: cannot resolve ({exc})") from exc
+            error = TransportError(f"{host}: cannot resolve ({exc})")
+            error.unreachable = "DNS lookup failed"
+            raise error from exc
         for info in infos:
             address = info[4][0]
             if not is_public_address(address):
@@ -418,6 +439,10 @@ class HttpClient:
                 status = answer.status
             except TransportError as exc:
                 budget.release()
+                if exc.unreachable and budget.connection_failed(
+                    exc.unreachable, self.config.unreachable_after
+                ):
+                    raise HostStoppedError(budget.stopped) from exc
                 if not exc.retryable or attempt >= self.config.retries:
                     raise
                 attempt += 1
@@ -464,9 +489,12 @@ class HttpClient:
                 allow_redirects=False,
             )
         except requests.exceptions.ConnectTimeout as exc:
-            raise _transport(f"{url}: connect timeout", "timeout", True) from exc
+            raise _transport(f"{url}: connect timeout", "timeout", True, "connect timeout") from exc
         except requests.exceptions.ReadTimeout as exc:
             raise _transport(f"{url}: read timeout", "timeout", False) from exc
+        except requests.exceptions.ConnectionError as exc:
+            why = _unreachable_reason(exc)
+            raise _transport(f"{url}: {why}", "connection", True, why) from exc
         except requests.exceptions.RequestException as exc:
             raise _transport(f"{url}: {type(exc).__name__}", "connection", True) from exc
         try:
@@ -501,10 +529,36 @@ class HttpClient:
             raise _transport(message, "connection", True) from exc
 
 
-def _transport(message, reason, retryable):
+def _transport(message, reason, retryable, unreachable=""):
     error = TransportError(message, reason=reason)
     error.retryable = retryable
+    error.unreachable = unreachable
     return error
+
+
+_SOCKET_ERRORS = (
+    (socket.gaierror, "DNS lookup failed"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (ssl.SSLError, "TLS error"),
+    (TimeoutError, "connect timeout"),
+)
+
+
+def _unreachable_reason(exc):
+    """A short why for a connection that carried no answer (requests nests the socket error)."""
+    todo, seen = [exc], set()
+    while todo:
+        error = todo.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        for kind, why in _SOCKET_ERRORS:
+            if isinstance(error, kind):
+                return why
+        nested = [getattr(error, "reason", None), error.__cause__, error.__context__, *error.args]
+        todo += [e for e in nested if isinstance(e, BaseException)]
+    return "connection failed"
 
 
 def _is_rate_limited(answer):

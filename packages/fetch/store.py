@@ -1,16 +1,24 @@
 """The one write path for fetched data: apply a FetchResult to a Package in one transaction.
 
-Only fields whose value changed are written; a failed source keeps its old values; PyPI releases
+Only the fetcher's own columns whose value changed are written (never a whole row), so an edit
+made while the fetch was in flight survives; a failed source keeps its old values; PyPI releases
 are upserted into Version; `last_fetched` moves only when every source of the package was
-fetched without error. The HTTP validators gathered during the fetch are saved in the same
-transaction, so a run killed at any point leaves a package fully updated or untouched.
+fetched without error. The two columns people also edit are compared and set: a fetch whose
+repository or PyPI name was edited meanwhile is dropped (the new identifiers are fetched next),
+and `documentation_url` is filled only while it is still empty. The HTTP validators gathered
+during the fetch are saved in the same transaction, so a run killed at any point leaves a
+package fully updated or untouched.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from packages.fetch.forges.base import FetchError, RepoStats
+from packages.fetch.pypi import PyPIProject, PyPIRelease
 from packages.models import HttpValidator, Package, Version
 from packages.scoring import compute_score
 
@@ -22,21 +30,28 @@ ERROR_TEXT_MAX = 2000
 class FetchResult:
     """What one package's fetch produced; None for a source that was not fetched or failed."""
 
-    repo: object = None  # RepoStats
+    repo: RepoStats | None = None
     repo_missing: bool = False
-    project: object = None  # PyPIProject
-    errors: list = field(default_factory=list)  # FetchErrors, each message naming its source
-    notes: list = field(default_factory=list)
+    project: PyPIProject | None = None
+    errors: list[FetchError] = field(default_factory=list)  # each message names its source
+    notes: list[str] = field(default_factory=list)
     complete: bool = True  # every source of the package was attempted
 
 
 @dataclass
 class Outcome:
-    status: str  # fetched | unchanged | missing | failed
-    changed: list
+    """What happened to one package; `is_missing` / `is_archived` describe its stored state."""
+
+    status: str  # fetched | unchanged | failed | skipped
+    changed: list[str]
     reason: str = ""
     error: str = ""
-    notes: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    is_missing: bool = False
+    is_archived: bool = False
+
+
+SKIPPED = Outcome("skipped", [])
 
 
 @dataclass(frozen=True)
@@ -53,10 +68,10 @@ class StoredValidators:
     package, so a failed or interrupted fetch stores nothing.
     """
 
-    def __init__(self):
-        self.pending = {}
+    def __init__(self) -> None:
+        self.pending: dict[str, StoredValidator] = {}
 
-    def lookup(self, url):
+    def lookup(self, url: str) -> StoredValidator | None:
         if url in self.pending:
             return self.pending[url]
         row = (
@@ -68,7 +83,7 @@ class StoredValidators:
             return None
         return StoredValidator(row[0], row[1], row[2].encode("utf-8"))
 
-    def remember(self, url, etag, last_modified, body):
+    def remember(self, url: str, etag: str, last_modified: str, body: bytes) -> None:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -77,7 +92,7 @@ class StoredValidators:
             return
         self.pending[url] = StoredValidator(etag, last_modified, body)
 
-    def save(self, now=None):
+    def save(self, now: datetime | None = None) -> None:
         if not self.pending:
             return
         now = now or timezone.now()
@@ -99,10 +114,21 @@ class StoredValidators:
         self.pending = {}
 
 
-def record_fetch(package, result, *, now=None, validators=None, dry_run=False):
-    """Apply `result` to `package` (one transaction, changed fields only) and say what happened."""
+def record_fetch(
+    package: Package,
+    result: FetchResult,
+    *,
+    now: datetime | None = None,
+    validators: StoredValidators | None = None,
+    dry_run: bool = False,
+) -> Outcome:
+    """Apply `result` to `package` (one transaction, changed fields only) and say what happened.
+
+    `package` is the row as it was when its fetch began.
+    """
     now = now or timezone.now()
-    changes, notes = {}, list(result.notes)
+    changes: dict[str, Any] = {}
+    notes = list(result.notes)
     if result.repo_missing:
         if package.repo_missing_at is None:
             changes["repo_missing_at"] = now
@@ -123,22 +149,38 @@ def record_fetch(package, result, *, now=None, validators=None, dry_run=False):
         changes["fetch_error"] = error
         changes["fetch_error_at"] = now
         changes["fetch_failures"] = package.fetch_failures + 1
+        if package.fetch_failing_since is None:
+            changes["fetch_failing_since"] = now
         status, reason = "failed", result.errors[0].reason
     else:
         if package.fetch_failures:
             changes["fetch_failures"] = 0
         if package.fetch_error:
             changes["fetch_error"] = ""
+        if package.fetch_failing_since is not None:
+            changes["fetch_failing_since"] = None
         if result.complete:
             changes["last_fetched"] = now
-        status = "missing" if result.repo_missing else "fetched" if changed else "unchanged"
+        status = "fetched" if changed else "unchanged"
         reason = ""
     if package.fetch_lease_until is not None:
         changes["fetch_lease_until"] = None
+
+    def outcome() -> Outcome:
+        missing = changes.get("repo_missing_at", package.repo_missing_at) is not None
+        archived = changes.get("repo_archived_at", package.repo_archived_at) is not None
+        return Outcome(status, changed, reason, error, notes, missing, archived)
+
     if dry_run:
-        return Outcome(status, changed, reason, error, notes)
+        return outcome()
 
     with transaction.atomic():
+        edited = _edited_meanwhile(package)
+        if edited is None:
+            return Outcome("skipped", [], notes=["edited or deleted during the fetch: left as is"])
+        if edited:
+            changes.pop("documentation_url", None)
+            changed = [name for name in changed if name != "documentation_url"]
         for name, value in changes.items():
             setattr(package, name, value)
         if new_versions:
@@ -157,16 +199,34 @@ def record_fetch(package, result, *, now=None, validators=None, dry_run=False):
             package.save(update_fields=list(changes), touch=bool(changed))
         if validators is not None:
             validators.save(now)
-    return Outcome(status, changed, reason, error, notes)
+    return outcome()
 
 
-def refresh_score(package, now):
+def _edited_meanwhile(package: Package) -> bool | None:
+    """Compare the columns people edit with the row as the fetch began (row locked on PostgreSQL).
+
+    None: the repository or PyPI name changed (or the row is gone), so this fetch describes
+    something else and must not be stored. True: a documentation URL was set meanwhile.
+    """
+    current = (
+        Package.objects.filter(pk=package.pk)
+        .values_list("repo_url", "pypi_url", "documentation_url")
+        .first()
+    )
+    if current is None or current[:2] != (package.repo_url, package.pypi_url):
+        return None
+    return current[2] != package.documentation_url
+
+
+def refresh_score(package: Package, now: datetime) -> int:
     """The package's new 0-100 score, from the stats just applied (see packages.scoring)."""
     return compute_score(package, now=now).total
 
 
-def _repo_changes(package, repo, now, notes):
-    changes = {}
+def _repo_changes(
+    package: Package, repo: RepoStats, now: datetime, notes: list[str]
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
     description = (repo.description or "").strip()
     if description and description != package.repo_description:
         changes["repo_description"] = description
@@ -194,9 +254,9 @@ def _repo_changes(package, repo, now, notes):
     return changes
 
 
-def _pypi_changes(package, project):
-    changes = {}
-    wanted = {
+def _pypi_changes(package: Package, project: PyPIProject) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    wanted: dict[str, Any] = {
         "pypi_license": project.license,
         "pypi_requires_python": project.requires_python,
         "pypi_development_status": project.development_status,
@@ -214,11 +274,14 @@ def _pypi_changes(package, project):
     return changes
 
 
-def _version_changes(package, releases):
+def _version_changes(
+    package: Package, releases: tuple[PyPIRelease, ...]
+) -> tuple[list[Version], list[Version]]:
     if package.pk is None:
         return [], []
     existing = {v.number: v for v in Version.objects.filter(package=package)}
-    new, changed = [], []
+    new: list[Version] = []
+    changed: list[Version] = []
     for release in releases:
         values = {
             "upload_time": release.upload_time,

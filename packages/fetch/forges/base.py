@@ -30,6 +30,7 @@ class TransportError(FetchError):
 
     reason = "connection"
     retryable = True
+    unreachable = ""  # why no connection carried an answer (DNS, refused, reset, TLS, timeout)
 
 
 class BodyTooLargeError(FetchError):

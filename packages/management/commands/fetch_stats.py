@@ -1,13 +1,29 @@
-"""`manage.py fetch_stats`: refresh package stats from the forges and PyPI (packages.fetch.run)."""
+"""`manage.py fetch_stats`: refresh package stats from the forges and PyPI (packages.fetch.run).
+
+Output contract: the summary (one line, or one JSON object with --json) is the only thing on
+stdout. stderr carries a progress bar on a terminal, one line per stopped host, and with -v one
+line per failed package; logging goes there at WARNING (INFO with -v, silent with --json).
+"""
 
 import json
+import logging
 import sys
+from argparse import ArgumentParser
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import DatabaseError, connection
 
-from packages.fetch.run import SOURCES, FetcherConfig, FetchRun, build_clients
+from packages.fetch.config import SOURCES, FetcherConfig
+from packages.fetch.http import CallStats
+from packages.fetch.run import FetchRun, FetchRunError
+from packages.fetch.sources import build_clients
+from packages.fetch.store import Outcome
+from packages.fetch.summary import EXIT_CANNOT_RUN, EXIT_DEGRADED, EXIT_OK
 from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh
 
@@ -15,10 +31,20 @@ from packages.tasks import RefreshQueueError, enqueue_refresh
 class Command(BaseCommand):
     help = (
         "Fetch repository and PyPI stats. Without SLUGs: packages not fetched for --stale-after "
-        "hours, stalest first. Exits 0 when it ran, even if some packages failed."
+        f"hours, stalest first. Exit codes: {EXIT_OK} the run completed (some packages may have "
+        f"failed; the summary says which); {EXIT_DEGRADED} a host was stopped as unreachable, "
+        f"or every attempted package failed; {EXIT_CANNOT_RUN} it could not run (bad "
+        "configuration, database or cache unreachable), with a one-line reason."
     )
 
-    def add_arguments(self, parser):
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> ArgumentParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        for action in parser._actions:
+            if action.dest == "verbosity":  # a bare -v means -v 2
+                action.nargs, action.const = "?", 2
+        return parser
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="Only these packages.")
         parser.add_argument("--all", action="store_true", help="Ignore staleness.")
         parser.add_argument(
@@ -28,7 +54,11 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, metavar="N", help="At most N packages.")
         parser.add_argument("--source", choices=SOURCES, help="Only this source.")
         parser.add_argument("--dry-run", action="store_true", help="Fetch, but write nothing.")
-        parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="Print the summary as one JSON object, and nothing else (stderr too, unless -v).",
+        )
         parser.add_argument(
             "--enqueue",
             action="store_true",
@@ -41,60 +71,63 @@ class Command(BaseCommand):
             help="Longest wait for a rate-limit reset before a host is stopped (FETCH_MAX_WAIT).",
         )
 
-    def handle(self, *args, slugs, **options):
+    def handle(self, *args: Any, slugs: list[str], **options: Any) -> None:
+        as_json, verbose = options["json"], options["verbosity"] >= 2
         if options["workers"] is not None and options["workers"] < 1:
             raise CommandError("--workers must be at least 1")
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
         if options["enqueue"] and (options["dry_run"] or options["source"]):
             raise CommandError("--enqueue fetches every source for real: drop --dry-run/--source")
-        try:
-            config = FetcherConfig.from_settings(
-                workers=options["workers"], max_wait=options["max_wait"]
-            )
-            if slugs:
-                known = set(Package.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-                unknown = sorted(set(slugs) - known)
-                if unknown:
-                    raise CommandError(f"unknown package slug(s): {', '.join(unknown)}")
-        except ImproperlyConfigured as exc:
-            raise CommandError(f"cannot run: {exc}") from None
-        except DatabaseError as exc:
-            raise CommandError(f"cannot run: database unavailable ({exc})".strip()) from None
+        with _logging_at(logging.INFO if verbose else None if as_json else logging.WARNING):
+            try:
+                config = FetcherConfig.from_settings(
+                    workers=options["workers"], max_wait=options["max_wait"]
+                )
+                _check_services()
+                _check_slugs(slugs)
+            except ImproperlyConfigured as exc:
+                raise CommandError(f"cannot run: {exc}") from None
 
-        clients = build_clients(config)
-        progress = _Progress(self.stdout, quiet=options["json"])
-        run = FetchRun(
-            clients,
-            config,
-            source=options["source"],
-            dry_run=options["dry_run"],
-            explicit=bool(slugs),
-            include_all=options["all"],
-            on_done=progress.advance,
-        )
-        try:
-            rows = run.select(
-                slugs=slugs or None,
-                stale_after_hours=options["stale_after"],
-                limit=options["limit"],
+            clients = build_clients(config)
+            report = _Report(self.stderr, quiet=as_json and not verbose, verbose=verbose)
+            run = FetchRun(
+                clients,
+                config,
+                source=options["source"],
+                dry_run=options["dry_run"],
+                explicit=bool(slugs),
+                include_all=options["all"],
+                on_done=report.package_done,
+                on_host_stopped=report.host_stopped,
             )
-            if options["enqueue"]:
-                self._enqueue([row[0] for row in rows], as_json=options["json"])
-                return
-            progress.start(len(rows))
-            summary = run.run(rows)
-        except DatabaseError as exc:
-            raise CommandError(f"cannot run: database unavailable ({exc})".strip()) from None
-        finally:
-            progress.stop()
-            clients.close()
-        if options["json"]:
+            try:
+                rows = run.select(
+                    slugs=slugs or None,
+                    stale_after_hours=options["stale_after"],
+                    limit=options["limit"],
+                )
+                if options["enqueue"]:
+                    self._enqueue([row[0] for row in rows], as_json=as_json)
+                    return
+                report.start(len(rows), clients.http.stats)
+                summary = run.run(rows)
+            except DatabaseError as exc:
+                raise CommandError(f"cannot run: database unavailable ({_one_line(exc)})") from None
+            except FetchRunError as exc:
+                raise CommandError(f"cannot run: {exc}") from None
+            finally:
+                report.stop()
+                clients.close()
+        if as_json:
             self.stdout.write(json.dumps(summary.as_dict(), sort_keys=True))
         else:
             self.stdout.write(f"fetch_stats: {summary.line()}")
+        if summary.exit_code != EXIT_OK:
+            self.stdout.flush()
+            sys.exit(summary.exit_code)
 
-    def _enqueue(self, package_ids, *, as_json):
+    def _enqueue(self, package_ids: list[int], *, as_json: bool) -> None:
         try:
             queued = enqueue_refresh(package_ids, by="command")
         except RefreshQueueError as exc:
@@ -106,40 +139,108 @@ class Command(BaseCommand):
             self.stdout.write(f"fetch_stats: {queued.message()}")
 
 
-class _Progress:
-    """A rich progress bar on a terminal; otherwise one quiet line per failed package."""
+def _check_services() -> None:
+    """Fail before fetching anything when the database or the cache cannot be reached."""
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        raise CommandError(f"cannot run: database unavailable ({_one_line(exc)})") from None
+    try:
+        caches["default"].get("fetch_stats:ping")
+    except Exception as exc:  # each backend raises its own errors (redis.ConnectionError...)
+        raise CommandError(f"cannot run: cache unavailable ({_one_line(exc)})") from None
 
-    def __init__(self, stdout, *, quiet):
-        self.stdout = stdout
+
+def _check_slugs(slugs: list[str]) -> None:
+    if not slugs:
+        return
+    try:
+        known = set(Package.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    except DatabaseError as exc:
+        raise CommandError(f"cannot run: database unavailable ({_one_line(exc)})") from None
+    unknown = sorted(set(slugs) - known)
+    if unknown:
+        raise CommandError(f"unknown package slug(s): {', '.join(unknown)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@contextmanager
+def _logging_at(level: int | None) -> Iterator[None]:
+    """The root logger at `level` (None: silent) for the length of the command."""
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(logging.CRITICAL + 1 if level is None else level)
+    try:
+        yield
+    finally:
+        root.setLevel(previous)
+
+
+class _Report:
+    """What the run says on stderr while it works: a rich progress bar on a terminal, else lines.
+
+    Lines: one per stopped host (unless quiet) and, when verbose, one per failed package.
+    """
+
+    def __init__(self, stderr: OutputWrapper, *, quiet: bool, verbose: bool) -> None:
+        self.stderr = stderr
         self.quiet = quiet
-        self.bar = None
-        self.task = None
+        self.verbose = verbose
+        self.bar: Any = None
+        self.task: Any = None
+        self.stats: CallStats | None = None
+        self.failed = 0
 
-    def start(self, total):
-        if self.quiet or not total or not self.stdout.isatty():
+    def start(self, total: int, stats: CallStats) -> None:
+        self.stats = stats
+        if not total or not self.stderr.isatty():
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(
-            "[progress.description]{task.description}",
+            TextColumn("fetching"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("failed {task.fields[failed]}"),
+            TextColumn("calls {task.fields[calls]}"),
             TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
             transient=True,
-            file=sys.stderr,
         )
         self.bar.start()
-        self.task = self.bar.add_task("fetching", total=total)
+        self.task = self.bar.add_task("fetching", total=total, failed=0, calls="none")
 
-    def advance(self, slug, outcome):
+    def package_done(self, slug: str | None, outcome: Outcome) -> None:
+        if outcome.status == "failed":
+            self.failed += 1
+            if self.verbose:
+                self._say(f"{slug}: failed: {outcome.error}")
         if self.bar is not None:
-            self.bar.advance(self.task)
-            if outcome.status == "failed":
-                self.bar.console.print(f"{slug}: failed: {outcome.error}", highlight=False)
-        elif outcome.status == "failed" and not self.quiet:
-            self.stdout.write(f"{slug}: failed: {outcome.error}")
+            calls = self.stats.calls if self.stats else {}
+            shown = ", ".join(f"{host} {n}" for host, n in sorted(calls.items())) or "none"
+            self.bar.update(self.task, advance=1, failed=self.failed, calls=shown)
 
-    def stop(self):
+    def host_stopped(self, label: str, reason: str) -> None:
+        if not self.quiet:
+            self._say(f"stopped {reason}")
+
+    def stop(self) -> None:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
+
+    def _say(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.console.print(line, highlight=False, markup=False)
+        else:
+            self.stderr.write(line)

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from packages.fetch.run import FetcherConfig, FetchRun, build_clients
+from packages.fetch.config import FetcherConfig
+from packages.fetch.run import FetchRun
+from packages.fetch.sources import build_clients
 from tests.factories import PackageFactory
 from tests.packages.conftest import fixture, serve_pypi
 

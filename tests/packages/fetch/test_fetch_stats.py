@@ -1,26 +1,35 @@
 """`manage.py fetch_stats` end to end against a local fake upstream, and the admin actions."""
 
 import json
+import socket
 import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+import redis
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from api import caching
 from packages.models import Package
 from tests.checksums import FETCH_BOOKKEEPING, catalogue_snapshot
 from tests.factories import PackageFactory, UserFactory
-from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
+from tests.packages.conftest import Reply, fixture, serve_github_repo, serve_pypi
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
+def run(*args, exit_code=0):
+    """The --json summary of one run, which must end with `exit_code`."""
     out = StringIO()
-    call_command("fetch_stats", "--json", *args, stdout=out)
+    if exit_code:
+        with pytest.raises(SystemExit) as exited:
+            call_command("fetch_stats", "--json", *args, stdout=out, stderr=StringIO())
+        assert exited.value.code == exit_code
+    else:
+        call_command("fetch_stats", "--json", *args, stdout=out, stderr=StringIO())
     return json.loads(out.getvalue())
 
 
@@ -112,7 +121,7 @@ def test_html_invalid_json_or_wrong_types_fail_the_package_and_keep_stats(
     # Intended: the failure is recorded, and the score is recomputed from the kept stats.
     intended = (*FETCH_BOOKKEEPING, "score")
     before = catalogue_snapshot(ignore=intended)
-    summary = run()
+    summary = run(exit_code=2)  # every attempted package failed
     assert catalogue_snapshot(ignore=intended) == before
     odd.refresh_from_db()
     assert summary["failed"] == 1
@@ -124,13 +133,13 @@ def test_repeatedly_failing_package_backs_off_until_reset(fetch_settings, upstre
     upstream.add("/pypi/pypi/bad/json", Reply({"message": "Server Error"}, status=500))
     bad = PackageFactory(slug="bad", repo_url="", pypi_url="bad")
     for _ in range(5):
-        run("--all")
+        run("--all", exit_code=2)
     bad.refresh_from_db()
     assert bad.fetch_failures == 5
     assert run("--all")["selected"] == 0  # backed off
-    assert run("bad")["selected"] == 1  # named explicitly: fetched anyway
+    assert run("bad", exit_code=2)["selected"] == 1  # named explicitly: fetched anyway
     Package.objects.filter(pk=bad.pk).update(fetch_error_at=timezone.now() - timedelta(days=8))
-    assert run("--all")["selected"] == 1  # the backoff expired
+    assert run("--all", exit_code=2)["selected"] == 1  # the backoff expired
 
 
 def test_missing_repo_is_marked_and_counted(fetch_settings, upstream):
@@ -232,3 +241,88 @@ def test_admin_reset_and_fetch_now_actions(widgets, client):
         url, {"action": "fetch_stats_now", "_selected_action": [widgets.pk]}, follow=True
     )
     assert "Queued 1 package; a worker fetches them." in response.content.decode()
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unreachable_host_is_stopped_and_its_packages_keep_every_stored_value(fetch_settings):
+    fetch_settings.GITHUB_API_URL = f"http://127.0.0.1:{closed_port()}/github"
+    fetch_settings.FETCH_RETRY_BACKOFF_MS = 500  # the production backoff
+    fetch_settings.FETCH_WORKERS = 4
+    now = timezone.now()
+    for i in range(150):
+        PackageFactory(
+            slug=f"gh{i}",
+            repo_url=f"https://github.com/o/gh{i}",
+            pypi_url=f"gh{i}",
+            repo_watchers=i,
+            last_fetched=now - timedelta(days=2),
+            fetch_failures=i % 3,
+        )
+    before = catalogue_snapshot()
+    out, err = StringIO(), StringIO()
+    began = time.monotonic()
+    with pytest.raises(SystemExit) as exited:
+        call_command("fetch_stats", "--json", "-v", stdout=out, stderr=err)
+    assert time.monotonic() - began < 30
+    assert exited.value.code == 2
+    assert catalogue_snapshot() == before  # not one value (lease, failure count...) moved
+    summary = json.loads(out.getvalue())
+    assert (summary["selected"], summary["skipped"], summary["failed"]) == (150, 150, 0)
+    assert summary["calls_by_host"]["github"] <= 3 + 4  # a few tries, not 150 x 4
+    assert summary["unreachable_hosts"] == ["github"]
+    assert err.getvalue().splitlines() == ["stopped github: unreachable (connection refused)"]
+
+
+def test_other_hosts_are_fetched_while_one_is_unreachable(fetch_settings, upstream):
+    fetch_settings.GITHUB_API_URL = f"http://127.0.0.1:{closed_port()}/github"
+    serve_pypi(upstream, "elsewhere")
+    PackageFactory(slug="gh", repo_url="https://github.com/o/gh", pypi_url="")
+    PackageFactory(slug="elsewhere", repo_url="", pypi_url="elsewhere")
+    err = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("fetch_stats", stdout=StringIO(), stderr=err)
+    assert exited.value.code == 2
+    assert Package.objects.get(slug="elsewhere").pypi_version == "1.10"
+    gh = Package.objects.get(slug="gh")
+    assert (gh.last_fetched, gh.fetch_failures, gh.fetch_lease_until) == (None, 0, None)
+    assert err.getvalue() == "stopped github: unreachable (connection refused)\n"
+
+
+def test_summary_counts_equal_what_was_stored(fetch_settings, upstream):
+    serve_github_repo(upstream, "o/alive")
+    serve_github_repo(upstream, "o/frozen", repo=dict(fixture("github_repo.json"), archived=True))
+    upstream.add("/pypi/pypi/failing/json", Reply({"message": "boom"}, status=500))
+    PackageFactory(slug="alive", repo_url="https://github.com/o/alive", pypi_url="")
+    PackageFactory(slug="frozen", repo_url="https://github.com/o/frozen", pypi_url="")
+    PackageFactory(slug="gone", repo_url="https://github.com/o/gone", pypi_url="")
+    PackageFactory(slug="gone-failing", repo_url="https://github.com/o/gf", pypi_url="failing")
+    PackageFactory(slug="unknown", repo_url="", pypi_url="unknown")
+
+    summary = run()
+    stored = Package.objects.all()
+    assert summary["fetched"] == stored.filter(fetch_failures=0).count() == 3
+    assert summary["failed"] == stored.filter(fetch_failures__gt=0).count() == 2
+    assert summary["missing"] == stored.filter(repo_missing_at__isnull=False).count() == 2
+    assert summary["archived"] == stored.filter(repo_archived_at__isnull=False).count() == 1
+    assert Package.objects.get(slug="unknown").fetch_error == "pypi: project 'unknown' not found"
+
+    again = run("--all")
+    assert (again["fetched"], again["unchanged"], again["failed"]) == (0, 3, 2)
+    assert (again["missing"], again["archived"]) == (2, 1)
+
+
+def test_cache_failing_mid_run_stops_the_run_loudly(widgets, monkeypatch):
+    def cache_down():
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6399.")
+
+    monkeypatch.setattr(caching, "_new_version", cache_down)  # what a save's signal calls
+    with pytest.raises(CommandError, match=r"^cannot run: ConnectionError: Error 111 connecting"):
+        call_command("fetch_stats", "--json", stdout=StringIO(), stderr=StringIO())
+    widgets.refresh_from_db()
+    assert widgets.last_fetched is None  # the write was rolled back, not half done

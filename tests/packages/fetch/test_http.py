@@ -116,7 +116,7 @@ def test_connection_refused_is_retried_then_raised():
         port = probe.getsockname()[1]
     client = HttpClient(
         {f"http://127.0.0.1:{port}/api": Origin("api")},
-        config=HttpConfig(retries=2, backoff=0.001, connect_timeout=1),
+        config=HttpConfig(retries=2, backoff=0.001, connect_timeout=1, unreachable_after=9),
     )
     with pytest.raises(TransportError) as caught:
         client.get(f"http://127.0.0.1:{port}/api/x")

@@ -97,7 +97,7 @@ def test_missing_repository_is_marked_and_nothing_else_changes():
     package = PackageFactory(repo_watchers=42, participants=["ada"])
     outcome = record_fetch(package, FetchResult(repo_missing=True))
     package.refresh_from_db()
-    assert outcome.status == "missing"
+    assert (outcome.status, outcome.is_missing) == ("fetched", True)
     assert package.repo_missing_at is not None
     assert package.repo_watchers == 42
     assert package.participants == ["ada"]

@@ -1,0 +1,91 @@
+"""What a fetch run reads from settings (API roots, tokens, hosts, the FETCH_* knobs), once per run.
+
+Every default lives in djangopackages/settings.py; this module only reads and checks them, when a
+run starts (never at import), so tests can override settings per test.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from packages.fetch.forges import ForgeSite, forge_sites
+from packages.fetch.http import HttpConfig
+
+SOURCES = ("github", "gitlab", "bitbucket", "codeberg", "pypi")
+# --source name -> the forge kind that serves it (PyPI is not a forge).
+SOURCE_KIND = {
+    "github": "github",
+    "gitlab": "gitlab",
+    "bitbucket": "bitbucket",
+    "codeberg": "forgejo",
+}
+API_URL_SETTINGS = (
+    "GITHUB_API_URL",
+    "GITLAB_API_URL",
+    "BITBUCKET_API_URL",
+    "CODEBERG_API_URL",
+    "PYPI_URL",
+)
+
+
+@dataclass(frozen=True)
+class FetcherConfig:
+    """Everything the fetcher reads from settings, read when a run starts."""
+
+    sites: tuple[ForgeSite, ...]
+    pypi_url: str
+    http: HttpConfig
+    workers: int
+    stale_after_hours: float
+    max_pages: int
+    lease_seconds: int
+    max_failures: int
+    failure_backoff_hours: float
+    computing_delay: float
+
+    @classmethod
+    def from_settings(
+        cls, *, workers: int | None = None, max_wait: float | None = None
+    ) -> "FetcherConfig":
+        """The run's configuration; `workers` and `max_wait` override their settings."""
+        urls = {name: getattr(settings, name) for name in API_URL_SETTINGS}
+        for name, url in urls.items():
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise ImproperlyConfigured(f"{name} must be an http(s) URL, not {url!r}")
+        sites = forge_sites(
+            github_api_url=urls["GITHUB_API_URL"],
+            gitlab_api_url=urls["GITLAB_API_URL"],
+            bitbucket_api_url=urls["BITBUCKET_API_URL"],
+            codeberg_api_url=urls["CODEBERG_API_URL"],
+            github_token=settings.GITHUB_TOKEN,
+            gitlab_token=settings.GITLAB_TOKEN,
+            gitlab_hosts=settings.GITLAB_HOSTS,
+            forgejo_hosts=settings.FORGEJO_HOSTS,
+        )
+        workers = workers or settings.FETCH_WORKERS
+        if workers < 1:
+            raise ImproperlyConfigured("--workers must be at least 1")
+        http = HttpConfig(
+            connect_timeout=settings.FETCH_CONNECT_TIMEOUT,
+            read_timeout=settings.FETCH_READ_TIMEOUT,
+            deadline=settings.FETCH_DEADLINE,
+            max_bytes=settings.FETCH_MAX_BYTES,
+            retries=settings.FETCH_RETRIES,
+            backoff=settings.FETCH_RETRY_BACKOFF_MS / 1000,
+            max_wait=settings.FETCH_MAX_WAIT if max_wait is None else max_wait,
+            unreachable_after=settings.FETCH_UNREACHABLE_AFTER,
+            pool_size=workers,
+        )
+        return cls(
+            sites=tuple(sites),
+            pypi_url=urls["PYPI_URL"],
+            http=http,
+            workers=workers,
+            stale_after_hours=settings.FETCH_STALE_AFTER_HOURS,
+            max_pages=settings.FETCH_MAX_PAGES,
+            lease_seconds=settings.FETCH_LEASE_SECONDS,
+            max_failures=settings.FETCH_MAX_FAILURES,
+            failure_backoff_hours=settings.FETCH_FAILURE_BACKOFF_HOURS,
+            computing_delay=settings.FETCH_COMPUTING_DELAY_MS / 1000,
+        )

@@ -1,0 +1,123 @@
+"""The clients of one run (one HTTP client shared by every forge and PyPI) and fetching one package
+from them, without touching the database."""
+
+import logging
+from dataclasses import dataclass
+
+from packages.fetch.config import SOURCE_KIND, FetcherConfig
+from packages.fetch.forges import build_forges, parse_repo_url
+from packages.fetch.forges.base import (
+    FetchError,
+    Forge,
+    HostStoppedError,
+    NotFoundError,
+    RepoRef,
+)
+from packages.fetch.http import HttpClient, Origin
+from packages.fetch.pypi import PyPIClient
+from packages.fetch.store import FetchResult, StoredValidators
+from packages.identifiers import IdentifierError, normalize_pypi_name
+from packages.models import Package
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Clients:
+    http: HttpClient
+    forges: dict[str, Forge]
+    pypi: PyPIClient
+
+    def forge_for(self, repo_url: str) -> tuple[Forge | None, RepoRef | None]:
+        ref = parse_repo_url(repo_url)
+        forge = self.forges.get(ref.host) if ref else None
+        return (forge, ref) if forge else (None, ref)
+
+    def hosts_of(self, repo_url: str, pypi_url: str) -> set[str]:
+        """The labels of the hosts a package with these identifiers is fetched from."""
+        forge, _ref = self.forge_for(repo_url) if repo_url else (None, None)
+        labels = {forge.label} if forge is not None else set()
+        if pypi_url:
+            labels.add(self.pypi.label)
+        return labels
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def build_clients(config: FetcherConfig, *, http: HttpClient | None = None) -> Clients:
+    """The HTTP client and one client per configured site, sharing pools and rate budgets."""
+    if http is None:
+        origins = {s.api_url: Origin(s.label, trusted=s.trusted) for s in config.sites}
+        origins[config.pypi_url] = Origin("pypi")
+        probes = {s.label: f"{s.api_url.rstrip('/')}/rate_limit" for s in config.sites}
+        probes = {label: url for label, url in probes.items() if label == "github"}
+        http = HttpClient(origins, config=config.http, probes=probes)
+    forges = build_forges(http, config.sites, max_pages=config.max_pages)
+    for forge in forges.values():
+        if hasattr(forge, "computing_delay"):
+            forge.computing_delay = config.computing_delay
+    return Clients(http=http, forges=forges, pypi=PyPIClient(http, base_url=config.pypi_url))
+
+
+def fetch_package(
+    package: Package,
+    clients: Clients,
+    *,
+    source: str | None = None,
+    validators: StoredValidators | None = None,
+    now=None,
+) -> FetchResult:
+    """Fetch every source of one package (or only `source`); no database writes.
+
+    HostStoppedError (a rate limit spent, or the host unreachable) propagates: the package is
+    no fault of its own and must be left untouched for the next run.
+    """
+    result = FetchResult()
+    if package.repo_url:
+        forge, ref = clients.forge_for(package.repo_url)
+        if forge is None or ref is None:
+            result.notes.append("repository host is not a configured forge: not fetched")
+        elif source is not None and SOURCE_KIND.get(source) != forge.kind:
+            result.complete = False
+        else:
+            try:
+                stats = forge.fetch(ref, validators=validators, now=now)
+            except NotFoundError:
+                result.repo_missing = True
+            except HostStoppedError:
+                raise
+            except FetchError as exc:
+                result.errors.append(_named(forge.label, exc))
+            except Exception as exc:  # a bug must cost one package, never the run
+                logger.exception("fetching %s from %s", package.repo_url, forge.label)
+                result.errors.append(FetchError(f"{forge.label}: {exc!r}", reason="error"))
+            else:
+                result.repo = stats
+                result.errors += [_named(forge.label, e) for e in stats.errors]
+                result.notes += [f"{forge.label}: {n}" for n in stats.notes]
+    if package.pypi_url:
+        if source not in (None, "pypi"):
+            result.complete = False
+        else:
+            try:
+                name = normalize_pypi_name(package.pypi_url)
+                result.project = clients.pypi.fetch(name, validators=validators)
+            except IdentifierError as exc:
+                result.errors.append(FetchError(f"pypi: {exc}", reason="bad_name"))
+            except HostStoppedError:
+                raise
+            except FetchError as exc:
+                result.errors.append(_named(clients.pypi.label, exc))
+            except Exception as exc:
+                logger.exception("fetching %s from PyPI", package.pypi_url)
+                result.errors.append(FetchError(f"pypi: {exc!r}", reason="error"))
+    return result
+
+
+def _named(label: str, error: FetchError) -> FetchError:
+    """The error with its host's label in front, once (clients often name themselves already)."""
+    text = str(error)
+    if not text.startswith(f"{label}:"):
+        text = f"{label}: {text}"
+    return FetchError(text, reason=error.reason)
