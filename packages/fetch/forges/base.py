@@ -99,6 +99,7 @@ class RepoStats:
 class Forge(Protocol):
     """One code host's API client."""
 
+    kind: str
     label: str
 
     def fetch(self, ref: RepoRef, *, validators=None, now=None) -> RepoStats:

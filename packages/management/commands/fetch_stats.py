@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import DatabaseError, connection
 
 from packages.fetch.config import SOURCES, FetcherConfig
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         "configuration, database or cache unreachable), with a one-line reason."
     )
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> ArgumentParser:
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         for action in parser._actions:
             if action.dest == "verbosity":  # a bare -v means -v 2
