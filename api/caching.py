@@ -1,17 +1,27 @@
 """Conditional GET and a cache of rendered JSON responses, dropped whenever the catalogue changes.
 
-Every JSON 200 carries an `ETag` (a hash of its body). The rendered body is kept in the Django
-cache for `API_CACHE_SECONDS`, tagged with the catalogue version; any save or delete of a
-category, package, version, grid, membership, feature or cell draws a new version, so the
-next request renders afresh. A cached entry answers a matching `If-None-Match` with a 304,
-and any other request with its body, without touching the database or the serializers.
+Every JSON 200 carries an `ETag` (a hash of its body). The rendered body is kept for
+`API_CACHE_SECONDS`, tagged with the catalogue version, under a key made of the scheme, host,
+path with query string and media type (the bodies hold absolute links to the request's host).
+A cached entry answers a matching `If-None-Match` with a 304, and any other request with its
+body, without touching the database or the serializers. An anonymous JSON request is answered
+from the cache before DRF's dispatch (its throttles are still counted).
 
-Each process also keeps its recent entries in memory and re-reads the shared version at most
-once per `LOCAL_VERSION_SECONDS`, so a warm request makes no network round trip at all: a write
-is seen at once by the process that made it and within that second by the others.
+Where the version lives depends on the default cache:
+- a shared cache (Redis): a version key any save or delete of a catalogue row redraws (model
+  signals, api/signals.py); entries are kept in Redis and in each process's memory;
+- process memory (no Redis, the embedded default): entries only in this process, tagged with
+  this process's own version (redrawn by its writes) and the database's generation (SQLite's
+  `PRAGMA data_version`, PostgreSQL's current snapshot), which changes with any other
+  process's commit.
+Each process re-reads the version at most once per `LOCAL_VERSION_SECONDS`: a write is seen at
+once by the process that made it and within that second by the others. While Redis is
+unreachable responses are rendered uncached, and a new version is drawn when it answers again
+(writes made meanwhile could not redraw it).
 
-Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`) are seen once the
-entries expire; callers doing bulk writes can call `bump_catalogue_version()`.
+Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`) in a web process are
+seen by the others at once on the embedded default, elsewhere once the entries expire; callers
+doing bulk writes call `bump_catalogue_version()`.
 """
 
 import hashlib
@@ -21,16 +31,49 @@ import uuid
 from collections import OrderedDict
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection, transaction
+from django.db.backends.signals import connection_created
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
 
 from api.mixin_base import ViewSetMixinBase
+from djangopackages.redis_cache import outage
 
 VERSION_KEY = "api:catalogue-version"
 LOCAL_VERSION_SECONDS = 1.0
 LOCAL_ENTRIES = 2000
+LOCAL_BYTES = 64 * 1024 * 1024
+JSON = "application/json"
+# Accept headers DRF answers with its JSON renderer, so the cache can be read before it runs.
+_JSON_ACCEPTS = {None, "", "*/*", JSON}
+# Each new database connection starts SQLite's data_version counting afresh.
+_connections_opened = [0]
+
+
+def _count_connection(**_kwargs):
+    _connections_opened[0] += 1
+
+
+connection_created.connect(_count_connection, dispatch_uid="api-caching-connections")
+
+
+def _is_shared_cache():
+    """Is the default cache seen by every process (Redis), not this process's memory only?"""
+    return type(caches["default"]) is not LocMemCache
+
+
+def _database_generation():
+    """A token that changes whenever another connection commits (one trivial query)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA data_version")
+            return f"{_connections_opened[0]}:{cursor.fetchone()[0]}"
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            return cursor.fetchone()[0]
+    return uuid.uuid4().hex  # no generation to read: never reuse an entry across checks
 
 
 class _LocalEntries:
@@ -38,22 +81,40 @@ class _LocalEntries:
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.own_version = uuid.uuid4().hex
+        self.generation = None
+        self.checked_at = time.monotonic()
         self.reset()
 
-    def reset(self, version=None):
+    def reset(self, version=None, *, checked=True):
         with self.lock:
             self.entries = OrderedDict()
+            self.bytes = 0
             self.version = version
-            self.checked_at = time.monotonic()
+            if checked:
+                self.checked_at = time.monotonic()
+            self.outages_seen = outage.episodes
 
     def current_version(self):
+        """The catalogue version entries must carry now, or None to serve uncached."""
         if self.version is None or time.monotonic() - self.checked_at > LOCAL_VERSION_SECONDS:
-            version = cache.get(VERSION_KEY) or _new_version()
+            version = self._read_version()
             if version != self.version:
                 self.reset(version)
             else:
                 self.checked_at = time.monotonic()
         return self.version
+
+    def _read_version(self):
+        if not _is_shared_cache():
+            self.generation = _database_generation()
+            return f"{self.own_version}:{self.generation}"
+        version = cache.get(VERSION_KEY)
+        if outage.is_down():
+            return None
+        if version is None or outage.episodes != self.outages_seen:
+            version = _new_version()
+        return version
 
     def get(self, key):
         with self.lock:
@@ -65,19 +126,22 @@ class _LocalEntries:
 
     def put(self, key, entry):
         with self.lock:
-            if entry["version"] != self.version:
+            if entry["version"] != self.version or key in self.entries:
                 return
             self.entries[key] = entry
-            while len(self.entries) > LOCAL_ENTRIES:
-                self.entries.popitem(last=False)
+            self.bytes += len(entry["body"])
+            while len(self.entries) > LOCAL_ENTRIES or self.bytes > LOCAL_BYTES:
+                _, dropped = self.entries.popitem(last=False)
+                self.bytes -= len(dropped["body"])
 
 
 _local = _LocalEntries()
 
 
 def reset_local_entries():
-    """Forget this process's entries and version (tests do, between cases)."""
-    _local.reset()
+    """Forget this process's entries (tests do, between cases). The version counts as just
+    checked, so a test's first request is not charged the once-a-second version read."""
+    _local.reset(uuid.uuid4().hex)
 
 
 def bump_catalogue_version(**_signal_kwargs):
@@ -91,8 +155,14 @@ def bump_catalogue_version(**_signal_kwargs):
 
 def _new_version():
     version = uuid.uuid4().hex
-    cache.set(VERSION_KEY, version, None)
-    _local.reset(version)
+    if _is_shared_cache():
+        cache.set(VERSION_KEY, version, None)
+        _local.reset(version)
+    else:
+        # This process's part of the version; the database's part keeps its own schedule.
+        _local.own_version = version
+        known = _local.generation is not None and _local.version is not None
+        _local.reset(f"{version}:{_local.generation}" if known else None, checked=False)
     return version
 
 
@@ -110,6 +180,51 @@ def _matches(request, etag):
     }
 
 
+def response_key(request, media_type):
+    """The cache key of a response: scheme, host, path and query string, media type."""
+    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.blake2b(f"{url} {media_type}".encode(), digest_size=16).hexdigest()
+    return f"api:response:{digest}"
+
+
+def _lookup(key):
+    """The live entry under `key` and the current version (entry None when there is none)."""
+    version = _local.current_version()
+    if version is None:
+        return None, None
+    entry = _local.get(key)
+    if entry is None and _is_shared_cache():
+        entry = cache.get(key)
+        if entry is not None and entry["version"] == version:
+            _local.put(key, entry)
+        else:
+            entry = None
+    return entry, version
+
+
+def _replay(request, entry):
+    if _matches(request, entry["etag"]):
+        replay = HttpResponseNotModified()
+    else:
+        replay = HttpResponse(entry["body"], content_type=entry["content_type"])
+    replay["ETag"] = entry["etag"]
+    if entry["last_modified"]:
+        replay["Last-Modified"] = entry["last_modified"]
+    return replay
+
+
+def _is_plain_anonymous_json(request, kwargs):
+    """A GET/HEAD whose answer is DRF's JSON rendering for an anonymous client."""
+    return (
+        request.method in {"GET", "HEAD"}
+        and "HTTP_AUTHORIZATION" not in request.META
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and request.META.get("HTTP_ACCEPT") in _JSON_ACCEPTS
+        and request.GET.get("format", JSON) in {"json", JSON}
+        and kwargs.get("format") in {None, "json"}
+    )
+
+
 class ConditionalCacheMixin(ViewSetMixinBase):
     """For viewsets: `cached_response(request, produce)` wraps an action's JSON response.
 
@@ -118,41 +233,36 @@ class ConditionalCacheMixin(ViewSetMixinBase):
     `modified`.
     """
 
+    def dispatch(self, request, *args, **kwargs):
+        if settings.API_CACHE_SECONDS and _is_plain_anonymous_json(request, kwargs):
+            entry, _version = _lookup(response_key(request, JSON))
+            if entry is not None and all(
+                throttle.allow_request(request, self) for throttle in self.get_throttles()
+            ):
+                replay = _replay(request, entry)
+                for name, value in entry["headers"].items():
+                    replay[name] = value
+                return replay
+        return super().dispatch(request, *args, **kwargs)
+
     def cached_response(self, request, produce):
         """Serve `produce()`'s JSON response through the cache and the ETag check."""
         if request.accepted_renderer.format != "json":
             return produce()
         timeout = settings.API_CACHE_SECONDS
-        path_hash = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-        key = f"api:response:{request.accepted_media_type}:{path_hash}"
-        entry, version = None, None
-        if timeout:
-            version = _local.current_version()
-            entry = _local.get(key)
-            if entry is None:
-                entry = cache.get(key)
-                if entry is not None and entry["version"] == version:
-                    _local.put(key, entry)
-                else:
-                    entry = None
+        key = response_key(request, request.accepted_media_type)
+        entry, version = _lookup(key) if timeout else (None, None)
         if entry is None:
             response = produce()
             if response.status_code != 200:
                 return response
             entry = self._render(request, response, version)
-            if timeout:
+            if version is not None:
                 entry["expires_at"] = time.time() + timeout
-                cache.set(key, entry, timeout)
+                if _is_shared_cache():
+                    cache.set(key, entry, timeout)
                 _local.put(key, entry)
-        replay: HttpResponse
-        if _matches(request, entry["etag"]):
-            replay = HttpResponseNotModified()
-        else:
-            replay = HttpResponse(entry["body"], content_type=entry["content_type"])
-        replay["ETag"] = entry["etag"]
-        if entry["last_modified"]:
-            replay["Last-Modified"] = entry["last_modified"]
-        return replay
+        return _replay(request, entry)
 
     def _render(self, request, response, version):
         response.accepted_renderer = request.accepted_renderer
@@ -166,4 +276,5 @@ class ConditionalCacheMixin(ViewSetMixinBase):
             "etag": _etag(body),
             "content_type": response["Content-Type"],
             "last_modified": http_date(modified.timestamp()) if modified else None,
+            "headers": dict(self.default_response_headers),
         }

@@ -4,7 +4,7 @@ Each is a viewset mixin adding one `@action`; the work is done by `grids.compari
 `packages.scoring`, so these stay declarations plus URL building.
 """
 
-from django.db.models import F
+from django.db.models import F, Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.decorators import action
@@ -13,7 +13,12 @@ from rest_framework.response import Response
 from api.browsable import BrowsableRenderer
 from api.mixin_base import ViewSetMixinBase
 from api.serializers.read import GridSerializer, detail_url_builder
-from grids.comparison import build_comparison, render_comparison_csv
+from grids.comparison import (
+    COMPARISON_PACKAGE_FIELDS,
+    build_comparison,
+    render_comparison_csv,
+)
+from grids.models import Grid
 from packages.models import Package, Version
 from packages.scoring import compute_score
 
@@ -111,11 +116,14 @@ class GridComparisonMixin(ViewSetMixinBase):
     )
     def comparison(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
-            grid = self.get_object()
+            grid = self.get_object(_grid_with_comparison_rows())
             response = Response(render_comparison_csv(build_comparison(grid)))
             response["Content-Disposition"] = f'attachment; filename="{grid.slug}-comparison.csv"'
             return response
-        return self.cached_response(request, lambda: self._comparison(request, self.get_object()))
+        grids = _grid_with_comparison_rows()
+        return self.cached_response(
+            request, lambda: self._comparison(request, self.get_object(grids))
+        )
 
     def _comparison(self, request, grid):
         comparison = build_comparison(grid)
@@ -131,6 +139,13 @@ class GridComparisonMixin(ViewSetMixinBase):
                 "packages": ComparisonRowSerializer(rows, many=True).data,
             }
         )
+
+
+def _grid_with_comparison_rows():
+    """Grids with their packages prefetched as comparison rows read them: the grid's own JSON
+    and the table share one query for the packages."""
+    rows = Package.objects.only(*COMPARISON_PACKAGE_FIELDS).order_by("id")
+    return Grid.objects.prefetch_related(Prefetch("packages", queryset=rows))
 
 
 class PackageScoreMixin(ViewSetMixinBase):

@@ -1,9 +1,11 @@
-"""Request throttles counted in the shared "throttle" cache, so every worker enforces one limit.
+"""Request throttles counted in the "throttle" cache: Redis shared by every worker when
+configured, otherwise each worker's memory (settings.py), so a read never writes to the database.
 
 A window opens at a client's first request and lasts the rate's period; the counter is an
 atomic `incr` (Redis INCR) on a key named after the window, so concurrent workers never lose a
 count. `Retry-After` is the time left in the window. Rates come from
-`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, read at request time.
+`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, read at request time. While Redis is unreachable
+the counts go to this process's memory (`djangopackages.redis_cache.outage` says when).
 
 The client is the socket peer unless `TRUSTED_PROXY_COUNT` (DRF's `NUM_PROXIES`) says how many
 proxies append to `X-Forwarded-For`; then the address that many hops from the end is used.
@@ -11,20 +13,19 @@ proxies append to `X-Forwarded-For`; then the address that many hops from the en
 
 import functools
 import hashlib
-import logging
 import math
 import re
 import time
 from typing import Any
 
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
-from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-logger = logging.getLogger(__name__)
+from djangopackages.redis_cache import CACHE_ERRORS, CacheUnavailableError, outage
 
 CACHE_ALIAS = "throttle"
 _PLAIN_KEY = re.compile(r"^[0-9A-Za-z.:_-]{1,64}$")
@@ -77,12 +78,14 @@ class WindowThrottle(BaseThrottle):
         if not _PLAIN_KEY.match(key):
             # A forwarded address is client-supplied text: keep cache keys short and clean.
             key = hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=16).hexdigest()
+        key = f"{self.scope}:{key}"
         try:
-            count, self.reset_at = _hit(caches[CACHE_ALIAS], f"{self.scope}:{key}", period)
-        except (OSError, RedisError) as exc:
-            # A lost cache server must not take the site down: serve unthrottled and say so.
-            logger.warning("throttle cache unavailable, not throttling: %s", exc)
-            return True
+            count, self.reset_at = _hit(caches[CACHE_ALIAS], key, period)
+        except CACHE_ERRORS as exc:
+            # A lost cache server must not take the site down: count in this process meanwhile.
+            if not isinstance(exc, CacheUnavailableError):
+                outage.failed(exc)
+            count, self.reset_at = _hit(_local_counters, key, period)
         return count <= limit
 
     def wait(self):
@@ -135,6 +138,8 @@ def _hit_redis(cache, key, period):
 
 
 _redis_scripts: dict[int, Any] = {}
+# Where counts go while the throttle cache is unreachable: this process only.
+_local_counters = LocMemCache("throttle-outage-counters", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
 
 class AnonThrottle(WindowThrottle):

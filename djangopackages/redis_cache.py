@@ -1,12 +1,77 @@
-"""Django's Redis cache backend, keeping one client per connection pool.
+"""Django's Redis cache backend as an accelerator, never a dependency; and the outage it reports.
 
-The stock backend builds a new `redis.Redis` for every cache operation, and redis-py fills a
-callbacks table of a few hundred entries each time: about 0.1 ms per operation, on every
-request the throttles and the response cache touch. A client is thread-safe and holds no
-connection of its own (its pool does), so one per pool is reused.
+`PooledRedisCache` keeps one client per connection pool (the stock backend builds a new
+`redis.Redis`, about 0.1 ms, for every operation) and answers like an empty cache when Redis
+is unreachable: `get` gives the default, `set`/`add`/`delete` do nothing. After a failure it
+does not try Redis again for `RETRY_SECONDS`, so an outage costs one failed connection per
+process every few seconds rather than one per request. A warning is logged at most once per
+`WARN_EVERY_SECONDS`.
+
+`outage` is what the rest of the site asks: `is_down()` (throttles then count in process
+memory, the response cache is bypassed) and `episodes` (the response cache draws a new
+catalogue version after an outage, since writes made during it could not invalidate).
 """
 
+import logging
+import threading
+import time
+
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+CACHE_ERRORS = (RedisError, OSError)
+RETRY_SECONDS = 5.0
+WARN_EVERY_SECONDS = 60.0
+
+
+class CacheUnavailableError(RedisConnectionError):
+    """Raised without a network call while Redis is known to be down."""
+
+
+class Outage:
+    """This process's view of Redis: reachable or not, and how many outages it has seen."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self.down_until = 0.0
+            self.last_warned = -WARN_EVERY_SECONDS
+            self.episodes = 0
+            self._down = False
+
+    def is_down(self):
+        return self._down and time.monotonic() < self.down_until
+
+    def failed(self, exc):
+        """Record a failed Redis call; warn unless a warning went out less than a minute ago."""
+        now = time.monotonic()
+        with self._lock:
+            if not self._down:
+                self.episodes += 1
+            self._down = True
+            self.down_until = now + RETRY_SECONDS
+            warn = now - self.last_warned >= WARN_EVERY_SECONDS
+            if warn:
+                self.last_warned = now
+        if warn:
+            logger.warning(
+                "Redis unreachable (%s): serving uncached, throttles count per process", exc
+            )
+
+    def answered(self):
+        if self._down:
+            with self._lock:
+                self._down = False
+            logger.info("Redis answers again")
+
+
+outage = Outage()
 
 
 class PooledClientRedisCacheClient(RedisCacheClient):
@@ -15,6 +80,8 @@ class PooledClientRedisCacheClient(RedisCacheClient):
         self._clients = {}
 
     def get_client(self, key=None, *, write=False):
+        if outage.is_down():
+            raise CacheUnavailableError("Redis is down; retrying shortly")
         pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(id(pool))
         if client is None:
@@ -22,9 +89,49 @@ class PooledClientRedisCacheClient(RedisCacheClient):
         return client
 
 
+def _degrading(operation, fallback):
+    def call(self, *args, **kwargs):
+        try:
+            result = operation(self, *args, **kwargs)
+        except CACHE_ERRORS as exc:
+            if not isinstance(exc, CacheUnavailableError):
+                outage.failed(exc)
+            return fallback(*args, **kwargs)
+        outage.answered()
+        return result
+
+    call.__name__ = operation.__name__
+    call.__doc__ = f"`RedisCache.{operation.__name__}`, or like an empty cache when Redis is down."
+    return call
+
+
 class PooledRedisCache(RedisCache):
-    """`django.core.cache.backends.redis.RedisCache` reusing its clients."""
+    """`django.core.cache.backends.redis.RedisCache` reusing its clients, degrading to an empty
+    cache while Redis is unreachable."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = PooledClientRedisCacheClient
+
+    get = _degrading(RedisCache.get, lambda key, default=None, version=None: default)
+    get_many = _degrading(RedisCache.get_many, lambda *args, **kwargs: {})
+    has_key = _degrading(RedisCache.has_key, lambda *args, **kwargs: False)
+    set = _degrading(RedisCache.set, lambda *args, **kwargs: None)
+    set_many = _degrading(RedisCache.set_many, lambda *args, **kwargs: [])
+    add = _degrading(RedisCache.add, lambda *args, **kwargs: False)
+    touch = _degrading(RedisCache.touch, lambda *args, **kwargs: False)
+    delete = _degrading(RedisCache.delete, lambda *args, **kwargs: False)
+    delete_many = _degrading(RedisCache.delete_many, lambda *args, **kwargs: None)
+    clear = _degrading(RedisCache.clear, lambda *args, **kwargs: False)
+
+
+def ping(cache):
+    """True when `cache` (a Redis cache) answers a PING now, whatever `outage` says."""
+    try:
+        pool = cache._cache._get_connection_pool(write=True)
+        answered = cache._cache._client(connection_pool=pool).ping()
+    except CACHE_ERRORS as exc:
+        outage.failed(exc)
+        return False
+    outage.answered()
+    return bool(answered)

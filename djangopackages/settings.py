@@ -155,21 +155,21 @@ if REDIS_URL:
             "BACKEND": "djangopackages.redis_cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "djangopackages"),
+            # Redis is an accelerator: an unreachable one must fail fast, not hold requests.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# API throttle counters must be shared by every worker: Redis when configured, otherwise a
-# database table (created by the `api` app's migration).
+# API throttle counters: in Redis when configured, shared by every worker. Without Redis they
+# live in each worker's memory (N workers allow up to N times the rate), so a read never writes
+# to the database; see README, "Throttles".
 CACHES["throttle"] = (
     {**CACHES["default"], "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}:throttle"}
     if REDIS_URL
     else {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "api_throttle_cache",
-        # incr() rewrites an entry with this timeout; keys name their window, so it only
-        # needs to outlive the longest throttle period.
-        "TIMEOUT": 86400,
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "throttle-counters",
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 )
@@ -270,10 +270,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Rendered API responses are cached this many seconds, and dropped as soon as the catalogue
-# changes. Off without Redis: a per-process cache cannot see another process's writes.
+# changes (in Redis and each worker's memory, or without Redis in each worker's memory, checked
+# against the database's commit generation): see api/caching.py.
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 # The largest `limit` a list page honours (larger ones read as this); clients ask 200 and 500.
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 1000)
-API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300 if REDIS_URL else 0)
 
 LOGGING = {
     "version": 1,

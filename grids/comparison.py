@@ -11,7 +11,7 @@ import re
 
 from django.utils import timezone
 
-from grids.models import Element, Feature, GridPackage
+from grids.models import Element, Feature
 
 MARK_YES, MARK_NO, MARK_PARTIAL, MARK_NONE = "yes", "no", "partial", "none"
 
@@ -86,8 +86,27 @@ def classify_mark(text):
     return kinds.pop()
 
 
+# The package fields a comparison row reads: prefetch `grid.packages` with `.only(*these)`
+# and the comparison costs no query for its rows.
+COMPARISON_PACKAGE_FIELDS = (
+    "id",
+    "title",
+    "slug",
+    "repo_watchers",
+    "repo_forks",
+    "last_updated",
+    "pypi_version",
+    "commits_over_52",
+    "participants",
+    "score",
+    "repo_archived_at",
+    "deprecated_at",
+)
+
+
 def build_comparison(grid):
-    """The comparison of `grid` as plain data, in three queries whatever the grid's size.
+    """The comparison of `grid` as plain data, in three queries whatever the grid's size (two
+    when `grid.packages` is prefetched, see COMPARISON_PACKAGE_FIELDS).
 
     Returns {"features": [{"id", "title", "description"}] ordered by id, "packages": [row]}
     with rows ordered by score, then stars (both descending), then title. Each row holds the
@@ -99,61 +118,36 @@ def build_comparison(grid):
     features = list(
         Feature.objects.filter(grid=grid).order_by("id").values("id", "title", "description")
     )
-    memberships = GridPackage.objects.filter(grid=grid).values_list(
-        "id",
-        "package_id",
-        "package__title",
-        "package__slug",
-        "package__repo_watchers",
-        "package__repo_forks",
-        "package__last_updated",
-        "package__pypi_version",
-        "package__commits_over_52",
-        "package__participants",
-        "package__score",
-        "package__repo_archived_at",
-        "package__deprecated_at",
-    )
+    packages = grid.packages.all()
+    if "packages" not in getattr(grid, "_prefetched_objects_cache", {}):
+        packages = packages.only(*COMPARISON_PACKAGE_FIELDS)
+    # A package is in a grid at most once (gridpackage_unique_pair): key cells by package.
     texts = {
-        (grid_package_id, feature_id): text
-        for grid_package_id, feature_id, text in Element.objects.filter(
+        (package_id, feature_id): text
+        for package_id, feature_id, text in Element.objects.filter(
             grid_package__grid=grid
-        ).values_list("grid_package_id", "feature_id", "text")
+        ).values_list("grid_package__package_id", "feature_id", "text")
     }
     rows = []
-    for (
-        grid_package_id,
-        package_id,
-        title,
-        slug,
-        stars,
-        forks,
-        last_updated,
-        pypi_version,
-        commits,
-        participants,
-        score,
-        archived_at,
-        deprecated_at,
-    ) in memberships:
+    for package in packages:
         cells = {}
         for feature in features:
-            text = texts.get((grid_package_id, feature["id"]), "")
+            text = texts.get((package.id, feature["id"]), "")
             cells[str(feature["id"])] = {"text": text, "mark": classify_mark(text)}
         rows.append(
             {
-                "id": package_id,
-                "title": title,
-                "slug": slug,
-                "repo_watchers": stars,
-                "repo_forks": forks,
-                "last_updated": last_updated,
-                "pypi_version": pypi_version,
-                "commits_over_52": commits,
-                "participants": len(participants or ()),
-                "score": score,
-                "is_archived": archived_at is not None,
-                "is_deprecated": deprecated_at is not None,
+                "id": package.id,
+                "title": package.title,
+                "slug": package.slug,
+                "repo_watchers": package.repo_watchers,
+                "repo_forks": package.repo_forks,
+                "last_updated": package.last_updated,
+                "pypi_version": package.pypi_version,
+                "commits_over_52": package.commits_over_52,
+                "participants": len(package.participants or ()),
+                "score": package.score,
+                "is_archived": package.repo_archived_at is not None,
+                "is_deprecated": package.deprecated_at is not None,
                 "cells": cells,
             }
         )

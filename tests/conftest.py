@@ -57,6 +57,16 @@ def _fresh_throttle_counts(settings):
     caches["throttle"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _redis_reachable_again():
+    """Each test starts believing Redis answers (an outage another test staged is over)."""
+    from djangopackages.redis_cache import outage
+
+    outage.reset()
+    yield
+    outage.reset()
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

@@ -1,10 +1,12 @@
 """Conditional GET (ETag, Last-Modified, 304) and the cache of rendered responses."""
 
+import threading
 import time
 from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.utils.http import http_date
 
 from api import caching
@@ -129,7 +131,21 @@ def test_errors_are_not_cached(client, package):
     assert not client.get("/api/v4/packages/?limit=-1").has_header("ETag")
 
 
-def test_another_processs_write_is_seen_once_the_version_is_rechecked(
+@pytest.fixture
+def shared_cache(settings):
+    """The default cache as production has it with Redis: seen by every process."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "tests.api.shared_cache.SharedMemoryCache", "LOCATION": "shared"},
+    }
+    cache.clear()
+    caching.reset_local_entries()
+    yield
+    cache.clear()
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_another_processs_write_is_seen_once_the_shared_version_is_rechecked(
     client, package, monkeypatch, django_assert_max_num_queries
 ):
     client.get("/api/v4/packages/")
@@ -145,6 +161,48 @@ def test_another_processs_write_is_seen_once_the_version_is_rechecked(
     assert after["results"][0]["title"] == "Changed elsewhere"
 
 
+def test_another_processs_commit_is_seen_once_the_database_generation_is_rechecked(
+    client, package, monkeypatch, django_assert_max_num_queries
+):
+    client.get("/api/v4/packages/")
+    Package.objects.filter(pk=package.pk).update(title="Changed elsewhere")
+    monkeypatch.setattr(caching, "_database_generation", lambda: "after-another-commit")
+
+    with django_assert_max_num_queries(0):
+        within_the_second = client.get("/api/v4/packages/").json()
+    monkeypatch.setattr(caching, "LOCAL_VERSION_SECONDS", 0)
+    after = client.get("/api/v4/packages/").json()
+
+    assert within_the_second["results"][0]["title"] != "Changed elsewhere"
+    assert after["results"][0]["title"] == "Changed elsewhere"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_generation_changes_when_another_connection_commits():
+    def commit_elsewhere():
+        PackageFactory(slug="written-by-another-worker")
+        connection.close()
+
+    before = caching._database_generation()
+    unchanged = caching._database_generation()
+    thread = threading.Thread(target=commit_elsewhere)
+    thread.start()
+    thread.join()
+
+    assert unchanged == before
+    assert caching._database_generation() != before
+
+
+def test_the_embedded_cache_serves_its_own_writes_at_once(client, package):
+    client.get("/api/v4/packages/django-foo/")
+
+    client_view = Package.objects.get(pk=package.pk)
+    client_view.title = "Renamed here"
+    client_view.save()
+
+    assert client.get("/api/v4/packages/django-foo/").json()["title"] == "Renamed here"
+
+
 def test_entries_expire_after_api_cache_seconds(client, package, settings, monkeypatch):
     client.get("/api/v4/packages/")
     Package.objects.filter(pk=package.pk).update(title="Bulk-updated")
@@ -154,3 +212,45 @@ def test_entries_expire_after_api_cache_seconds(client, package, settings, monke
     cache.clear()
 
     assert client.get("/api/v4/packages/").json()["results"][0]["title"] == "Bulk-updated"
+
+
+def test_if_none_match_star_is_a_304(client, package):
+    client.get("/api/v4/packages/django-foo/")
+
+    response = client.get("/api/v4/packages/django-foo/", HTTP_IF_NONE_MATCH="*")
+
+    assert response.status_code == 304
+
+
+@pytest.mark.parametrize("setup", ["embedded", "shared"])
+def test_a_response_cached_for_one_host_is_not_served_to_another(client, package, settings, setup):
+    if setup == "shared":
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {"BACKEND": "tests.api.shared_cache.SharedMemoryCache", "LOCATION": "h"},
+        }
+    settings.ALLOWED_HOSTS = ["testserver", "mirror.example.org"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    client.get("/api/v4/packages/")
+
+    other_host = client.get("/api/v4/packages/", HTTP_HOST="mirror.example.org").json()
+    other_scheme = client.get("/api/v4/packages/", HTTP_X_FORWARDED_PROTO="https").json()
+
+    assert other_host["results"][0]["category"].startswith("http://mirror.example.org/")
+    assert other_scheme["results"][0]["category"].startswith("https://testserver")
+
+
+def test_an_anonymous_cached_read_is_answered_before_drf_dispatches(client, package, monkeypatch):
+    from rest_framework.views import APIView
+
+    first = client.get("/api/v4/packages/django-foo/")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("DRF dispatched a cached read")
+
+    monkeypatch.setattr(APIView, "initial", fail)
+    again = client.get("/api/v4/packages/django-foo/")
+
+    assert again.content == first.content
+    assert again["Vary"] == first["Vary"]
+    assert again["Allow"] == first["Allow"]
