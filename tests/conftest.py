@@ -55,6 +55,9 @@ def _fresh_throttle_counts(settings):
         },
     }
     caches["throttle"].clear()
+    from api.throttling import _local_counters
+
+    _local_counters.clear()
 
 
 @pytest.fixture(autouse=True)
