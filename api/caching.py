@@ -203,6 +203,7 @@ def _lookup(key):
 
 
 def _replay(request, entry):
+    replay: HttpResponse
     if _matches(request, entry["etag"]):
         replay = HttpResponseNotModified()
     else:
