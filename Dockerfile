@@ -1,5 +1,9 @@
 # Production image: gunicorn serving djangopackages, static files via whitenoise.
 # Migrations are a release step: `docker run --rm --env-file prod.env IMAGE python manage.py migrate`.
+# The task worker is the same image with another command (run one or more; docs/tasks.md):
+#   docker run --env-file prod.env IMAGE python manage.py db_worker
+# For TASKS_BACKEND=rq build with `--build-arg EXTRAS=rq` and run
+#   docker run --env-file prod.env IMAGE python manage.py rqworker default --job-class django_tasks_rq.Job
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,8 +18,9 @@ WORKDIR /app
 RUN useradd --create-home --uid 10001 app
 
 # Dependencies first, so a source change does not reinstall them.
+ARG EXTRAS=""
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+RUN EXTRAS="$EXTRAS" python -c "import os, tomllib; p = tomllib.load(open('pyproject.toml','rb'))['project']; print('\n'.join(p['dependencies'] + [d for e in os.environ['EXTRAS'].split(',') if e for d in p['optional-dependencies'][e]]))" > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt
 
 COPY . .

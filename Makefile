@@ -1,4 +1,4 @@
-# The two commands: `make run` (serve the demo catalogue) and `make test` (the whole suite).
+# The two commands: `make run` (serve the demo catalogue, with a task worker) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -32,8 +32,9 @@ run: demo
 	@echo ""
 	@echo "  API root: http://127.0.0.1:$(PORT)/api/v4/"
 	@echo "  Admin:    http://127.0.0.1:$(PORT)/admin/   (make admin prints a login)"
+	@echo "  One task worker runs alongside (its lines start with 'worker |'); Ctrl-C stops both."
 	@echo ""
-	$(BIN)/gunicorn djangopackages.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_CONCURRENCY) \
+	$(BIN)/python manage.py serve -- $(BIN)/gunicorn djangopackages.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_CONCURRENCY) \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1
 
 admin: migrate
