@@ -9,6 +9,7 @@ stopped too, and the command fails with its exit code. The worker's output lines
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -123,10 +124,8 @@ class _Supervisor:
     def _send(self, sig):
         for child in self.children.values():
             if child.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):  # it just exited
                     child.send_signal(sig)
-                except ProcessLookupError:
-                    pass
 
     def _stop_all(self):
         self._send(signal.SIGTERM)
