@@ -17,6 +17,7 @@ from api.views import (
     SchemaView,
     SearchViewSet,
 )
+from api.webhooks import ForgejoWebhookView, GitHubWebhookView, GitLabWebhookView
 
 router = DefaultRouter()
 router.APIRootView = CatalogueRootView
@@ -37,6 +38,9 @@ urlpatterns = [
     ),
     path("packages/<str:pk>/badge.svg", package_badge, name="package-badge"),
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
+    path("webhooks/github/", GitHubWebhookView.as_view(), name="webhook-github"),
+    path("webhooks/gitlab/", GitLabWebhookView.as_view(), name="webhook-gitlab"),
+    path("webhooks/forgejo/", ForgejoWebhookView.as_view(), name="webhook-forgejo"),
     # rest_framework.urls, with the login form throttled like the token endpoint.
     path(
         "api-auth/",

@@ -337,3 +337,10 @@ if TASKS_BACKEND == "rq":
 # Packages one refresh task fetches at most: larger selections are split, so several workers
 # share them.
 FETCH_TASK_BATCH_SIZE = env_int("FETCH_TASK_BATCH_SIZE", 50)
+
+# Forge webhooks (api/webhooks.py): each endpoint is 404 until its secret is set. A package is
+# queued for a refresh at most once per FETCH_WEBHOOK_MIN_INTERVAL seconds by webhooks.
+GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
+GITLAB_WEBHOOK_SECRET = os.environ.get("GITLAB_WEBHOOK_SECRET", "")
+FORGEJO_WEBHOOK_SECRET = os.environ.get("FORGEJO_WEBHOOK_SECRET", "")
+FETCH_WEBHOOK_MIN_INTERVAL = env_int("FETCH_WEBHOOK_MIN_INTERVAL", 600)

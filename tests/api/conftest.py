@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from api.caching import reset_local_entries
+from tests.packages.conftest import fetch_settings, upstream  # noqa: F401  (the local fake)
 
 
 @pytest.fixture(autouse=True)
