@@ -312,6 +312,9 @@ FETCH_MAX_PAGES = env_int("FETCH_MAX_PAGES", 20)
 FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 600)
 FETCH_MAX_FAILURES = env_int("FETCH_MAX_FAILURES", 5)
 FETCH_FAILURE_BACKOFF_HOURS = env_int("FETCH_FAILURE_BACKOFF_HOURS", 168)
+FETCH_USER_AGENT = os.environ.get(
+    "FETCH_USER_AGENT", "djangopackages-fetcher/1.0 (+https://djangopackages.org)"
+)
 
 # Background tasks (Django's Tasks API, the django-tasks backport): refreshes queued by the admin,
 # `fetch_stats --enqueue` and webhooks. "database" keeps the queue in our own database (worker:

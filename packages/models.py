@@ -9,14 +9,13 @@ from django.utils.timesince import timesince
 
 from categories.models import Category
 from common.models import TimeStampedModel
+from packages.fetch.forges.base import WEEKS
 from packages.identifiers import (
     IdentifierError,
     normalize_pypi_name,
     normalize_repo_url,
     validate_public_url,
 )
-
-WEEKS = 52
 
 
 def empty_commits():

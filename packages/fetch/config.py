@@ -66,17 +66,7 @@ class FetcherConfig:
         workers = workers or settings.FETCH_WORKERS
         if workers < 1:
             raise ImproperlyConfigured("--workers must be at least 1")
-        http = HttpConfig(
-            connect_timeout=settings.FETCH_CONNECT_TIMEOUT,
-            read_timeout=settings.FETCH_READ_TIMEOUT,
-            deadline=settings.FETCH_DEADLINE,
-            max_bytes=settings.FETCH_MAX_BYTES,
-            retries=settings.FETCH_RETRIES,
-            backoff=settings.FETCH_RETRY_BACKOFF_MS / 1000,
-            max_wait=settings.FETCH_MAX_WAIT if max_wait is None else max_wait,
-            unreachable_after=settings.FETCH_UNREACHABLE_AFTER,
-            pool_size=workers,
-        )
+        http = HttpConfig.from_settings(max_wait=max_wait, pool_size=workers)
         return cls(
             sites=tuple(sites),
             pypi_url=urls["PYPI_URL"],

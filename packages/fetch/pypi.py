@@ -1,31 +1,38 @@
 """The PyPI JSON API client: `/pypi/{name}/json` -> PyPIProject (metadata plus every release).
 
 The version shown is the newest release by PEP 440 that is neither yanked nor a pre-release,
-falling back to the newest non-yanked pre-release when only those exist.
+falling back to the newest non-yanked pre-release when only those exist. The documentation URL
+is kept only when it passes the same rules as a documentation URL given to the API.
 """
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from packages.fetch.forges.base import NotFoundError, expect_ok, parse_datetime, require
+from packages.fetch.errors import NotFoundError, UpstreamDataError
+from packages.fetch.forges.base import expect_ok, parse_datetime, require
+from packages.identifiers import IdentifierError, validate_public_url
+
+if TYPE_CHECKING:
+    from packages.fetch.http import HttpClient, Validators
 
 DOCS_KEYS = re.compile(r"^(documentation|docs|doc)\b", re.IGNORECASE)
 PYTHON3_CLASSIFIER = "Programming Language :: Python :: 3"
 PYTHON3_PREFIXES = (PYTHON3_CLASSIFIER + " ", PYTHON3_CLASSIFIER + ".")
 STATUS_PREFIX = "Development Status :: "
 LICENSE_PREFIX = "License :: "
+DOCUMENTATION_URL_MAX = 255  # Package.documentation_url's max_length
 
 
 @dataclass(frozen=True)
 class PyPIRelease:
     number: str
-    upload_time: object  # aware datetime or None (a release without files)
+    upload_time: datetime | None  # None for a release without files
     is_yanked: bool
     is_prerelease: bool
     requires_python: str
@@ -47,11 +54,11 @@ class PyPIProject:
 class PyPIClient:
     label = "pypi"
 
-    def __init__(self, http, *, base_url):
+    def __init__(self, http: "HttpClient", *, base_url: str):
         self.http = http
         self.base_url = base_url.rstrip("/")
 
-    def fetch(self, name, *, validators=None):
+    def fetch(self, name: str, *, validators: "Validators | None" = None) -> PyPIProject:
         response = self.http.get(f"{self.base_url}/pypi/{quote(name)}/json", validators=validators)
         if response.status == 404:
             raise NotFoundError(f"pypi: project {name!r} not found")
@@ -59,7 +66,7 @@ class PyPIClient:
         return parse_project(name, response.json())
 
 
-def parse_project(name, document):
+def parse_project(name: str, document: Any) -> PyPIProject:
     require(isinstance(document, dict), "pypi: not an object")
     info = document.get("info")
     require(isinstance(info, dict), "pypi: no 'info' object")
@@ -85,12 +92,13 @@ def parse_project(name, document):
     )
 
 
-def _text(value):
+def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _release(number, files):
-    require(isinstance(files, list), f"pypi: release {number!r} files is not a list")
+def _release(number: str, files: object) -> PyPIRelease | None:
+    if not isinstance(files, list):
+        raise UpstreamDataError(f"pypi: release {number!r} files is not a list")
     try:
         parsed = Version(number)
     except InvalidVersion:
@@ -98,8 +106,10 @@ def _release(number, files):
     if len(number) > 100:
         return None
     uploads = [f for f in files if isinstance(f, dict)]
-    times = [parse_datetime(f.get("upload_time_iso_8601") or f.get("upload_time")) for f in uploads]
-    times = [t for t in times if t]
+    parsed_times = [
+        parse_datetime(f.get("upload_time_iso_8601") or f.get("upload_time")) for f in uploads
+    ]
+    times = [t for t in parsed_times if t is not None]
     requires = next((_text(f["requires_python"]) for f in uploads if f.get("requires_python")), "")
     return PyPIRelease(
         number=number,
@@ -111,14 +121,14 @@ def _release(number, files):
     )
 
 
-def _pick_version(releases):
+def _pick_version(releases: tuple[PyPIRelease | None, ...]) -> str | None:
     live = [(Version(r.number), r) for r in releases if r is not None and not r.is_yanked]
     finals = [item for item in live if not item[1].is_prerelease]
     pool = finals or live
     return max(pool, key=lambda item: item[0])[1].number if pool else None
 
 
-def _license(info, classifiers):
+def _license(info: dict[str, Any], classifiers: list[str]) -> str:
     for key in ("license_expression", "license"):
         value = _text(info.get(key))
         if value:
@@ -130,14 +140,14 @@ def _license(info, classifiers):
     return ""
 
 
-def _development_status(classifiers):
+def _development_status(classifiers: list[str]) -> str:
     for classifier in classifiers:
         if classifier.startswith(STATUS_PREFIX):
             return classifier[len(STATUS_PREFIX) :]
     return ""
 
 
-def _supports_python3(classifiers, requires_python):
+def _supports_python3(classifiers: list[str], requires_python: str) -> bool | None:
     if any(c == PYTHON3_CLASSIFIER or c.startswith(PYTHON3_PREFIXES) for c in classifiers):
         return True
     if requires_python:
@@ -151,18 +161,19 @@ def _supports_python3(classifiers, requires_python):
     return None
 
 
-def _documentation_url(info):
+def _documentation_url(info: dict[str, Any]) -> str:
+    """The first documentation link that the API itself would accept, or ""."""
     urls = info.get("project_urls")
     candidates = []
     if isinstance(urls, dict):
         candidates += [v for k, v in urls.items() if isinstance(k, str) and DOCS_KEYS.match(k)]
     candidates.append(info.get("docs_url"))
-    validate = URLValidator(schemes=["http", "https"])
     for url in candidates:
-        if isinstance(url, str) and 0 < len(url) <= 255:
+        if isinstance(url, str) and 0 < len(url) <= DOCUMENTATION_URL_MAX:
             try:
-                validate(url)
-            except ValidationError:
+                accepted = validate_public_url(url)
+            except IdentifierError:
                 continue
-            return url
+            if accepted:
+                return accepted
     return ""

@@ -46,6 +46,8 @@ class FakeUpstream:
         self.requests = []
         self.delay = 0.0
         self.lock = threading.Lock()
+        self.active = 0
+        self.most_active = 0  # the most requests this server was answering at one moment
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,6 +77,16 @@ class FakeUpstream:
         return [p for p, _h in self.requests]
 
     def handle(self, handler):
+        with self.lock:
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        try:
+            self._answer(handler)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def _answer(self, handler):
         if self.delay:
             time.sleep(self.delay)
         parts = urlsplit(handler.path)
@@ -122,6 +134,48 @@ def trickle(handler, every=0.3, total=100):
             time.sleep(every)
     except OSError:
         pass
+
+
+def trickle_headers(handler, every=0.5, total=120):
+    """The status line and headers one byte every `every` seconds: a slowloris upstream."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: "
+        + b"a" * total
+        + b"\r\nContent-Length: 2\r\n\r\n{}"
+    )
+    try:
+        for index in range(len(head)):
+            handler.wfile.write(head[index : index + 1])
+            handler.wfile.flush()
+            time.sleep(every)
+    except OSError:
+        pass
+    handler.close_connection = True
+
+
+class Meeting:
+    """Handlers that answer only once `parties` requests are waiting together (or after
+    `timeout`): `met` is proof that requests ran concurrently, without timing thresholds."""
+
+    def __init__(self, parties, timeout=5.0):
+        self.barrier = threading.Barrier(parties, timeout=timeout)
+        self.met = False
+
+    def answering(self, reply):
+        def answer(handler):
+            try:
+                self.barrier.wait()
+                self.met = True
+            except threading.BrokenBarrierError:
+                self.barrier.reset()  # alone too long: let later requests meet afresh
+            handler.send_response(reply.status)
+            for key, value in reply.headers.items():
+                handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(reply.body)))
+            handler.end_headers()
+            handler.wfile.write(reply.body)
+
+        return answer
 
 
 def hang(handler, seconds=5):
@@ -191,6 +245,17 @@ def serve_github_repo(upstream, path="octo/widgets", *, repo=None, contributors=
     upstream.json(f"{base}/contributors", contributors or "github_contributors_1.json")
     upstream.json(f"{base}/stats/participation", "github_participation.json")
     upstream.json(f"{base}/commits", "github_commits.json")
+
+
+def serve_renamed_github_repo(upstream, html_url, old="octo/widgets", new="octo/gadgets"):
+    """`old` answers 301 to the repository's id; its JSON names `new` and `html_url`."""
+    upstream.add(
+        f"/github/repos/{old}",
+        Reply(status=301, headers={"Location": "{base}/github/repositories/4242"}),
+    )
+    renamed = dict(fixture("github_repo.json"), full_name=new, html_url=html_url)
+    upstream.json("/github/repositories/4242", renamed)
+    serve_github_repo(upstream, new, repo=renamed)
 
 
 def serve_pypi(upstream, name="django-widgets", body="pypi_project.json"):

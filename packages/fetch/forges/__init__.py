@@ -4,9 +4,13 @@ Only hosts named here are ever fetched: the four public forges (their API base U
 settings) and self-hosted GitLab / Forgejo instances listed in GITLAB_HOSTS / FORGEJO_HOSTS.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-from packages.fetch.forges.base import RepoRef, RepoStats, parse_repo_url
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packages.fetch.forges.base import Forge, ForgeClient, RepoRef, RepoStats, parse_repo_url
 from packages.fetch.forges.bitbucket import BitbucketForge
 from packages.fetch.forges.forgejo import ForgejoForge
 from packages.fetch.forges.github import GitHubForge
@@ -14,7 +18,15 @@ from packages.fetch.forges.gitlab import GitLabForge
 
 __all__ = ["ForgeSite", "RepoRef", "RepoStats", "build_forges", "forge_sites", "parse_repo_url"]
 
-_SELF_HOSTABLE = {"gitlab": GitLabForge, "forgejo": ForgejoForge}
+if TYPE_CHECKING:
+    from packages.fetch.http import HttpClient
+
+_CLIENTS: dict[str, type[ForgeClient]] = {
+    "github": GitHubForge,
+    "gitlab": GitLabForge,
+    "bitbucket": BitbucketForge,
+    "forgejo": ForgejoForge,
+}
 
 
 @dataclass(frozen=True)
@@ -35,15 +47,15 @@ class ForgeSite:
 
 def forge_sites(
     *,
-    github_api_url,
-    gitlab_api_url,
-    bitbucket_api_url,
-    codeberg_api_url,
-    github_token="",
-    gitlab_token="",
-    gitlab_hosts=(),
-    forgejo_hosts=(),
-):
+    github_api_url: str,
+    gitlab_api_url: str,
+    bitbucket_api_url: str,
+    codeberg_api_url: str,
+    github_token: str = "",
+    gitlab_token: str = "",
+    gitlab_hosts: Iterable[str] = (),
+    forgejo_hosts: Iterable[str] = (),
+) -> list[ForgeSite]:
     sites = [
         ForgeSite("github.com", "github", github_api_url, "github", github_token),
         ForgeSite("gitlab.com", "gitlab", gitlab_api_url, "gitlab", gitlab_token),
@@ -59,17 +71,13 @@ def forge_sites(
     return sites
 
 
-def build_forges(http, sites, *, max_pages=20):
+def build_forges(
+    http: HttpClient, sites: Iterable[ForgeSite], *, max_pages: int = 20
+) -> dict[str, Forge]:
     """{web host: client} for every configured site."""
-    forges = {}
-    for site in sites:
-        if site.kind == "github":
-            forge = GitHubForge(http, api_url=site.api_url, token=site.token, max_pages=max_pages)
-        elif site.kind == "bitbucket":
-            forge = BitbucketForge(http, api_url=site.api_url, max_pages=max_pages)
-        else:
-            forge = _SELF_HOSTABLE[site.kind](
-                http, api_url=site.api_url, label=site.label, token=site.token, max_pages=max_pages
-            )
-        forges[site.host] = forge
-    return forges
+    return {
+        site.host: _CLIENTS[site.kind](
+            http, api_url=site.api_url, label=site.label, token=site.token, max_pages=max_pages
+        )
+        for site in sites
+    }

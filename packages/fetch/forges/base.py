@@ -1,65 +1,27 @@
-"""What every forge client shares: RepoStats, the Forge protocol, the errors, and repo URL parsing.
+"""What every forge client shares: RepoStats, the errors (from errors.py), repo URL parsing, and
+ForgeClient, the base class with the constructor, `_get`, the opening fetch of the repository,
+the walk over the commits of the last 52 weeks and the check of a renamed repository's new URL.
 
 Clients never touch the ORM: they take an HTTP client, return frozen dataclasses and raise the
 errors below (always `from` the transport error that caused them).
 """
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
-WEEKS = 52
+from packages.fetch.errors import FetchError, NotFoundError, UpstreamDataError
+from packages.fetch.errors import HostStoppedError as HostStoppedError  # re-exported for run.py
+from packages.identifiers import IdentifierError, normalize_repo_url, validate_public_url
+
+if TYPE_CHECKING:
+    from packages.fetch.http import HttpClient, Response, Validators
+
+WEEKS = 52  # the one home of the commit window's length (packages.models imports it)
 WEEK = timedelta(days=7)
 WINDOW = WEEKS * WEEK
-
-
-class FetchError(Exception):
-    """Fetching from an upstream failed; `reason` is a short code the summary groups by."""
-
-    reason = "error"
-
-    def __init__(self, message, *, reason=None):
-        super().__init__(message)
-        if reason:
-            self.reason = reason
-
-
-class TransportError(FetchError):
-    """Connection refused or reset, timeouts, deadlines, 5xx after retries."""
-
-    reason = "connection"
-    retryable = True
-    unreachable = ""  # why no connection carried an answer (DNS, refused, reset, TLS, timeout)
-
-
-class BodyTooLargeError(FetchError):
-    reason = "too_large"
-
-
-class RefusedURLError(FetchError):
-    """A URL or redirect outside the configured hosts, or to a private address."""
-
-    reason = "refused"
-
-
-class UpstreamDataError(FetchError):
-    """The upstream answered, but not with the JSON shape we need (HTML, truncated, wrong types)."""
-
-    reason = "bad_data"
-
-
-class NotFoundError(FetchError):
-    """The upstream says the repository or project does not exist (404)."""
-
-    reason = "not_found"
-
-
-class HostStoppedError(Exception):
-    """A host's rate limit is spent and resets later than --max-wait: leave it for the next run.
-
-    Not a FetchError on purpose: it is no fault of the package and must never be recorded as one.
-    """
 
 
 @dataclass(frozen=True)
@@ -71,7 +33,7 @@ class RepoRef:
     name: str
 
     @property
-    def path(self):
+    def path(self) -> str:
         return f"{self.owner}/{self.name}"
 
 
@@ -102,11 +64,13 @@ class Forge(Protocol):
     kind: str
     label: str
 
-    def fetch(self, ref: RepoRef, *, validators=None, now=None) -> RepoStats:
+    def fetch(
+        self, ref: RepoRef, *, validators: "Validators | None" = None, now: datetime | None = None
+    ) -> RepoStats:
         """Raise NotFoundError when the repository is gone; other FetchErrors when it failed."""
 
 
-def parse_repo_url(url):
+def parse_repo_url(url: str | None) -> RepoRef | None:
     """`https://github.com/o/r` -> RepoRef("github.com", "o", "r"); None when not a repo URL.
 
     GitLab subgroups keep every namespace in `owner` (`group/sub`); other forges take the first
@@ -133,7 +97,7 @@ def parse_repo_url(url):
     return RepoRef(host=host, owner=owner, name=name)
 
 
-def parse_datetime(value):
+def parse_datetime(value: object) -> datetime | None:
     """An ISO 8601 timestamp from an API (Z, offsets, fractions) -> aware UTC datetime, or None."""
     if not isinstance(value, str) or not value:
         return None
@@ -146,7 +110,15 @@ def parse_datetime(value):
     return moment.astimezone(UTC)
 
 
-def bucket_weekly(dates, now):
+def required_date(value: object, what: str) -> datetime:
+    """An entry's timestamp (see parse_datetime), or UpstreamDataError naming `what`."""
+    moment = parse_datetime(value)
+    if moment is None:
+        raise UpstreamDataError(f"{what}: entry without a date")
+    return moment
+
+
+def bucket_weekly(dates: Iterable[datetime], now: datetime) -> tuple[int, ...]:
     """Commit dates -> 52 weekly counts, oldest week first, the last week ending at `now`.
 
     Only the last 364 days count; a date slightly in the future (clock skew) counts as now.
@@ -159,27 +131,25 @@ def bucket_weekly(dates, now):
     return tuple(weeks)
 
 
-def require(condition, message):
+def require(condition: object, message: str) -> None:
     """Raise UpstreamDataError unless the upstream's JSON has the shape we rely on."""
     if not condition:
         raise UpstreamDataError(message)
 
 
-def count_field(document, key, what):
+def count_field(document: dict[str, Any], key: str, what: str) -> int:
     """A non-negative int from a JSON object, or UpstreamDataError."""
     value = document.get(key)
-    require(
-        isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-        f"{what}: {key} is not a non-negative integer",
-    )
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise UpstreamDataError(f"{what}: {key} is not a non-negative integer")
     return value
 
 
-def text_field(document, key, what):
+def text_field(document: dict[str, Any], key: str, what: str) -> str | None:
     """A string or null from a JSON object (null -> None), or UpstreamDataError."""
     value = document.get(key)
     require(value is None or isinstance(value, str), f"{what}: {key} is not a string")
-    return value
+    return str(value) if value is not None else None
 
 
 class Parts:
@@ -192,12 +162,12 @@ class Parts:
 
     FAILED = object()
 
-    def __init__(self, *, keep_on=(NotFoundError,)):
+    def __init__(self, *, keep_on: tuple[type[FetchError], ...] = (NotFoundError,)):
         self.keep_on = keep_on
-        self.notes = []
-        self.errors = []
+        self.notes: list[str] = []
+        self.errors: list[FetchError] = []
 
-    def get(self, key, fetch):
+    def get(self, key: str, fetch: Callable[[], Any]) -> Any:
         try:
             return fetch()
         except self.keep_on as exc:
@@ -206,19 +176,33 @@ class Parts:
             self.errors.append(FetchError(f"{key}: {exc}", reason=exc.reason))
         return self.FAILED
 
-    def stats(self, fields):
+    def stats(self, fields: dict[str, Any]) -> RepoStats:
         return RepoStats(**fields, notes=tuple(self.notes), errors=tuple(self.errors))
 
 
-def commit_history_fields(dates, authors, now):
+def commit_history_fields(
+    dates: Sequence[datetime], authors: Iterable[str | None], now: datetime
+) -> dict[str, Any]:
     """RepoStats fields from the commits read (for forges without a weekly histogram)."""
-    fields = {"commits_over_52": bucket_weekly(dates, now), "participants": dedupe(authors)}
+    fields: dict[str, Any] = {
+        "commits_over_52": bucket_weekly(dates, now),
+        "participants": dedupe(authors),
+    }
     if dates:
         fields["last_updated"] = max(dates)
     return fields
 
 
-def follow_pages(response, get, *, forge, part, max_pages, empty_statuses=(), next_url=None):
+def follow_pages(
+    response: "Response",
+    get: Callable[[str], "Response"],
+    *,
+    forge: str,
+    part: str,
+    max_pages: int,
+    empty_statuses: tuple[int, ...] = (),
+    next_url: Callable[["Response", Any], str | None] | None = None,
+) -> Iterator[Any]:
     """Yield the decoded JSON of each page of a paginated list, starting with `response`.
 
     A status in `empty_statuses` ends the list (an empty repository), a 404 raises
@@ -240,7 +224,7 @@ def follow_pages(response, get, *, forge, part, max_pages, empty_statuses=(), ne
         response = get(following)
 
 
-def expect_ok(response, what):
+def expect_ok(response: "Response", what: str) -> None:
     """Anything but a 200 with a body is a failure of that part."""
     if response.status != 200:
         raise FetchError(f"{what}: HTTP {response.status}", reason=f"http_{response.status}")
@@ -248,6 +232,122 @@ def expect_ok(response, what):
         raise UpstreamDataError(f"{what}: empty body", reason="invalid_json")
 
 
-def dedupe(names):
+def dedupe(names: Iterable[str | None]) -> tuple[str, ...]:
     """Keep the first occurrence of each name, in order."""
     return tuple(dict.fromkeys(n for n in names if n))
+
+
+# A commit as the window walk sees it: when, and who wrote it (None when unknown).
+CommitEntry = tuple[datetime, str | None]
+
+
+def accepted_repo_url(candidate: object, ref: RepoRef) -> str:
+    """A renamed repository's new URL, as the API would store it: the API's own safety rules
+    (public host name, no credentials, IP literal or odd port) and normalization, and still a
+    repository on the forge that was asked. IdentifierError says why it is refused."""
+    if not isinstance(candidate, str) or not candidate.strip():
+        raise IdentifierError("the forge named no URL")
+    url = normalize_repo_url(validate_public_url(candidate))
+    moved = parse_repo_url(url)
+    if moved is None or moved.host != ref.host:
+        raise IdentifierError(f"{url} is not a repository on {ref.host}")
+    return url
+
+
+class ForgeClient:
+    """The shared half of every forge client (see the module docstring).
+
+    Subclasses set `kind`, `default_label` and `repository` (what the API calls a repository,
+    for messages) and may add request headers for a token with `auth_headers`.
+    """
+
+    kind: str
+    default_label: ClassVar[str]
+    repository: ClassVar[str] = "repository"
+
+    def __init__(
+        self,
+        http: "HttpClient",
+        *,
+        api_url: str,
+        label: str | None = None,
+        token: str = "",
+        max_pages: int = 20,
+    ):
+        self.http = http
+        self.api_url = api_url.rstrip("/")
+        self.label = label or self.default_label
+        self.max_pages = max_pages
+        self.headers = self.auth_headers(token)
+
+    def auth_headers(self, token: str) -> dict[str, str]:
+        """Headers sent with every request; `token` may be ""."""
+        return {}
+
+    def fetch(
+        self, ref: RepoRef, *, validators: "Validators | None" = None, now: datetime | None = None
+    ) -> RepoStats:
+        """See Forge.fetch."""
+        raise NotImplementedError
+
+    def _get(
+        self, url: str, validators: "Validators | None", params: dict[str, Any] | None = None
+    ) -> "Response":
+        return self.http.get(url, params=params, headers=self.headers, validators=validators)
+
+    def _open_repository(
+        self, url: str, ref: RepoRef, validators: "Validators | None"
+    ) -> tuple[dict[str, Any], "Response"]:
+        """The repository's JSON object; NotFoundError when the forge says it does not exist."""
+        response = self._get(url, validators)
+        if response.status == 404:
+            raise NotFoundError(f"{self.label}: {ref.path} not found")
+        what = f"{self.kind} {self.repository}"
+        expect_ok(response, what)
+        document = response.json()
+        require(isinstance(document, dict), f"{what}: not an object")
+        return document, response
+
+    def _new_url_fields(
+        self, response: "Response", candidate: object, ref: RepoRef, parts: Parts
+    ) -> dict[str, str]:
+        """{"repo_url": ...} after a redirect to a new name whose URL passes the API's rules;
+        else nothing (the stored URL is kept) and a note saying why."""
+        if not response.redirected:
+            return {}
+        try:
+            return {"repo_url": accepted_repo_url(candidate, ref)}
+        except IdentifierError as exc:
+            parts.notes.append(f"repo_url kept: the new name's URL was refused ({exc})")
+            return {}
+
+    def _walk_commit_window(
+        self,
+        first: "Response",
+        validators: "Validators | None",
+        since: datetime,
+        read_page: Callable[[Any], list[CommitEntry]],
+        *,
+        empty_statuses: tuple[int, ...] = (),
+        next_url: Callable[["Response", Any], str | None] | None = None,
+    ) -> tuple[list[datetime], list[str | None]]:
+        """Commit dates and authors, newest first, page by page until a page reaches past
+        `since` (that page is read whole), the list ends, or `max_pages` were read."""
+        dates: list[datetime] = []
+        authors: list[str | None] = []
+        pages = follow_pages(
+            first,
+            lambda url: self._get(url, validators),
+            forge=self.kind,
+            part="commits",
+            max_pages=self.max_pages,
+            empty_statuses=empty_statuses,
+            next_url=next_url,
+        )
+        for page in pages:
+            entries = read_page(page)
+            dates += [moment for moment, _author in entries]
+            authors += [author for _moment, author in entries]
+            if not entries or min(moment for moment, _author in entries) < since:
+                break
+        return dates, authors

@@ -5,62 +5,60 @@ commits read (newest first), and commit dates of the last 364 days are bucketed 
 Bitbucket has no archived flag, so that state is left as it is.
 """
 
+from __future__ import annotations
+
 import re
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 from urllib.parse import quote
 
 from packages.fetch.forges.base import (
     WINDOW,
+    CommitEntry,
+    ForgeClient,
     NotFoundError,
     Parts,
+    RepoRef,
+    RepoStats,
     commit_history_fields,
     count_field,
     expect_ok,
-    follow_pages,
-    parse_datetime,
     require,
+    required_date,
     text_field,
 )
+from packages.fetch.http import Response, Validators
 
 PAGE_LENGTH = 100
 _EMAIL = re.compile(r"\s*<[^>]*>\s*$")
 
 
-class BitbucketForge:
+class BitbucketForge(ForgeClient):
     kind = "bitbucket"
-    label = "bitbucket"
+    default_label = "bitbucket"
 
-    def __init__(self, http, *, api_url, max_pages=20):
-        self.http = http
-        self.api_url = api_url.rstrip("/")
-        self.max_pages = max_pages
-
-    def fetch(self, ref, *, validators=None, now=None):
+    def fetch(
+        self, ref: RepoRef, *, validators: Validators | None = None, now: datetime | None = None
+    ) -> RepoStats:
         now = now or datetime.now(UTC)
         base = f"{self.api_url}/repositories/{quote(ref.owner)}/{quote(ref.name)}"
-        response = self._get(base, validators)
-        if response.status == 404:
-            raise NotFoundError(f"bitbucket: {ref.path} not found")
-        expect_ok(response, "bitbucket repository")
-        repo = response.json()
-        require(isinstance(repo, dict), "bitbucket repository: not an object")
-        fields = {"description": text_field(repo, "description", "bitbucket repository")}
+        repo, _response = self._open_repository(base, ref, validators)
+        fields: dict[str, Any] = {
+            "description": text_field(repo, "description", "bitbucket repository")
+        }
         parts = Parts()
         for what in ("watchers", "forks"):
-            total = parts.get(
-                what, lambda what=what: self._total(f"{base}/{what}", validators, what)
-            )
+            total = parts.get(what, partial(self._total, f"{base}/{what}", validators, what))
             if total is not Parts.FAILED:
                 fields[what] = total
         history = parts.get("commits", lambda: self._commits(f"{base}/commits", validators, now))
         if history is not Parts.FAILED:
-            fields.update(commit_history_fields(*history, now))
+            dates, authors = history
+            fields.update(commit_history_fields(dates, authors, now))
         return parts.stats(fields)
 
-    def _get(self, url, validators, params=None):
-        return self.http.get(url, params=params, validators=validators)
-
-    def _total(self, url, validators, what):
+    def _total(self, url: str, validators: Validators | None, what: str) -> int:
         response = self._get(url, validators, {"pagelen": 1})
         if response.status == 404:
             raise NotFoundError(f"{what} 404")
@@ -69,41 +67,34 @@ class BitbucketForge:
         require(isinstance(page, dict), f"bitbucket {what}: not an object")
         return count_field(page, "size", f"bitbucket {what}")
 
-    def _commits(self, url, validators, now):
-        since = now - WINDOW
-        dates, authors = [], []
-        pages = follow_pages(
-            self._get(url, validators, {"pagelen": PAGE_LENGTH}),
-            lambda following: self._get(following, validators),
-            forge="bitbucket",
-            part="commits",
-            max_pages=self.max_pages,
-            next_url=_next_in_body,
+    def _commits(
+        self, url: str, validators: Validators | None, now: datetime
+    ) -> tuple[list[datetime], list[str | None]]:
+        first = self._get(url, validators, {"pagelen": PAGE_LENGTH})
+        return self._walk_commit_window(
+            first, validators, now - WINDOW, _commit_entries, next_url=_next_in_body
         )
-        for page in pages:
-            require(isinstance(page, dict), "bitbucket commits: not an object")
-            values = page.get("values")
-            require(isinstance(values, list), "bitbucket commits: no values")
-            page_dates = []
-            for commit in values:
-                require(isinstance(commit, dict), "bitbucket commits: entry is not an object")
-                moment = parse_datetime(commit.get("date"))
-                require(moment is not None, "bitbucket commits: entry without a date")
-                page_dates.append(moment)
-                authors.append(_author(commit.get("author")))
-            dates += page_dates
-            if not page_dates or min(page_dates) < since:
-                break
-        return dates, authors
 
 
-def _next_in_body(_response, page):
+def _commit_entries(page: Any) -> list[CommitEntry]:
+    require(isinstance(page, dict), "bitbucket commits: not an object")
+    values = page.get("values")
+    require(isinstance(values, list), "bitbucket commits: no values")
+    entries: list[CommitEntry] = []
+    for commit in values:
+        require(isinstance(commit, dict), "bitbucket commits: entry is not an object")
+        moment = required_date(commit.get("date"), "bitbucket commits")
+        entries.append((moment, _author(commit.get("author"))))
+    return entries
+
+
+def _next_in_body(_response: Response, page: Any) -> str | None:
     """Bitbucket names the next page in the body, not in a Link header."""
-    following = page.get("next")
+    following = page.get("next") if isinstance(page, dict) else None
     return following if isinstance(following, str) else None
 
 
-def _author(author):
+def _author(author: object) -> str | None:
     """The Bitbucket nickname when the author is linked to an account, else the name as written."""
     if not isinstance(author, dict):
         return None
@@ -111,6 +102,6 @@ def _author(author):
     if isinstance(user, dict):
         for key in ("nickname", "display_name"):
             if isinstance(user.get(key), str) and user[key]:
-                return user[key]
+                return str(user[key])
     raw = author.get("raw")
-    return _EMAIL.sub("", raw) or None if isinstance(raw, str) else None
+    return (_EMAIL.sub("", raw) or None) if isinstance(raw, str) else None

@@ -3,14 +3,24 @@
 A first fetch costs 4 calls plus one per extra page of contributors.
 """
 
+from __future__ import annotations
+
 import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any
 from urllib.parse import quote
 
 from packages.fetch.forges.base import (
     WEEKS,
     FetchError,
+    ForgeClient,
     NotFoundError,
     Parts,
+    RepoRef,
+    RepoStats,
+    UpstreamDataError,
     count_field,
     dedupe,
     expect_ok,
@@ -19,87 +29,71 @@ from packages.fetch.forges.base import (
     require,
     text_field,
 )
-from packages.identifiers import IdentifierError, normalize_repo_url
+from packages.fetch.http import HttpClient, Validators
 
 PER_PAGE = 100
 
 
-class GitHubForge:
+class GitHubForge(ForgeClient):
     kind = "github"
-    label = "github"
+    default_label = "github"
     web_host = "github.com"
 
     def __init__(
         self,
-        http,
+        http: HttpClient,
         *,
-        api_url,
-        token="",
-        max_pages=20,
-        computing_retries=3,
-        computing_delay=1.0,
-        sleep=time.sleep,
+        api_url: str,
+        label: str | None = None,
+        token: str = "",
+        max_pages: int = 20,
+        computing_retries: int = 3,
+        computing_delay: float = 1.0,
+        sleep: Callable[[float], object] = time.sleep,
     ):
-        self.http = http
-        self.api_url = api_url.rstrip("/")
-        self.max_pages = max_pages
+        super().__init__(http, api_url=api_url, label=label, token=token, max_pages=max_pages)
         self.computing_retries = computing_retries
         self.computing_delay = computing_delay
         self.sleep = sleep
-        self.headers = {
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        }
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
 
-    def fetch(self, ref, *, validators=None, now=None):
+    def auth_headers(self, token: str) -> dict[str, str]:
+        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def fetch(
+        self, ref: RepoRef, *, validators: Validators | None = None, now: datetime | None = None
+    ) -> RepoStats:
         repo_api = f"{self.api_url}/repos/{quote(ref.owner)}/{quote(ref.name)}"
-        response = self._get(repo_api, validators)
-        if response.status == 404:
-            raise NotFoundError(f"github: {ref.path} not found")
-        expect_ok(response, "github repository")
-        repo = response.json()
-        require(isinstance(repo, dict), "github repository: not an object")
+        repo, response = self._open_repository(repo_api, ref, validators)
         full_name = text_field(repo, "full_name", "github repository")
         require(full_name and full_name.count("/") == 1, "github repository: bad full_name")
         archived = repo.get("archived", False)
         require(isinstance(archived, bool), "github repository: archived is not a boolean")
-        fields = {
+        fields: dict[str, Any] = {
             "description": text_field(repo, "description", "github repository"),
             "watchers": count_field(repo, "stargazers_count", "github repository"),
             "forks": count_field(repo, "forks_count", "github repository"),
             "is_archived": archived,
         }
-        if response.redirected:
-            fields["repo_url"] = self._web_url(repo, full_name)
+        parts = Parts(keep_on=(NotFoundError, _StillComputingError))
+        web_url = repo.get("html_url") or f"https://{self.web_host}/{full_name}"
+        fields.update(self._new_url_fields(response, web_url, ref, parts))
         # Sub-resources go to the canonical name, saving a redirect per call after a rename.
         canonical = f"{self.api_url}/repos/{full_name}"
-        parts = Parts(keep_on=(NotFoundError, _StillComputingError))
         for key, part in (
             ("participants", self._participants),
             ("commits_over_52", self._participation),
             ("last_updated", self._newest_commit),
         ):
-            value = parts.get(key, lambda part=part: part(canonical, validators))
+            value = parts.get(key, partial(part, canonical, validators))
             if value is not Parts.FAILED:
                 fields[key] = value
         return parts.stats(fields)
 
-    def _get(self, url, validators, params=None):
-        return self.http.get(url, params=params, headers=self.headers, validators=validators)
-
-    def _web_url(self, repo, full_name):
-        html_url = repo.get("html_url")
-        try:
-            if isinstance(html_url, str) and html_url:
-                return normalize_repo_url(html_url)
-        except IdentifierError:
-            pass
-        return f"https://{self.web_host}/{full_name}"
-
-    def _participants(self, canonical, validators):
-        logins = []
+    def _participants(self, canonical: str, validators: Validators | None) -> tuple[str, ...]:
+        logins: list[str | None] = []
         first = self._get(f"{canonical}/contributors", validators, {"per_page": PER_PAGE})
         pages = follow_pages(
             first,
@@ -120,7 +114,7 @@ class GitHubForge:
                 break
         return dedupe(logins)
 
-    def _participation(self, canonical, validators):
+    def _participation(self, canonical: str, validators: Validators | None) -> tuple[int, ...]:
         url = f"{canonical}/stats/participation"
         for attempt in range(self.computing_retries + 1):
             response = self._get(url, validators)
@@ -144,7 +138,7 @@ class GitHubForge:
         )
         return tuple(weeks)
 
-    def _newest_commit(self, canonical, validators):
+    def _newest_commit(self, canonical: str, validators: Validators | None) -> datetime:
         response = self._get(f"{canonical}/commits", validators, {"per_page": 1})
         if response.status in (404, 409):  # 409: the repository is empty
             raise NotFoundError(f"commits {response.status}")
@@ -154,14 +148,16 @@ class GitHubForge:
         if not commits:
             raise NotFoundError("no commits")
         commit = commits[0].get("commit") if isinstance(commits[0], dict) else None
-        require(isinstance(commit, dict), "github commits: entry without commit")
-        dates = [
-            parse_datetime((commit.get(who) or {}).get("date"))
+        if not isinstance(commit, dict):
+            raise UpstreamDataError("github commits: entry without commit")
+        moments = [
+            parse_datetime(commit[who].get("date"))
             for who in ("committer", "author")
             if isinstance(commit.get(who), dict)
         ]
-        dates = [d for d in dates if d]
-        require(dates, "github commits: no commit date")
+        dates = [moment for moment in moments if moment is not None]
+        if not dates:
+            raise UpstreamDataError("github commits: no commit date")
         return dates[0]
 
 

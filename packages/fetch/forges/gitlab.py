@@ -3,61 +3,59 @@
 GitLab has no weekly histogram, so commit dates of the last 364 days are bucketed into 52 weeks.
 """
 
-import contextlib
+from __future__ import annotations
+
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from packages.fetch.forges.base import (
     WINDOW,
-    NotFoundError,
+    CommitEntry,
+    ForgeClient,
     Parts,
+    RepoRef,
+    RepoStats,
     bucket_weekly,
     count_field,
     dedupe,
-    expect_ok,
     follow_pages,
-    parse_datetime,
     require,
+    required_date,
     text_field,
 )
-from packages.identifiers import IdentifierError, normalize_repo_url
+from packages.fetch.http import Validators
 
 PER_PAGE = 100
 
 
-class GitLabForge:
+class GitLabForge(ForgeClient):
     kind = "gitlab"
+    default_label = "gitlab"
+    repository = "project"
 
-    def __init__(self, http, *, api_url, label="gitlab", token="", max_pages=20):
-        self.http = http
-        self.api_url = api_url.rstrip("/")
-        self.label = label
-        self.max_pages = max_pages
-        self.headers = {"PRIVATE-TOKEN": token} if token else {}
+    def auth_headers(self, token: str) -> dict[str, str]:
+        return {"PRIVATE-TOKEN": token} if token else {}
 
-    def fetch(self, ref, *, validators=None, now=None):
+    def fetch(
+        self, ref: RepoRef, *, validators: Validators | None = None, now: datetime | None = None
+    ) -> RepoStats:
         now = now or datetime.now(UTC)
-        response = self._get(f"{self.api_url}/projects/{quote(ref.path, safe='')}", validators)
-        if response.status == 404:
-            raise NotFoundError(f"{self.label}: {ref.path} not found")
-        expect_ok(response, "gitlab project")
-        project = response.json()
-        require(isinstance(project, dict), "gitlab project: not an object")
+        url = f"{self.api_url}/projects/{quote(ref.path, safe='')}"
+        project, response = self._open_repository(url, ref, validators)
         project_id = project.get("id")
         require(isinstance(project_id, int) and not isinstance(project_id, bool), "gitlab: no id")
         archived = project.get("archived", False)
         require(isinstance(archived, bool), "gitlab project: archived is not a boolean")
-        fields = {
+        fields: dict[str, Any] = {
             "description": text_field(project, "description", "gitlab project"),
             "watchers": count_field(project, "star_count", "gitlab project"),
             "forks": count_field(project, "forks_count", "gitlab project"),
             "is_archived": archived,
         }
-        if response.redirected and isinstance(project.get("web_url"), str):
-            with contextlib.suppress(IdentifierError):
-                fields["repo_url"] = normalize_repo_url(project["web_url"])
-        base = f"{self.api_url}/projects/{project_id}/repository"
         parts = Parts()
+        fields.update(self._new_url_fields(response, project.get("web_url"), ref, parts))
+        base = f"{self.api_url}/projects/{project_id}/repository"
         participants = parts.get("participants", lambda: self._contributors(base, validators))
         if participants is not Parts.FAILED:
             fields["participants"] = participants
@@ -68,13 +66,16 @@ class GitLabForge:
                 fields["last_updated"] = newest
         return parts.stats(fields)
 
-    def _get(self, url, validators, params=None):
-        return self.http.get(url, params=params, headers=self.headers, validators=validators)
-
-    def _contributors(self, base, validators):
-        names = []
-        first = self._get(f"{base}/contributors", validators, {"per_page": PER_PAGE})
-        for page in self._pages(first, "contributors", validators):
+    def _contributors(self, base: str, validators: Validators | None) -> tuple[str, ...]:
+        names: list[str | None] = []
+        pages = follow_pages(
+            self._get(f"{base}/contributors", validators, {"per_page": PER_PAGE}),
+            lambda url: self._get(url, validators),
+            forge=self.kind,
+            part="contributors",
+            max_pages=self.max_pages,
+        )
+        for page in pages:
             require(isinstance(page, list), "gitlab contributors: not a list")
             for person in page:
                 require(isinstance(person, dict), "gitlab contributors: entry is not an object")
@@ -85,43 +86,32 @@ class GitLabForge:
                 break
         return dedupe(names)
 
-    def _pages(self, first, part, validators):
-        return follow_pages(
-            first,
-            lambda url: self._get(url, validators),
-            forge="gitlab",
-            part=part,
-            max_pages=self.max_pages,
-        )
-
-    def _commits(self, base, validators, now):
+    def _commits(
+        self, base: str, validators: Validators | None, now: datetime
+    ) -> tuple[tuple[int, ...], datetime | None]:
         """Weekly counts of the last 52 weeks and the newest commit's date."""
         since = now - WINDOW
         # Asked from midnight, so the URL (and its stored ETag) stays the same all day long.
         params = {"since": since.strftime("%Y-%m-%dT00:00:00Z"), "per_page": PER_PAGE}
-        dates = []
         first = self._get(f"{base}/commits", validators, params)
-        for page in self._pages(first, "commits", validators):
-            page_dates = _commit_dates(page)
-            dates += page_dates
-            # Commits come newest first: once a page reaches past the window, stop paging.
-            if not page_dates or min(page_dates) < since:
-                break
+        dates, _authors = self._walk_commit_window(first, validators, since, _commit_entries)
         newest = max(dates, default=None)
         if newest is None:
             # Nothing in the last year: one more call finds the newest commit ever.
             response = self._get(f"{base}/commits", validators, {"per_page": 1})
             if response.status == 200:
-                newest = max(_commit_dates(response.json()), default=None)
+                newest = max((m for m, _a in _commit_entries(response.json())), default=None)
         return bucket_weekly(dates, now), newest
 
 
-def _commit_dates(page):
+def _commit_entries(page: Any) -> list[CommitEntry]:
+    """GitLab's commits carry no account: participants come from /contributors instead."""
     require(isinstance(page, list), "gitlab commits: not a list")
-    dates = []
+    entries: list[CommitEntry] = []
     for commit in page:
         require(isinstance(commit, dict), "gitlab commits: entry is not an object")
-        moment = parse_datetime(commit.get("committed_date") or commit.get("created_at"))
-        require(moment is not None, "gitlab commits: entry without a date")
-        dates.append(moment)
-    return dates
+        moment = required_date(
+            commit.get("committed_date") or commit.get("created_at"), "gitlab commits"
+        )
+        entries.append((moment, None))
+    return entries

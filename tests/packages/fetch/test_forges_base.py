@@ -73,3 +73,9 @@ def test_bucket_weekly_is_oldest_first_and_ends_now():
     assert weeks[50] == 1
     assert weeks[0] == 1
     assert sum(weeks) == 5
+
+
+def test_commit_dated_in_the_future_counts_in_the_last_week():
+    # A commit whose clock ran ahead (ten days here) counts as now, never outside the 52 weeks.
+    weeks = bucket_weekly([NOW + timedelta(days=10), NOW - timedelta(days=8)], NOW)
+    assert weeks == (0,) * 50 + (1, 1)

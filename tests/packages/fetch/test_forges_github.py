@@ -5,7 +5,13 @@ import pytest
 from packages.fetch.forges.base import NotFoundError, RepoRef, UpstreamDataError
 from packages.fetch.forges.github import GitHubForge
 from packages.fetch.http import HttpClient, HttpConfig, Origin
-from tests.packages.conftest import NOW, Reply, fixture, serve_github_repo
+from tests.packages.conftest import (
+    NOW,
+    Reply,
+    fixture,
+    serve_github_repo,
+    serve_renamed_github_repo,
+)
 
 REF = RepoRef("github.com", "octo", "widgets")
 
@@ -14,7 +20,7 @@ REF = RepoRef("github.com", "octo", "widgets")
 def github(upstream):
     http = HttpClient(
         {f"{upstream.url}/github": Origin("github")},
-        config=HttpConfig(retries=1, backoff=0.001, read_timeout=2, deadline=3),
+        config=HttpConfig.from_settings(retries=1, backoff=0.001, read_timeout=2, deadline=3),
     )
     return GitHubForge(
         http,
@@ -75,18 +81,32 @@ def test_participation_still_202_keeps_the_old_value_and_says_so(upstream, githu
 
 
 def test_renamed_repository_is_followed_and_its_new_url_reported(upstream, github):
-    upstream.add(
-        "/github/repos/octo/widgets",
-        Reply(status=301, headers={"Location": "{base}/github/repositories/4242"}),
-    )
-    renamed = dict(fixture("github_repo.json"), full_name="octo/gadgets")
-    renamed["html_url"] = "https://github.com/octo/gadgets"
-    upstream.json("/github/repositories/4242", renamed)
-    serve_github_repo(upstream, "octo/gadgets", repo=renamed)
+    serve_renamed_github_repo(upstream, "https://github.com/octo/gadgets")
     stats = github.fetch(REF, now=NOW)
     assert stats.repo_url == "https://github.com/octo/gadgets"
     assert stats.watchers == 120
     assert "/github/repos/octo/gadgets/contributors?per_page=100" in upstream.paths()
+
+
+@pytest.mark.parametrize(
+    ("html_url", "why"),
+    [
+        ("https://127.1:8080/internal/thing", "non-default port"),
+        ("https://127.1/internal/thing", "IP address"),
+        ("https://user:pw@github.com/octo/gadgets", "credentials"),
+        ("https://evil.example/octo/gadgets", "not a repository on github.com"),
+        ("https://github.com/octo", "not a repository on github.com"),
+    ],
+)
+def test_renamed_repository_whose_new_url_fails_validation_is_not_reported(
+    upstream, github, html_url, why
+):
+    serve_renamed_github_repo(upstream, html_url)
+    stats = github.fetch(REF, now=NOW)
+    assert stats.repo_url is None  # the stored URL is kept
+    assert stats.watchers == 120  # and everything else is still read
+    [note] = [n for n in stats.notes if n.startswith("repo_url kept")]
+    assert why in note
 
 
 def test_missing_repository_raises_not_found(upstream, github):

@@ -24,7 +24,7 @@ def weeks(**counts):
 def http(upstream):
     return HttpClient(
         {f"{upstream.url}/{p}": Origin(p) for p in ("gitlab", "bitbucket", "codeberg")},
-        config=HttpConfig(retries=0, read_timeout=2, deadline=3),
+        config=HttpConfig.from_settings(retries=0, read_timeout=2, deadline=3),
     )
 
 
@@ -60,6 +60,23 @@ def test_gitlab_pages_commits_only_while_inside_the_window(upstream, http):
     stats = forge.fetch(RepoRef("gitlab.com", "group/sub", "widgets"), now=NOW)
     assert stats.commits_over_52 == weeks(w1=1, w50=1, w51=3)
     assert len([p for p in upstream.paths() if "commits" in p or "more" in p]) == 2
+
+
+def test_gitlab_stops_paging_at_the_page_that_reaches_past_the_window(upstream, http):
+    serve_gitlab(upstream)
+    # Page one already holds commits older than the window: page two is never asked for.
+    upstream.json(
+        "/gitlab/projects/77/repository/commits",
+        "gitlab_commits.json",
+        headers={"Link": '<{base}/gitlab/projects/77/older?page=2>; rel="next"'},
+    )
+    upstream.add(
+        "/gitlab/projects/77/older", Reply([{"id": "c9", "committed_date": "2020-01-01T00:00:00Z"}])
+    )
+    forge = GitLabForge(http, api_url=f"{upstream.url}/gitlab")
+    stats = forge.fetch(RepoRef("gitlab.com", "group/sub", "widgets"), now=NOW)
+    assert stats.commits_over_52 == weeks(w1=1, w50=1, w51=2)
+    assert not [p for p in upstream.paths() if "/older" in p]
 
 
 def test_gitlab_quiet_year_still_finds_the_newest_commit(upstream, http):
@@ -112,6 +129,21 @@ def test_bitbucket_follows_next_while_inside_the_window(upstream, http):
     assert stats.participants[0] == "Z"
 
 
+def test_bitbucket_stops_paging_at_the_page_that_reaches_past_the_window(upstream, http):
+    serve_bitbucket(upstream)
+    # Page one already reaches past the window: page two's authors never join participants.
+    first = fixture("bitbucket_commits.json")
+    first["next"] = f"{upstream.url}/bitbucket/repositories/team/widgets/commits?page=2"
+    upstream.add("/bitbucket/repositories/team/widgets/commits", Reply(first))
+    older = {"values": [{"hash": "h9", "date": "2021-01-01T00:00:00+00:00",
+                         "author": {"raw": "Long Gone <gone@example.org>"}}]}  # fmt: skip
+    upstream.add("/bitbucket/repositories/team/widgets/commits?page=2", Reply(older))
+    forge = BitbucketForge(http, api_url=f"{upstream.url}/bitbucket")
+    stats = forge.fetch(RepoRef("bitbucket.org", "team", "widgets"), now=NOW)
+    assert stats.participants == ("ada", "Bob Builder", "Old Timer")
+    assert not [p for p in upstream.paths() if "page=2" in p]
+
+
 def test_forgejo_repository_and_commit_authors(upstream, http):
     upstream.json("/codeberg/repos/ann/widgets", "forgejo_repo.json")
     upstream.json("/codeberg/repos/ann/widgets/commits", "forgejo_commits.json")
@@ -142,4 +174,7 @@ def test_forgejo_bad_commit_entries_are_an_error_of_that_part(upstream, http):
     assert stats.watchers == 12
     assert stats.commits_over_52 is None
     assert [e.reason for e in stats.errors] == ["bad_data"]
-    assert fixture("forgejo_repo.json")["stars_count"] == 12
+    assert str(stats.errors[0]).startswith("commits:")
+    # The other fields read from the commits are unknown too: the stored ones are kept.
+    assert stats.participants is None
+    assert stats.last_updated is None

@@ -9,7 +9,7 @@ from functools import partial
 
 import pytest
 
-from packages.fetch.forges.base import (
+from packages.fetch.errors import (
     BodyTooLargeError,
     HostStoppedError,
     RefusedURLError,
@@ -17,7 +17,7 @@ from packages.fetch.forges.base import (
     UpstreamDataError,
 )
 from packages.fetch.http import HostBudget, HttpClient, HttpConfig, Origin
-from tests.packages.conftest import Reply, hang, huge, trickle
+from tests.packages.conftest import Reply, hang, huge, trickle, trickle_headers
 
 
 class MemoryValidators:
@@ -37,7 +37,7 @@ def make_client(upstream, sleep=None, **config):
     defaults = {"retries": 2, "backoff": 0.001, "read_timeout": 1, "deadline": 2, "max_wait": 0}
     return HttpClient(
         {f"{upstream.url}/api": Origin("api")},
-        config=HttpConfig(**{**defaults, **config}),
+        config=HttpConfig.from_settings(**{**defaults, **config}),
         sleep=sleep or time.sleep,
     )
 
@@ -66,13 +66,16 @@ def test_hanging_upstream_is_cut_at_the_read_timeout(upstream):
     assert time.monotonic() - started < 2.5
 
 
-def test_trickling_upstream_is_cut_at_the_total_deadline(upstream):
-    upstream.add("/api/trickle", partial(trickle, every=0.3, total=100))
+@pytest.mark.parametrize("trickler", [trickle, trickle_headers], ids=["body", "headers"])
+def test_trickling_upstream_is_cut_at_the_total_deadline(upstream, trickler):
+    # One byte every 0.3 s, well inside the read timeout: only the total deadline stops it.
+    upstream.add("/api/trickle", partial(trickler, every=0.3, total=100))
     started = time.monotonic()
     with pytest.raises(TransportError) as caught:
         make_client(upstream, read_timeout=1, deadline=1.5).get(f"{upstream.url}/api/trickle")
     assert caught.value.reason == "deadline"
-    assert 1.4 < time.monotonic() - started < 3
+    assert 0.5 <= time.monotonic() - started <= 2.5  # the deadline, +-1 s
+    assert len(upstream.requests) == 1  # a spent deadline is not retried
 
 
 def test_huge_body_is_cut_at_the_cap_with_flat_memory(upstream):
@@ -116,7 +119,9 @@ def test_connection_refused_is_retried_then_raised():
         port = probe.getsockname()[1]
     client = HttpClient(
         {f"http://127.0.0.1:{port}/api": Origin("api")},
-        config=HttpConfig(retries=2, backoff=0.001, connect_timeout=1, unreachable_after=9),
+        config=HttpConfig.from_settings(
+            retries=2, backoff=0.001, connect_timeout=1, unreachable_after=9
+        ),
     )
     with pytest.raises(TransportError) as caught:
         client.get(f"http://127.0.0.1:{port}/api/x")
@@ -171,6 +176,22 @@ def test_untrusted_host_resolving_to_a_private_address_is_refused():
     )
     with pytest.raises(RefusedURLError, match="non-public"):
         client.get("https://git.example.org/api/v1/repos/a/b")
+
+
+def test_untrusted_host_with_one_public_and_one_private_address_is_refused():
+    def resolver(host, port, **kwargs):
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port)),
+        ]
+
+    client = HttpClient(
+        {"https://git.example.org/api/v1": Origin("git.example.org", trusted=False)},
+        resolver=resolver,
+    )
+    # check_url, not get: even a broken guard must never open a socket from a test.
+    with pytest.raises(RefusedURLError, match="non-public 10.0.0.5"):
+        client.check_url("https://git.example.org/api/v1/repos/a/b")
 
 
 def test_304_reuses_the_stored_body(upstream):
@@ -266,5 +287,101 @@ def test_unknown_budget_is_probed_by_one_request_at_a_time():
     second.join(0.2)
     assert second.is_alive()  # waits for the probe's answer
     budget.release(200, {})
+    second.join(1)
+    assert not second.is_alive()
+
+
+def _refused_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("route", "error"),
+    [
+        (partial(huge, megabytes=20), BodyTooLargeError),
+        (Reply(b"[" + b"1," * 5000 + b"1]"), BodyTooLargeError),
+        (partial(trickle, every=0.3, total=100), TransportError),
+        (partial(trickle_headers, every=0.3, total=100), TransportError),
+        (partial(hang, seconds=3), TransportError),
+        (Reply({"message": "Server Error"}, status=500), TransportError),
+    ],
+    ids=["huge", "declared-too-large", "trickled-body", "trickled-headers", "hang", "5xx"],
+)
+def test_every_failed_request_gives_back_its_host_budget(upstream, route, error):
+    upstream.add("/api/bad", route)
+    client = make_client(upstream, max_bytes=1000, read_timeout=0.5, deadline=1)
+    with pytest.raises(error):
+        client.get(f"{upstream.url}/api/bad")
+    assert client.budget("api").inflight == 0
+
+
+def test_a_connection_error_gives_back_its_host_budget():
+    port = _refused_port()
+    client = HttpClient(
+        {f"http://127.0.0.1:{port}/api": Origin("api")},
+        config=HttpConfig.from_settings(retries=1, backoff=0.001, connect_timeout=1),
+    )
+    with pytest.raises(TransportError):
+        client.get(f"http://127.0.0.1:{port}/api/x")
+    assert client.budget("api").inflight == 0
+
+
+def test_an_unexpected_exception_gives_back_its_host_budget(upstream, monkeypatch):
+    client = make_client(upstream)
+
+    def broken_session(origin):
+        raise RuntimeError("a bug below the client")
+
+    monkeypatch.setattr(client.transport, "_session", broken_session)
+    with pytest.raises(RuntimeError):
+        client.get(f"{upstream.url}/api/x")
+    assert client.budget("api").inflight == 0
+
+
+def test_spent_budget_of_an_over_cap_answer_never_blocks_the_next_request(upstream):
+    # A host that published a budget once (its reset now past) probes one request at a time:
+    # the over-cap answer must free its slot, or the next request waits forever.
+    past = str(int(time.time()) - 60)
+    limits = {"X-RateLimit-Remaining": "10", "X-RateLimit-Reset": past}
+    upstream.add("/api/first", Reply({"ok": 1}, headers=limits))
+    upstream.add("/api/huge", partial(huge, megabytes=5))
+    upstream.add("/api/next", Reply({"ok": 2}))
+    client = make_client(upstream, max_bytes=1000)
+    client.get(f"{upstream.url}/api/first")
+    with pytest.raises(BodyTooLargeError):
+        client.get(f"{upstream.url}/api/huge")
+    done = []
+    worker = threading.Thread(target=lambda: done.append(client.get(f"{upstream.url}/api/next")))
+    worker.start()
+    worker.join(5)
+    assert done, "the next request never got the host's budget"
+
+
+def test_host_that_stops_publishing_its_budget_is_not_serialized():
+    clock = [1000.0]
+    budget = HostBudget("h", max_wait=0, clock=lambda: clock[0])
+    budget.acquire()
+    budget.release(200, {"x-ratelimit-remaining": "4999", "x-ratelimit-reset": "900"})  # stale
+    budget.acquire()
+    budget.release(200, {})  # answers without rate-limit headers from here on
+    budget.acquire()
+    second = threading.Thread(target=budget.acquire)
+    second.start()
+    second.join(1)
+    assert not second.is_alive()  # two requests in flight at once
+    assert budget.inflight == 2
+
+
+def test_host_whose_probe_publishes_a_stale_budget_is_not_serialized():
+    # GitHub's recorded /rate_limit: headers whose reset is long past, then none on real answers.
+    budget = HostBudget("h", max_wait=0, clock=lambda: 1000.0)
+    budget.observe({"x-ratelimit-remaining": "4999", "x-ratelimit-reset": "900"})
+    budget.acquire()
+    budget.release(200, {})
+    budget.acquire()
+    second = threading.Thread(target=budget.acquire)
+    second.start()
     second.join(1)
     assert not second.is_alive()

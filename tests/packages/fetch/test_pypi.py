@@ -12,7 +12,9 @@ from tests.packages.conftest import Reply, fixture
 
 @pytest.fixture
 def pypi(upstream):
-    http = HttpClient({f"{upstream.url}/pypi": Origin("pypi")}, config=HttpConfig(retries=0))
+    http = HttpClient(
+        {f"{upstream.url}/pypi": Origin("pypi")}, config=HttpConfig.from_settings(retries=0)
+    )
     return PyPIClient(http, base_url=f"{upstream.url}/pypi")
 
 
@@ -87,3 +89,18 @@ def test_wrong_shapes_are_rejected(upstream, pypi, body):
     upstream.add("/pypi/pypi/odd/json", Reply(body))
     with pytest.raises(UpstreamDataError):
         pypi.fetch("odd")
+
+
+@pytest.mark.parametrize(
+    ("project_urls", "docs_url", "expected"),
+    [
+        ({"Documentation": "http://127.0.0.1:8000/docs"}, "https://w.readthedocs.io/", "https://w.readthedocs.io/"),
+        ({"Docs": "https://localhost/docs", "Documentation": "https://docs.example.org/w"}, None, "https://docs.example.org/w"),
+        ({"Documentation": "https://intranet.internal/w"}, "javascript:alert(1)", ""),
+        ({"Documentation": "https://user@docs.example.org/w"}, None, ""),
+    ],
+)  # fmt: skip
+def test_documentation_url_passes_the_apis_rules_or_is_not_taken(project_urls, docs_url, expected):
+    document = fixture("pypi_project.json")
+    document["info"].update(project_urls=project_urls, docs_url=docs_url)
+    assert parse_project("w", document).documentation_url == expected
