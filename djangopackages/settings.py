@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Every HTML page: default-src 'self', no inline script/style (djangopackages/csp.py).
+    "djangopackages.csp.ContentSecurityPolicyMiddleware",
     "djangopackages.errors.DatabaseUnavailableMiddleware",
     "api.middleware.RequestBodyLimitMiddleware",
 ]
