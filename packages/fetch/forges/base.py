@@ -6,6 +6,7 @@ Clients never touch the ORM: they take an HTTP client, return frozen dataclasses
 errors below (always `from` the transport error that caused them).
 """
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,8 @@ from packages.identifiers import IdentifierError, normalize_repo_url, validate_p
 
 if TYPE_CHECKING:
     from packages.fetch.http import HttpClient, Response, Validators
+
+logger = logging.getLogger(__name__)
 
 WEEKS = 52  # the one home of the commit window's length (packages.models imports it)
 WEEK = timedelta(days=7)
@@ -318,7 +321,9 @@ class ForgeClient:
         try:
             return {"repo_url": accepted_repo_url(candidate, ref)}
         except IdentifierError as exc:
-            parts.notes.append(f"repo_url kept: the new name's URL was refused ({exc})")
+            note = f"repo_url kept: the new name's URL was refused ({exc})"
+            parts.notes.append(note)
+            logger.info("%s %s: %s", self.label, ref.path, note)  # shown by fetch_stats -v
             return {}
 
     def _walk_commit_window(

@@ -1,6 +1,9 @@
 """Repo URL parsing, forge selection and the 52-week bucketing shared by all forges."""
 
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +11,8 @@ from packages.fetch.forges import build_forges, forge_sites
 from packages.fetch.forges.base import RepoRef, bucket_weekly, parse_repo_url
 from packages.identifiers import normalize_repo_url
 from tests.packages.conftest import NOW
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(
@@ -79,3 +84,15 @@ def test_commit_dated_in_the_future_counts_in_the_last_week():
     # A commit whose clock ran ahead (ten days here) counts as now, never outside the 52 weeks.
     weeks = bucket_weekly([NOW + timedelta(days=10), NOW - timedelta(days=8)], NOW)
     assert weeks == (0,) * 50 + (1, 1)
+
+
+def test_forge_pypi_and_http_clients_import_nothing_from_the_orm():
+    code = (
+        "import sys; import packages.fetch.forges, packages.fetch.pypi, packages.fetch.http; "
+        "print(sorted(m for m in sys.modules if m.startswith(('django.db', 'packages.models'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

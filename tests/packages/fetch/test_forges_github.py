@@ -99,14 +99,16 @@ def test_renamed_repository_is_followed_and_its_new_url_reported(upstream, githu
     ],
 )
 def test_renamed_repository_whose_new_url_fails_validation_is_not_reported(
-    upstream, github, html_url, why
+    upstream, github, html_url, why, caplog
 ):
     serve_renamed_github_repo(upstream, html_url)
-    stats = github.fetch(REF, now=NOW)
+    with caplog.at_level("INFO", logger="packages.fetch.forges.base"):
+        stats = github.fetch(REF, now=NOW)
     assert stats.repo_url is None  # the stored URL is kept
     assert stats.watchers == 120  # and everything else is still read
     [note] = [n for n in stats.notes if n.startswith("repo_url kept")]
     assert why in note
+    assert caplog.messages == [f"github octo/widgets: {note}"]  # the reason, for fetch_stats -v
 
 
 def test_missing_repository_raises_not_found(upstream, github):
