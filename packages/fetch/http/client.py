@@ -175,7 +175,8 @@ class HttpClient:
         The host budget taken by `acquire` is given back whatever happens to the request.
         """
         origin = origin_of(url)
-        label = self.check_url(url).label
+        checked = self.check_url(url)
+        label = checked.label
         budget = self.budget(label)
         if label in self.probes and budget.limited is None:
             self._probe(label, budget)
@@ -185,7 +186,7 @@ class HttpClient:
             answer: Response | None = None
             try:
                 self.stats.calls[label] += 1
-                answer = self._once(origin, url, headers)
+                answer = self._once(origin, url, headers, public_only=not checked.trusted)
             except TransportError as exc:
                 budget.release()
                 if exc.unreachable and budget.connection_failed(
@@ -216,8 +217,10 @@ class HttpClient:
                 raise TransportError(f"{url}: HTTP {status}", reason=f"http_{status}")
             return answer
 
-    def _once(self, origin: str, url: str, headers: Mapping[str, str]) -> Response:
-        return self.transport.send(origin, url, headers)
+    def _once(
+        self, origin: str, url: str, headers: Mapping[str, str], *, public_only: bool = False
+    ) -> Response:
+        return self.transport.send(origin, url, headers, public_only=public_only)
 
     def _probe(self, label: str, budget: HostBudget) -> None:
         with self._probe_lock:
@@ -225,8 +228,9 @@ class HttpClient:
             if url is None:
                 return
             try:
-                answer = self._once(origin_of(url), url, {})
-            except (TransportError, BodyTooLargeError):
+                public_only = not self.check_url(url).trusted
+                answer = self._once(origin_of(url), url, {}, public_only=public_only)
+            except (TransportError, BodyTooLargeError, RefusedURLError):
                 return  # the first real request probes instead
             self.stats.calls[label] += 1
             if answer.status == 200:

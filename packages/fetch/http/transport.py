@@ -4,7 +4,9 @@ It owns the pooled keep-alive `requests.Session` per origin (no cookies, no prox
 the environment), connect and read timeouts, the cap on body size (read in small pieces, so
 memory stays flat) and the total deadline. The deadline covers connect, headers and body: a
 timer shuts the request's socket down when it expires, so an upstream that trickles its headers
-or body one byte at a time cannot hold a fetch longer than FETCH_DEADLINE.
+or body one byte at a time cannot hold a fetch longer than FETCH_DEADLINE. For an untrusted
+origin, the address a new connection actually reached must be public too (the guard's own DNS
+lookup may differ from the connection's: DNS rebinding).
 """
 
 import contextlib
@@ -21,9 +23,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from packages.fetch.errors import BodyTooLargeError, TransportError
+from packages.fetch.errors import BodyTooLargeError, RefusedURLError, TransportError
 from packages.fetch.http.budget import int_header
 from packages.fetch.http.config import HttpConfig
+from packages.fetch.http.guard import is_public_address
 from packages.fetch.http.response import Response
 
 CHUNK = 64 * 1024
@@ -66,10 +69,12 @@ def unreachable_reason(exc: BaseException) -> str:
 
 class Deadline:
     """One request's deadline: when it expires, the socket the request is using is shut down
-    (from the timer's thread, which wakes the request's blocked read at once)."""
+    (from the timer's thread, which wakes the request's blocked read at once). With
+    `public_only`, a new connection whose peer is not a public address is refused."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, *, public_only: bool = False):
         self.seconds = seconds
+        self.public_only = public_only
         self.expired = False
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
@@ -109,17 +114,28 @@ def _shut(sock: socket.socket | None) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+def _current_deadline() -> Deadline | None:
+    return getattr(_current, "deadline", None)
+
+
 def _attach_to_deadline(sock: socket.socket | None) -> None:
-    deadline = getattr(_current, "deadline", None)
+    deadline = _current_deadline()
     if deadline is not None:
         deadline.attach(sock)
 
 
 class _WatchedHTTPConnection(HTTPConnection):
-    """Hands its socket to the current request's Deadline, new or reused from the pool."""
+    """Hands its socket to the current request's Deadline, new or reused from the pool, and
+    refuses a new connection to a non-public peer when the request asks for public only."""
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
+        deadline = _current_deadline()
+        if deadline is not None and deadline.public_only:
+            address = str(sock.getpeername()[0])
+            if not is_public_address(address):
+                sock.close()
+                raise RefusedURLError(f"refused {self.host}: connected to non-public {address}")
         _attach_to_deadline(sock)
         return sock
 
@@ -167,11 +183,14 @@ class Transport:
         self._lock = threading.Lock()
         self._sessions: dict[str, requests.Session] = {}
 
-    def send(self, origin: str, url: str, headers: Mapping[str, str]) -> Response:
+    def send(
+        self, origin: str, url: str, headers: Mapping[str, str], *, public_only: bool = False
+    ) -> Response:
         """GET `url` once, no redirects followed. TransportError (timeouts, the deadline,
-        connection trouble) or BodyTooLargeError; every path closes what it opened."""
+        connection trouble), BodyTooLargeError, or RefusedURLError (`public_only` and a
+        non-public peer); every path closes what it opened."""
         config = self.config
-        with Deadline(config.deadline) as deadline:
+        with Deadline(config.deadline, public_only=public_only) as deadline:
             try:
                 raw = self._session(origin).get(
                     url,

@@ -194,6 +194,23 @@ def test_untrusted_host_with_one_public_and_one_private_address_is_refused():
         client.check_url("https://git.example.org/api/v1/repos/a/b")
 
 
+def test_untrusted_host_that_resolves_again_to_a_private_address_is_refused(upstream):
+    # The guard's lookup says public; the connection then lands on loopback (DNS rebinding).
+    def resolver(host, port, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+
+    upstream.add("/api/x", Reply({"secret": True}))
+    client = HttpClient(
+        {f"{upstream.url}/api": Origin("self-hosted", trusted=False)},
+        config=HttpConfig.from_settings(retries=0),
+        resolver=resolver,
+    )
+    with pytest.raises(RefusedURLError, match="connected to non-public 127.0.0.1"):
+        client.get(f"{upstream.url}/api/x")
+    assert upstream.requests == []  # refused before a byte was sent
+    assert client.budget("self-hosted").inflight == 0
+
+
 def test_304_reuses_the_stored_body(upstream):
     upstream.add("/api/doc", Reply({"v": 1}))
     client, validators = make_client(upstream), MemoryValidators()
