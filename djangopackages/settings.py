@@ -349,3 +349,8 @@ GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
 GITLAB_WEBHOOK_SECRET = os.environ.get("GITLAB_WEBHOOK_SECRET", "")
 FORGEJO_WEBHOOK_SECRET = os.environ.get("FORGEJO_WEBHOOK_SECRET", "")
 FETCH_WEBHOOK_MIN_INTERVAL = env_int("FETCH_WEBHOOK_MIN_INTERVAL", 600)
+
+# PyPI downloads (packages/fetch/pypistats.py, docs/pypistats.md): last month's count from
+# pypistats.org, fetched with each package's PyPI data; an empty URL turns the source off.
+PYPISTATS_URL = os.environ.get("PYPISTATS_URL", "https://pypistats.org/api").strip()
+PYPISTATS_REQUESTS_PER_SECOND = env_int("PYPISTATS_REQUESTS_PER_SECOND", 2)

@@ -23,6 +23,8 @@ FETCHED_FIELDS = [
     "pypi_requires_python",
     "pypi_development_status",
     "pypi_classifiers",
+    "pypi_downloads",
+    "pypi_downloads_at",
     "supports_python3",
     "score",
     "last_fetched",
@@ -186,6 +188,8 @@ class PackageAdmin(admin.ModelAdmin):
                     "pypi_development_status",
                     "supports_python3",
                     "pypi_classifiers",
+                    "pypi_downloads",
+                    "pypi_downloads_at",
                 ]
             },
         ),

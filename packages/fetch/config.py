@@ -43,6 +43,8 @@ class FetcherConfig:
     max_failures: int
     failure_backoff_hours: float
     computing_delay: float
+    pypistats_url: str = ""  # empty: the downloads source is off
+    pypistats_rate: float = 2.0
 
     @classmethod
     def from_settings(
@@ -63,6 +65,11 @@ class FetcherConfig:
             gitlab_hosts=settings.GITLAB_HOSTS,
             forgejo_hosts=settings.FORGEJO_HOSTS,
         )
+        pypistats_url = settings.PYPISTATS_URL
+        if pypistats_url and not pypistats_url.startswith(("http://", "https://")):
+            raise ImproperlyConfigured(
+                f"PYPISTATS_URL must be an http(s) URL, not {pypistats_url!r}"
+            )
         workers = workers or settings.FETCH_WORKERS
         if workers < 1:
             raise ImproperlyConfigured("--workers must be at least 1")
@@ -78,4 +85,6 @@ class FetcherConfig:
             max_failures=settings.FETCH_MAX_FAILURES,
             failure_backoff_hours=settings.FETCH_FAILURE_BACKOFF_HOURS,
             computing_delay=settings.FETCH_COMPUTING_DELAY_MS / 1000,
+            pypistats_url=pypistats_url,
+            pypistats_rate=settings.PYPISTATS_REQUESTS_PER_SECOND,
         )

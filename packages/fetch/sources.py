@@ -4,6 +4,8 @@ from them, without touching the database."""
 import logging
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from packages.fetch.config import SOURCE_KIND, FetcherConfig
 from packages.fetch.forges import build_forges, parse_repo_url
 from packages.fetch.forges.base import (
@@ -15,6 +17,7 @@ from packages.fetch.forges.base import (
 )
 from packages.fetch.http import HttpClient, Origin
 from packages.fetch.pypi import PyPIClient
+from packages.fetch.pypistats import PyPIStatsClient, fetch_downloads
 from packages.fetch.store import FetchResult, StoredValidators
 from packages.identifiers import IdentifierError, normalize_pypi_name
 from packages.models import Package
@@ -27,6 +30,7 @@ class Clients:
     http: HttpClient
     forges: dict[str, Forge]
     pypi: PyPIClient
+    pypistats: PyPIStatsClient | None = None
 
     def forge_for(self, repo_url: str) -> tuple[Forge | None, RepoRef | None]:
         ref = parse_repo_url(repo_url)
@@ -50,6 +54,8 @@ def build_clients(config: FetcherConfig, *, http: HttpClient | None = None) -> C
     if http is None:
         origins = {s.api_url: Origin(s.label, trusted=s.trusted) for s in config.sites}
         origins[config.pypi_url] = Origin("pypi")
+        if config.pypistats_url:
+            origins[config.pypistats_url] = Origin(PyPIStatsClient.label)
         probes = {s.label: f"{s.api_url.rstrip('/')}/rate_limit" for s in config.sites}
         probes = {label: url for label, url in probes.items() if label == "github"}
         http = HttpClient(origins, config=config.http, probes=probes)
@@ -57,7 +63,13 @@ def build_clients(config: FetcherConfig, *, http: HttpClient | None = None) -> C
     for forge in forges.values():
         if hasattr(forge, "computing_delay"):
             forge.computing_delay = config.computing_delay
-    return Clients(http=http, forges=forges, pypi=PyPIClient(http, base_url=config.pypi_url))
+    pypistats = None
+    if config.pypistats_url:
+        pypistats = PyPIStatsClient(
+            http, base_url=config.pypistats_url, requests_per_second=config.pypistats_rate
+        )
+    pypi = PyPIClient(http, base_url=config.pypi_url)
+    return Clients(http=http, forges=forges, pypi=pypi, pypistats=pypistats)
 
 
 def fetch_package(
@@ -112,6 +124,15 @@ def fetch_package(
             except Exception as exc:
                 logger.exception("fetching %s from PyPI", package.pypi_url)
                 result.errors.append(FetchError(f"pypi: {exc!r}", reason="error"))
+            else:
+                result.downloads = fetch_downloads(
+                    clients.pypistats,
+                    name,
+                    checked_at=package.pypi_downloads_at,
+                    now=now or timezone.now(),
+                    notes=result.notes,
+                    validators=validators,
+                )
     return result
 
 

@@ -36,6 +36,7 @@ class FetchResult:
     errors: list[FetchError] = field(default_factory=list)  # each message names its source
     notes: list[str] = field(default_factory=list)
     complete: bool = True  # every source of the package was attempted
+    downloads: int | None = None  # last month's, from pypistats (None: keep the stored count)
 
 
 @dataclass
@@ -136,6 +137,8 @@ def record_fetch(
         changes.update(_repo_changes(package, result.repo, now, notes))
     if result.project is not None:
         changes.update(_pypi_changes(package, result.project))
+    if result.downloads is not None and result.downloads != package.pypi_downloads:
+        changes["pypi_downloads"] = result.downloads
     new_versions, changed_versions = (
         _version_changes(package, result.project.releases) if result.project else ([], [])
     )
@@ -165,6 +168,8 @@ def record_fetch(
         reason = ""
     if package.fetch_lease_until is not None:
         changes["fetch_lease_until"] = None
+    if result.downloads is not None:
+        changes["pypi_downloads_at"] = now
 
     def outcome() -> Outcome:
         missing = changes.get("repo_missing_at", package.repo_missing_at) is not None
