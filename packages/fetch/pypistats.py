@@ -16,14 +16,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from packages.fetch.forges.base import (
-    FetchError,
-    HostStoppedError,
-    NotFoundError,
-    UpstreamDataError,
-    expect_ok,
-)
-from packages.fetch.http import HttpClient
+from packages.fetch.errors import FetchError, HostStoppedError, NotFoundError, UpstreamDataError
+from packages.fetch.forges.base import expect_ok
+from packages.fetch.http import HttpClient, Validators
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +59,7 @@ class PyPIStatsClient:
         self.base_url = base_url.rstrip("/")
         self.pacer = Pacer(requests_per_second)
 
-    def fetch(self, name: str, *, validators=None) -> int:
+    def fetch(self, name: str, *, validators: Validators | None = None) -> int:
         """Last month's downloads of the PyPI project `name` (PEP 503 form)."""
         self.pacer.wait()
         url = f"{self.base_url}/packages/{quote(name)}/recent"
@@ -93,7 +88,7 @@ def fetch_downloads(
     checked_at: datetime | None,
     now: datetime,
     notes: list[str],
-    validators=None,
+    validators: Validators | None = None,
 ) -> int | None:
     """The project's last-month downloads, or None to keep what is stored (off, fresh, failed)."""
     if client is None or (checked_at is not None and checked_at > now - FRESH_FOR):

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from packages.fetch.forges.base import UpstreamDataError
+from packages.fetch.errors import UpstreamDataError
 from packages.fetch.pypistats import Pacer, parse_recent
 from packages.models import Package
 from tests.factories import PackageFactory, UserFactory
