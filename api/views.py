@@ -1,7 +1,6 @@
 """API v4 viewsets: declarations over optimised querysets, plus search and the schema view."""
 
 import re
-from dataclasses import asdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,7 +13,6 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.routers import APIRootView
 
 from api.browsable import is_browsable
@@ -26,6 +24,7 @@ from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
+from api.search_hits import hit_fields
 from api.serializers.read import (
     CategorySerializer,
     GridSerializer,
@@ -205,15 +204,7 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
             maximum=search.MAX_LIMIT,
         )
         hits = search.search(request.query_params.get("q", ""), limit=limit)
-        results = [
-            {
-                **asdict(hit),
-                "absolute_url": reverse(
-                    f"{hit.item_type}-detail", kwargs={"pk": hit.id}, request=request
-                ),
-            }
-            for hit in hits
-        ]
+        results = [hit_fields(hit, request) for hit in hits]
         return Response(SearchResultSerializer(results, many=True).data)
 
 

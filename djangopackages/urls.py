@@ -1,4 +1,5 @@
-"""The URL map: admin, the versioned API, its Atom feeds and the health check."""
+"""The URL map: admin, the versioned API, its Atom feeds, the health check and the site paths
+djangopackages.org's `absolute_url`s name."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,7 +7,7 @@ from django.views.generic import RedirectView
 
 from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
-from djangopackages.views import healthz
+from djangopackages.views import api_page_redirect, healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v4/", permanent=False)),
@@ -17,6 +18,9 @@ urlpatterns = [
     path("feeds/packages.atom", NewPackagesFeed(), name="feed-packages"),
     path("feeds/releases.atom", NewReleasesFeed(), name="feed-releases"),
     path("healthz", healthz, name="healthz"),
+    path("packages/p/<slug:slug>/", api_page_redirect("package-detail"), name="site-package"),
+    path("grids/g/<slug:slug>/", api_page_redirect("grid-detail"), name="site-grid"),
+    path("categories/<slug:slug>/", api_page_redirect("category-detail"), name="site-category"),
 ]
 
 handler400 = "djangopackages.errors.bad_request"

@@ -71,6 +71,11 @@ class SearchHit:
     last_committed: datetime | None
     last_released: datetime | None
     weight: int
+    created: datetime
+    modified: datetime
+    score: int = 0
+    pypi_downloads: int = 0
+    participants: tuple[str, ...] = ()
 
 
 def normalize_query(text):
@@ -118,12 +123,17 @@ def search(text, *, limit=DEFAULT_LIMIT):
             "last_updated",
             "last_released",
             "weight",
+            "created",
+            "modified",
+            "score",
+            "pypi_downloads",
+            "participants",
         )[:limit]
     )
     grids = (
         ranked(Grid.objects.all(), words, phrase, description_field="description")
         .order_by("-weight", "title", "id")
-        .values("id", "title", "slug", "description", "weight")[:limit]
+        .values("id", "title", "slug", "description", "weight", "created", "modified")[:limit]
     )
     hits = [
         SearchHit(
@@ -138,6 +148,11 @@ def search(text, *, limit=DEFAULT_LIMIT):
             last_committed=row["last_updated"],
             last_released=row["last_released"],
             weight=row["weight"],
+            created=row["created"],
+            modified=row["modified"],
+            score=row["score"],
+            pypi_downloads=row["pypi_downloads"],
+            participants=tuple(row["participants"] or ()),
         )
         for row in packages
     ]
@@ -154,6 +169,8 @@ def search(text, *, limit=DEFAULT_LIMIT):
             last_committed=None,
             last_released=None,
             weight=row["weight"],
+            created=row["created"],
+            modified=row["modified"],
         )
         for row in grids
     ]

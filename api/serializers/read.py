@@ -146,21 +146,37 @@ class GridSerializer(serializers.ModelSerializer):
 
 
 class SearchResultSerializer(serializers.Serializer):
-    """One search hit (documents the plain list `/search/` returns)."""
+    """One search hit: djangopackages.org's keys in its order, then our `id` and API `url`."""
 
-    item_type = serializers.ChoiceField(choices=["package", "grid"])
-    title = serializers.CharField()
-    slug = serializers.CharField()
     description = serializers.CharField()
-    category = serializers.CharField(allow_null=True, help_text="The package's category title.")
-    absolute_url = serializers.URLField(help_text="The item's API URL.")
-    repo_watchers = serializers.IntegerField(allow_null=True, help_text="Stars (packages only).")
-    repo_forks = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField()
+    title_no_prefix = serializers.CharField(help_text="The title without a leading django-/_.")
+    slug_no_prefix = serializers.CharField(help_text="The slug without a leading django-/_.")
+    clean_title = serializers.CharField(help_text="The title lower-cased, - and _ as spaces.")
+    absolute_url = serializers.CharField(
+        help_text="The site path, /packages/p/<slug>/ or /grids/g/<slug>/ (redirects here)."
+    )
+    created = serializers.DateTimeField()
+    modified = serializers.DateTimeField()
+    weight = serializers.IntegerField(
+        help_text="0-100: 100 exact name match, 75 name prefix, 50 words in the name, "
+        "25 words anywhere."
+    )
+    item_type = serializers.ChoiceField(choices=["package", "grid"])
+    slug = serializers.CharField()
+    category = serializers.CharField(help_text='The package\'s category title; "" for grids.')
+    repo_watchers = serializers.IntegerField(help_text="Stars; 0 for grids.")
+    repo_forks = serializers.IntegerField(help_text="0 for grids.")
+    pypi_downloads = serializers.IntegerField(
+        help_text="PyPI downloads last month (pypistats.org); 0 until counted, and for grids."
+    )
+    score = serializers.IntegerField(help_text="0-100; 0 for grids.")
+    usage = serializers.IntegerField(help_text="Signed-in users who use it; 0 for grids.")
+    participants = serializers.CharField(help_text="Contributors' logins, comma-separated.")
     last_committed = serializers.DateTimeField(allow_null=True)
     last_released = serializers.DateTimeField(allow_null=True)
-    weight = serializers.IntegerField(
-        help_text="4 exact name match, 3 name prefix, 2 words in the name, 1 words anywhere."
-    )
+    id = serializers.IntegerField()
+    url = serializers.URLField(help_text="The item's API URL.")
 
 
 class GridPackageSerializer(serializers.ModelSerializer):

@@ -12,6 +12,9 @@ from tests.factories import CategoryFactory, GridFactory, PackageFactory, Versio
 
 pytestmark = pytest.mark.django_db
 
+WHEN = datetime(2010, 8, 15, 8, 27, 56, 834000, tzinfo=UTC)
+LATER = datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
+
 
 def _search(client, query, **params):
     response = client.get("/api/v4/search/", {"q": query, **params})
@@ -23,60 +26,121 @@ def _slugs(client, query, **params):
     return [hit["slug"] for hit in _search(client, query, **params)]
 
 
-def test_a_hit_has_every_documented_field(client):
+CONTRACT_KEYS = [
+    "description",
+    "title",
+    "title_no_prefix",
+    "slug_no_prefix",
+    "clean_title",
+    "absolute_url",
+    "created",
+    "modified",
+    "weight",
+    "item_type",
+    "slug",
+    "category",
+    "repo_watchers",
+    "repo_forks",
+    "pypi_downloads",
+    "score",
+    "usage",
+    "participants",
+    "last_committed",
+    "last_released",
+]
+
+
+def test_a_package_hit_is_djangopackages_orgs_shape(client):
     category = CategoryFactory(title="App")
     package = PackageFactory(
-        title="django-rest-framework",
-        slug="django-rest-framework",
+        title="django-rest_framework",
+        slug="django_rest-framework",
         category=category,
         repo_description="Web APIs for Django.",
         repo_watchers=100,
         repo_forks=20,
+        participants=["tomchristie", "carltongibson"],
+        score=87,
+        pypi_downloads=4321,
         last_updated=datetime(2025, 1, 2, tzinfo=UTC),
     )
+    Package.objects.filter(pk=package.pk).update(created=WHEN, modified=LATER)
     VersionFactory(package=package, upload_time=datetime(2025, 3, 1, tzinfo=UTC))
     VersionFactory(package=package, upload_time=datetime(2025, 4, 1, tzinfo=UTC), is_yanked=True)
     VersionFactory(package=package, upload_time=datetime(2024, 1, 1, tzinfo=UTC))
 
     hits = _search(client, "rest framework")
 
+    assert [list(hit)[: len(CONTRACT_KEYS)] for hit in hits] == [CONTRACT_KEYS]
     assert hits == [
         {
-            "item_type": "package",
-            "title": "django-rest-framework",
-            "slug": "django-rest-framework",
             "description": "Web APIs for Django.",
+            "title": "django-rest_framework",
+            "title_no_prefix": "rest_framework",
+            "slug_no_prefix": "rest-framework",
+            "clean_title": "django rest framework",
+            "absolute_url": "/packages/p/django_rest-framework/",
+            "created": "2010-08-15T08:27:56.834000Z",
+            "modified": "2024-02-03T04:05:06Z",
+            "weight": 100,
+            "item_type": "package",
+            "slug": "django_rest-framework",
             "category": "App",
-            "absolute_url": f"http://testserver/api/v4/packages/{package.pk}/",
             "repo_watchers": 100,
             "repo_forks": 20,
+            "pypi_downloads": 4321,
+            "score": 87,
+            "usage": 0,
+            "participants": "tomchristie,carltongibson",
             "last_committed": "2025-01-02T00:00:00Z",
             "last_released": "2025-03-01T00:00:00Z",
-            "weight": 4,
+            "id": package.pk,
+            "url": f"http://testserver/api/v4/packages/{package.pk}/",
         }
     ]
 
 
-def test_grids_are_found_too(client):
+def test_a_grid_hit_is_djangopackages_orgs_shape(client):
     grid = GridFactory(title="REST frameworks", slug="rest-frameworks", description="APIs.")
+    Grid.objects.filter(pk=grid.pk).update(created=WHEN, modified=LATER)
 
     hits = _search(client, "rest")
 
+    assert [list(hit)[: len(CONTRACT_KEYS)] for hit in hits] == [CONTRACT_KEYS]
     assert hits == [
         {
-            "item_type": "grid",
-            "title": "REST frameworks",
-            "slug": "rest-frameworks",
             "description": "APIs.",
-            "category": None,
-            "absolute_url": f"http://testserver/api/v4/grids/{grid.pk}/",
-            "repo_watchers": None,
-            "repo_forks": None,
+            "title": "REST frameworks",
+            "title_no_prefix": "REST frameworks",
+            "slug_no_prefix": "rest-frameworks",
+            "clean_title": "rest frameworks",
+            "absolute_url": "/grids/g/rest-frameworks/",
+            "created": "2010-08-15T08:27:56.834000Z",
+            "modified": "2024-02-03T04:05:06Z",
+            "weight": 75,
+            "item_type": "grid",
+            "slug": "rest-frameworks",
+            "category": "",
+            "repo_watchers": 0,
+            "repo_forks": 0,
+            "pypi_downloads": 0,
+            "score": 0,
+            "usage": 0,
+            "participants": "",
             "last_committed": None,
             "last_released": None,
-            "weight": 3,
+            "id": grid.pk,
+            "url": f"http://testserver/api/v4/grids/{grid.pk}/",
         }
     ]
+
+
+def test_a_package_without_participants_or_category_title_keeps_the_types(client):
+    PackageFactory(title="Bare", slug="bare", participants=[], category=CategoryFactory(title=""))
+
+    (hit,) = _search(client, "bare")
+
+    assert (hit["participants"], hit["category"], hit["title_no_prefix"]) == ("", "", "Bare")
 
 
 def test_exact_then_prefix_then_title_words_then_description(client):
@@ -93,7 +157,7 @@ def test_exact_then_prefix_then_title_words_then_description(client):
         "django-celery-beat",
         "mentions",
     ]
-    assert [hit["weight"] for hit in hits] == [4, 3, 3, 1]
+    assert [hit["weight"] for hit in hits] == [100, 75, 75, 25]
 
 
 def test_words_anywhere_in_the_title_rank_above_the_description(client):
@@ -103,7 +167,7 @@ def test_words_anywhere_in_the_title_rank_above_the_description(client):
     PackageFactory(slug="title-words", title="Forms with cache", repo_watchers=1)
 
     assert _slugs(client, "cache forms") == ["title-words", "desc"]
-    assert [hit["weight"] for hit in _search(client, "cache forms")] == [2, 1]
+    assert [hit["weight"] for hit in _search(client, "cache forms")] == [50, 25]
 
 
 def test_stars_break_ties(client):
