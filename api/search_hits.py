@@ -2,10 +2,10 @@
 
 import re
 
-from django.urls import reverse as site_path
 from rest_framework.request import Request
 from rest_framework.reverse import reverse
 
+from api.site_paths import site_path
 from grids.search import EXACT, SearchHit
 
 _NAME_PREFIX = re.compile(r"^django[-_]", re.IGNORECASE)
@@ -20,7 +20,7 @@ def hit_fields(hit: SearchHit, request: Request) -> dict:
         "title_no_prefix": _NAME_PREFIX.sub("", hit.title),
         "slug_no_prefix": _NAME_PREFIX.sub("", hit.slug),
         "clean_title": _TITLE_SEPARATORS.sub(" ", hit.title.lower()),
-        "absolute_url": site_path(f"site-{hit.item_type}", kwargs={"slug": hit.slug}),
+        "absolute_url": site_path(hit.item_type, hit.slug),
         "created": hit.created,
         "modified": hit.modified,
         "weight": hit.weight * 100 // EXACT,

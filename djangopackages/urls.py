@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 
 from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
-from djangopackages.views import api_page_redirect, healthz
+from djangopackages.views import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v4/", permanent=False)),
@@ -15,12 +15,11 @@ urlpatterns = [
     path("admin/login/", throttled_admin_login),
     path("admin/", admin.site.urls),
     path("api/v4/", include("api.urls")),
+    path("api/v3/", include("api.v3.urls")),
     path("feeds/packages.atom", NewPackagesFeed(), name="feed-packages"),
     path("feeds/releases.atom", NewReleasesFeed(), name="feed-releases"),
     path("healthz", healthz, name="healthz"),
-    path("packages/p/<slug:slug>/", api_page_redirect("package-detail"), name="site-package"),
-    path("grids/g/<slug:slug>/", api_page_redirect("grid-detail"), name="site-grid"),
-    path("categories/<slug:slug>/", api_page_redirect("category-detail"), name="site-category"),
+    path("", include("api.site_paths")),
 ]
 
 handler400 = "djangopackages.errors.bad_request"

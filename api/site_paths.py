@@ -1,0 +1,34 @@
+"""djangopackages.org's site paths (`/packages/p/<slug>/`, `/grids/g/<slug>/`,
+`/categories/<slug>/`): the `absolute_url` of v3 objects and v4 search hits, served here as
+redirects to the browsable API pages."""
+
+from django.shortcuts import redirect
+from django.urls import get_script_prefix, path
+from django.views.decorators.http import require_safe
+
+# kind -> (site path prefix, the API v4 detail view it redirects to)
+SITE_PATHS = {
+    "package": ("packages/p/", "package-detail"),
+    "grid": ("grids/g/", "grid-detail"),
+    "category": ("categories/", "category-detail"),
+}
+
+
+def site_path(kind: str, slug: str) -> str:
+    """The site path of the `kind` ("package", "grid", "category") named `slug`."""
+    return f"{get_script_prefix()}{SITE_PATHS[kind][0]}{slug}/"
+
+
+def _redirect_to(view_name):
+    @require_safe
+    def view(request, slug):
+        # A missing slug ends on the API's JSON 404.
+        return redirect(view_name, pk=slug)
+
+    return view
+
+
+urlpatterns = [
+    path(f"{prefix}<slug:slug>/", _redirect_to(view_name), name=f"site-{kind}")
+    for kind, (prefix, view_name) in SITE_PATHS.items()
+]

@@ -1,0 +1,131 @@
+"""API v3 views: read-only, by slug, cached and conditional like v4 (`api.caching`)."""
+
+from django.db.models import IntegerField, Prefetch, QuerySet, Value
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.caching import ConditionalCacheMixin
+from api.v3.rendering import V3JSONRenderer, paginate, v3_exception_handler
+from api.v3.representations import (
+    CATEGORIES,
+    GRIDS,
+    PACKAGES,
+    Links,
+    category_resource,
+    grid_resource,
+    package_resource,
+)
+from categories.models import Category
+from grids.models import Grid
+from packages.models import Package
+
+
+def packages_for_v3() -> QuerySet[Package]:
+    """Packages by title with what `package_resource` reads: one query for the page, one for
+    the grids of all its rows."""
+    grids = Grid.objects.only("id", "slug").order_by("title", "id")
+    return (
+        Package.objects.select_related("category")
+        .prefetch_related(Prefetch("grids", queryset=grids))
+        # TODO(compat): count the usage marks once the Usage model lands; 0 until then.
+        .annotate(usage_count=Value(0, output_field=IntegerField()))
+        .order_by("title", "id")
+    )
+
+
+def grids_for_v3() -> QuerySet[Grid]:
+    packages = Package.objects.only("id", "slug").order_by("title", "id")
+    return Grid.objects.prefetch_related(Prefetch("packages", queryset=packages)).order_by(
+        "title", "id"
+    )
+
+
+@extend_schema(exclude=True)
+class V3ViewSet(ConditionalCacheMixin, viewsets.ViewSet):
+    """djangopackages.org's v3 JSON; documented in README, not in the v4 OpenAPI schema."""
+
+    renderer_classes = [V3JSONRenderer]
+    permission_classes = [AllowAny]  # read-only: any other method is a 405
+    http_method_names = ["get", "head", "options"]
+
+    def get_exception_handler(self):
+        return v3_exception_handler
+
+    def cached(self, request: Request, produce) -> Response:
+        return self.cached_response(request, lambda: Response(produce(Links())))
+
+    def list_document(self, request, queryset, resource, links, extra=None) -> dict:
+        page = paginate(request, queryset)
+        return {
+            "meta": page.meta,
+            **(extra or {}),
+            "objects": [resource(row, links) for row in page.rows],
+        }
+
+
+class V3RootView(V3ViewSet):
+    def list(self, request):
+        return self.cached(
+            request,
+            lambda links: {name: links.list(name) for name in (CATEGORIES, GRIDS, PACKAGES)},
+        )
+
+
+class V3PackageViewSet(V3ViewSet):
+    def list(self, request):
+        queryset = packages_for_v3()
+        category = request.query_params.get("category")
+        if category:
+            queryset = queryset.filter(category__slug=category)
+        return self.cached(
+            request,
+            lambda links: self.list_document(
+                request, queryset, package_resource, links, {"category": None}
+            ),
+        )
+
+    def retrieve(self, request, slug):
+        return self.cached(
+            request,
+            lambda links: package_resource(get_object_or_404(packages_for_v3(), slug=slug), links),
+        )
+
+
+class V3GridViewSet(V3ViewSet):
+    def list(self, request):
+        return self.cached(
+            request, lambda links: self.list_document(request, grids_for_v3(), grid_resource, links)
+        )
+
+    def retrieve(self, request, slug):
+        return self.cached(
+            request,
+            lambda links: grid_resource(get_object_or_404(grids_for_v3(), slug=slug), links),
+        )
+
+    def packages(self, request, slug):
+        def produce(links):
+            grid = get_object_or_404(Grid.objects.only("id", "slug"), slug=slug)
+            queryset = packages_for_v3().filter(grids=grid)
+            extra = {"grid": links.detail(GRIDS, grid.slug)}
+            return self.list_document(request, queryset, package_resource, links, extra)
+
+        return self.cached(request, produce)
+
+
+class V3CategoryViewSet(V3ViewSet):
+    def list(self, request):
+        queryset = Category.objects.order_by("title", "id")
+        return self.cached(
+            request, lambda links: self.list_document(request, queryset, category_resource, links)
+        )
+
+    def retrieve(self, request, slug):
+        return self.cached(
+            request,
+            lambda links: category_resource(get_object_or_404(Category, slug=slug), links),
+        )
