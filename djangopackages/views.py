@@ -1,11 +1,9 @@
-"""Site-level views that belong to no app: the health check used by Docker and load balancers,
-and djangopackages.org's site paths, which redirect to the browsable API pages."""
+"""Site-level views that belong to no app: the health check used by Docker and load balancers."""
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -40,14 +38,3 @@ def _cache_state():
     if not isinstance(cache, RedisCache):
         return "in-process"
     return "ok" if ping(cache) else "unreachable"
-
-
-def api_page_redirect(view_name):
-    """A view sending djangopackages.org's `/<kind>/<slug>/` site path to the API page of
-    `view_name` (a missing slug ends on the API's JSON 404)."""
-
-    @require_safe
-    def view(request, slug):
-        return redirect(view_name, pk=slug)
-
-    return view
