@@ -1,14 +1,17 @@
 """Error responses: JSON `{"detail": ...}` for every API error, and 503 when the database is down.
 
 Django's own error views answer HTML; API clients get JSON for 400/403/404/500 under `/api/`,
-and a database outage becomes a fast 503 with `Retry-After` instead of a 500 anywhere.
+with DEBUG too (where Django answers its debug pages instead of calling the handlers), and a
+database outage becomes a fast 503 with `Retry-After` instead of a 500 anywhere.
 """
 
 import logging
+from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views import defaults
+from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
@@ -24,28 +27,65 @@ def _json_error(status, detail):
     return JsonResponse({"detail": detail}, status=status)
 
 
+_MESSAGES = {
+    400: "Bad request.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found.",
+    500: "Server error.",
+}
+
+
+def _message(status):
+    if status in _MESSAGES:
+        return _MESSAGES[status]
+    try:
+        return f"{HTTPStatus(status).phrase}."
+    except ValueError:
+        return "Error."
+
+
 def bad_request(request, exception, template_name="400.html"):
     if _is_api(request):
-        return _json_error(400, "Bad request.")
+        return _json_error(400, _message(400))
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception, template_name="403.html"):
     if _is_api(request):
-        return _json_error(403, "You do not have permission to perform this action.")
+        return _json_error(403, _message(403))
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception, template_name="404.html"):
     if _is_api(request):
-        return _json_error(404, "Not found.")
+        return _json_error(404, _message(404))
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request, template_name="500.html"):
     if _is_api(request):
-        return _json_error(500, "Server error.")
+        return _json_error(500, _message(500))
     return defaults.server_error(request)
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/, an HTML error page Django made itself (DEBUG's technical 404/500 pages, CSRF
+    failures) becomes the JSON error the handlers above give; the browsable API's own HTML
+    (DRF responses) is left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and _is_api(request)
+            and response.get("Content-Type", "").startswith("text/html")
+            and not isinstance(response, Response)
+        ):
+            return _json_error(response.status_code, _message(response.status_code))
+        return response
 
 
 class DatabaseUnavailableMiddleware:
