@@ -2,6 +2,8 @@
 
 `https://GitHub.com/o/r.git/`, `http://www.github.com/o/r` and `https://github.com/o/r` are one
 repository; `Django_REST.framework` and `django-rest-framework` are one PyPI project (PEP 503).
+`split_repo_url` reads host, owner and name out of a repository URL (the fetcher's `RepoRef`);
+`repo_identity` is the key that makes one repository one package.
 """
 
 import re
@@ -37,6 +39,54 @@ def normalize_repo_url(url):
     if path.lower().endswith(".git"):
         path = path[:-4].rstrip("/")
     return urlunsplit(("https", netloc, path, "", ""))
+
+
+# Forges whose owner and repository names ignore case (`Owner/Repo` is `owner/repo`).
+CASE_INSENSITIVE_FORGES = frozenset({"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"})
+
+
+def split_repo_url(url: str) -> tuple[str, str, str] | None:
+    """`https://github.com/o/r/tree/main` -> ("github.com", "o", "r"); None when not a repo URL.
+
+    GitLab subgroups keep every namespace in the owner (`group/sub`); other forges take the first
+    two path segments (`/o/r/tree/main` is still `o/r`) and drop a trailing `.git`.
+    """
+    parts = urlsplit((url or "").strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    host = parts.hostname.lower().removeprefix("www.")
+    if parts.port not in (None, 80, 443):
+        host = f"{host}:{parts.port}"
+    segments = [s for s in parts.path.split("/") if s]
+    if "-" in segments:  # GitLab web URLs: /group/project/-/tree/main
+        segments = segments[: segments.index("-")]
+    if len(segments) < 2:
+        return None
+    if host == "gitlab.com" or host.startswith("gitlab."):
+        owner, name = "/".join(segments[:-1]), segments[-1]
+    else:
+        owner, name = segments[0], segments[1]
+    name = name.removesuffix(".git")
+    if not owner or not name:
+        return None
+    return host, owner, name
+
+
+def repo_identity(url: str) -> str:
+    """The key every URL of one repository shares ("" for none); raises IdentifierError.
+
+    On GitHub, GitLab, Bitbucket and Codeberg: `host/owner/name`, lower case, whatever follows
+    (`/tree/main`, `.git`, slashes) dropped. Elsewhere the normalized URL without its scheme,
+    since an unknown host's paths and their case may matter.
+    """
+    url = normalize_repo_url(url)
+    if not url:
+        return ""
+    split = split_repo_url(url)
+    if split is None or split[0] not in CASE_INSENSITIVE_FORGES:
+        return url.removeprefix("https://")
+    host, owner, name = split
+    return f"{host}/{owner.lower()}/{name.lower()}"
 
 
 def normalize_pypi_name(value):

@@ -14,6 +14,7 @@ from packages.identifiers import (
     IdentifierError,
     normalize_pypi_name,
     normalize_repo_url,
+    repo_identity,
     validate_public_url,
 )
 
@@ -42,6 +43,11 @@ class PackageQuerySet(models.QuerySet):
         """Never-fetched packages first, then the oldest fetch."""
         return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")
 
+    def with_repository(self, url):
+        """Packages of the repository `url` names, however it is spelled (`repo_identity`)."""
+        key = repo_identity(url)
+        return self.filter(repo_key=key) if key else self.none()
+
     def stale(self, older_than):
         return self.filter(Q(last_fetched__isnull=True) | Q(last_fetched__lt=older_than))
 
@@ -52,6 +58,12 @@ class Package(TimeStampedModel):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="packages")
 
     repo_url = models.URLField(max_length=255, blank=True, help_text="Normalized on save.")
+    repo_key = models.CharField(
+        max_length=255,
+        blank=True,
+        editable=False,
+        help_text="The repository's identity (`repo_identity`): one package per repository.",
+    )
     repo_description = models.TextField(blank=True)
     repo_watchers = models.PositiveIntegerField(default=0, help_text="Stars.")
     repo_forks = models.PositiveIntegerField(default=0)
@@ -131,6 +143,9 @@ class Package(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["repo_url"], condition=~Q(repo_url=""), name="package_repo_url_unique"
             ),
+            models.UniqueConstraint(
+                fields=["repo_key"], condition=~Q(repo_key=""), name="package_repo_key_unique"
+            ),
             models.CheckConstraint(condition=Q(score__lte=100), name="package_score_0_100"),
             models.CheckConstraint(
                 condition=~Q(replacement=models.F("id")), name="package_not_own_replacement"
@@ -161,6 +176,12 @@ class Package(TimeStampedModel):
             self.repo_url = normalize_repo_url(validate_public_url(self.repo_url))
         except IdentifierError as exc:
             raise ValidationError({"repo_url": str(exc)}) from None
+        self.repo_key = repo_identity(self.repo_url)
+        same_repo = self.sharing_repository()
+        if same_repo is not None:
+            raise ValidationError(
+                {"repo_url": f"Package {same_repo.slug!r} already has this repository."}
+            )
         try:
             self.documentation_url = validate_public_url(self.documentation_url)
         except IdentifierError as exc:
@@ -172,9 +193,18 @@ class Package(TimeStampedModel):
         if self.replacement_id and self.replacement_id == self.pk:
             raise ValidationError({"replacement": "A package cannot replace itself."})
 
+    def sharing_repository(self):
+        """Another package with this one's repository (by `repo_identity`), or None."""
+        others = Package.objects.with_repository(self.repo_url).exclude(pk=self.pk)
+        return others.only("slug").first()
+
     def save(self, *args, **kwargs):
         # Normalizing here as well as in clean() keeps one spelling per repo whoever writes.
         self.repo_url = normalize_repo_url(self.repo_url)
+        self.repo_key = repo_identity(self.repo_url)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "repo_url" in update_fields:
+            kwargs["update_fields"] = [*update_fields, "repo_key"]
         validate_commits_over_52(self.commits_over_52)
         validate_participants(self.participants)
         super().save(*args, **kwargs)

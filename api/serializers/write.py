@@ -187,7 +187,7 @@ class PackageWriteSerializer(WriteSerializer):
                 f"Not a repository URL: expected https://{host}/OWNER/NAME."
             )
         existing = (
-            Package.objects.filter(repo_url=value)
+            Package.objects.with_repository(value)
             .exclude(pk=getattr(self.instance, "pk", None))
             .first()
         )

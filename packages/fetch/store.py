@@ -251,7 +251,7 @@ def _repo_changes(
     if package.repo_missing_at is not None:
         changes["repo_missing_at"] = None
     if repo.repo_url and repo.repo_url != package.repo_url:
-        taken = Package.objects.filter(repo_url=repo.repo_url).exclude(pk=package.pk).exists()
+        taken = Package.objects.with_repository(repo.repo_url).exclude(pk=package.pk).exists()
         if taken:
             notes.append(f"renamed to {repo.repo_url}, which another package already has")
         else:

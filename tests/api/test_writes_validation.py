@@ -195,6 +195,9 @@ def test_updates_refuse_read_only_fields_too(client, user, category):
         "http://WWW.GitHub.com/Acme/Widgets.git/",
         "https://github.com/Acme/Widgets/",
         "https://www.github.com/Acme/Widgets",
+        "https://github.com/acme/widgets",
+        "https://github.com/ACME/WIDGETS/tree/main/docs",
+        "https://github.com/acme/widgets.git",
     ],
 )
 def test_repo_url_is_stored_normalized_and_duplicates_name_the_existing_package(

@@ -11,11 +11,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-from urllib.parse import urlsplit
 
 from packages.fetch.errors import FetchError, NotFoundError, UpstreamDataError
 from packages.fetch.errors import HostStoppedError as HostStoppedError  # re-exported for run.py
-from packages.identifiers import IdentifierError, normalize_repo_url, validate_public_url
+from packages.identifiers import (
+    IdentifierError,
+    normalize_repo_url,
+    split_repo_url,
+    validate_public_url,
+)
 
 if TYPE_CHECKING:
     from packages.fetch.http import HttpClient, Response, Validators
@@ -74,30 +78,10 @@ class Forge(Protocol):
 
 
 def parse_repo_url(url: str | None) -> RepoRef | None:
-    """`https://github.com/o/r` -> RepoRef("github.com", "o", "r"); None when not a repo URL.
-
-    GitLab subgroups keep every namespace in `owner` (`group/sub`); other forges take the first
-    two path segments (`/o/r/tree/main` is still `o/r`) and drop a trailing `.git`.
-    """
-    parts = urlsplit((url or "").strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return None
-    host = parts.hostname.lower().removeprefix("www.")
-    if parts.port not in (None, 80, 443):
-        host = f"{host}:{parts.port}"
-    segments = [s for s in parts.path.split("/") if s]
-    if "-" in segments:  # GitLab web URLs: /group/project/-/tree/main
-        segments = segments[: segments.index("-")]
-    if len(segments) < 2:
-        return None
-    if host == "gitlab.com" or host.startswith("gitlab."):
-        owner, name = "/".join(segments[:-1]), segments[-1]
-    else:
-        owner, name = segments[0], segments[1]
-    name = name.removesuffix(".git")
-    if not owner or not name:
-        return None
-    return RepoRef(host=host, owner=owner, name=name)
+    """`https://github.com/o/r` -> RepoRef("github.com", "o", "r"); None when not a repo URL
+    (`packages.identifiers.split_repo_url` reads it)."""
+    split = split_repo_url(url or "")
+    return None if split is None else RepoRef(*split)
 
 
 def parse_datetime(value: object) -> datetime | None:
