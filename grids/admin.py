@@ -1,7 +1,9 @@
 """Admin for grids: packages and features inline, cells editable on their own page."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
+from grids import editing
 from grids.models import Element, Feature, Grid, GridPackage
 
 
@@ -30,10 +32,38 @@ class GridAdmin(admin.ModelAdmin):
     inlines = [FeatureInline, GridPackageInline]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.last_modified_by = request.user
-        super().save_model(request, obj, form, change)
+        """Through the API's editing services: only the changed columns are written."""
+        if change:
+            changes = {name: getattr(obj, name) for name in form.changed_data}
+            editing.update_grid(grid=obj, user=request.user, changes=changes)
+        else:
+            editing.save_new_grid(obj, user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        """Rows and features through the editing services too (bounds, who touched the grid)."""
+        grid, user = form.instance, request.user
+        formset.save(commit=False)
+        try:
+            for obj in formset.deleted_objects:
+                if isinstance(obj, GridPackage):
+                    editing.remove_package(membership=obj, user=user)
+                else:
+                    editing.delete_feature(feature=obj, user=user)
+            for obj, changed in formset.changed_objects:
+                if isinstance(obj, GridPackage):
+                    obj.save()
+                else:
+                    changes = {name: getattr(obj, name) for name in changed}
+                    editing.update_feature(feature=obj, user=user, changes=changes)
+            for obj in formset.new_objects:
+                if isinstance(obj, GridPackage):
+                    editing.add_package(grid=grid, package=obj.package, user=user)
+                else:
+                    editing.create_feature(
+                        grid=grid, user=user, title=obj.title, description=obj.description
+                    )
+        except ValidationError as exc:  # a grid bound: say so, keep what fitted
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
 
 
 @admin.register(GridPackage)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from grids.models import Element, Feature, Grid, GridPackage
-from packages.editing import unique_slug
+from packages.editing import changed_columns, unique_slug
 
 
 def _check_room(grid, *, setting, what, count):
@@ -29,27 +29,27 @@ def _touch(grid, user):
     grid.save(update_fields=["last_modified_by"])
 
 
-@transaction.atomic
-def create_grid(*, user, title, slug="", description="", is_locked=False, header=False):
-    grid = Grid(
-        title=title,
-        slug=slug or unique_slug(Grid, title, fallback="grid"),
-        description=description,
-        is_locked=is_locked,
-        header=header,
-        created_by=user,
-        last_modified_by=user,
-    )
+def save_new_grid(grid, *, user):
+    """Save a grid made by a person (the API or the admin)."""
+    grid.slug = grid.slug or unique_slug(Grid, grid.title, fallback="grid")
+    grid.created_by = grid.last_modified_by = user
     grid.save()
     return grid
 
 
 @transaction.atomic
+def create_grid(*, user, title, slug="", description="", is_locked=False, header=False):
+    grid = Grid(title=title, slug=slug, description=description, is_locked=is_locked, header=header)
+    return save_new_grid(grid, user=user)
+
+
+@transaction.atomic
 def update_grid(*, grid, user, changes):
-    for name, value in changes.items():
-        setattr(grid, name, value)
+    """Write the columns `changes` changes, and only those."""
+    stored = Grid.objects.select_for_update().get(pk=grid.pk)
+    changed = changed_columns(grid, changes, stored=stored)
     grid.last_modified_by = user
-    grid.save()
+    grid.save(update_fields=[*changed, "last_modified_by"])
     return grid
 
 
@@ -85,9 +85,11 @@ def create_feature(*, grid, user, title, description=""):
 
 @transaction.atomic
 def update_feature(*, feature, user, changes):
-    for name, value in changes.items():
-        setattr(feature, name, value)
-    feature.save()
+    """Write the columns `changes` changes, and only those."""
+    stored = Feature.objects.select_for_update().get(pk=feature.pk)
+    changed = changed_columns(feature, changes, stored=stored)
+    if changed:
+        feature.save(update_fields=changed)
     _touch(feature.grid, user)
     return feature
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from djangopackages.demo.loader import SAMPLE_DATA_NOTE, is_sample_data
-from packages.editing import supported_repo_hosts
+from packages.editing import save_new_package, supported_repo_hosts, update_package
 from packages.fetch.run import reset_failures
 from packages.models import HttpValidator, Package, PackageRefresh, Version
 from packages.tasks import RefreshQueueError, enqueue_refresh
@@ -249,10 +249,13 @@ class PackageAdmin(admin.ModelAdmin):
         self.message_user(request, f"Reset the failure count of {count} package(s).")
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.last_modified_by = request.user
-        super().save_model(request, obj, form, change)
+        """Through the API's editing services: only the changed columns are written, and a new
+        repository or PyPI name queues a fetch."""
+        if change:
+            changes = {name: getattr(obj, name) for name in form.changed_data}
+            update_package(package=obj, user=request.user, changes=changes)
+        else:
+            save_new_package(obj, user=request.user)
 
 
 @admin.register(Version)

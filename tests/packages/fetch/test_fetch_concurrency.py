@@ -13,11 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
+from django.urls import reverse
 
 from packages.fetch.config import FetcherConfig
 from packages.fetch.run import FetchRun
 from packages.fetch.sources import build_clients
+from packages.models import Package
 from tests.factories import PackageFactory
 from tests.packages.conftest import fixture, serve_pypi
 
@@ -150,3 +152,128 @@ def test_killed_run_then_rerun_matches_a_clean_run(tmp_path, upstream):
     manage({**env, "DATABASE_URL": f"sqlite:///{clean}"}, "fetch_stats", "--workers", "3")
     assert fetched_count(killed) == count
     assert checksum(killed) == checksum(clean)
+
+
+def admin_change_data(package, **edited):
+    """The package admin's change form for `package`, as a browser would post it."""
+    return {
+        "title": package.title,
+        "slug": package.slug,
+        "category": package.category_id,
+        "repo_url": package.repo_url,
+        "pypi_url": package.pypi_url,
+        "documentation_url": package.documentation_url,
+        "repo_description": package.repo_description,
+        "deprecated_at_0": "",
+        "deprecated_at_1": "",
+        "replacement": "",
+        "versions-TOTAL_FORMS": "0",
+        "versions-INITIAL_FORMS": "0",
+        "versions-MIN_NUM_FORMS": "0",
+        "versions-MAX_NUM_FORMS": "1000",
+        **edited,
+    }
+
+
+def waiting_before(cls, name, event, monkeypatch):
+    """Make `cls.name` wait for `event` first: an edit that loaded the row, then stalls."""
+    original = getattr(cls, name)
+
+    def waiting(self, *args, **kwargs):
+        assert event.wait(20), "the fetch never finished"
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, waiting)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_and_admin_edits_during_a_fetch_keep_both_edits_and_fetched_stats(
+    fetch_settings, upstream, monkeypatch
+):
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from api.serializers.write import PackageWriteSerializer
+    from packages.admin import PackageAdmin
+    from tests.factories import UserFactory
+    from tests.packages.conftest import serve_github_repo
+
+    serve_github_repo(upstream)
+    serve_pypi(upstream)
+    in_flight, proceed, fetched = threading.Event(), threading.Event(), threading.Event()
+    repo_reply = upstream.routes["/github/repos/octo/widgets"][0]
+
+    def slow_repo(handler):
+        in_flight.set()
+        proceed.wait(20)
+        upstream.routes["/github/repos/octo/widgets"] = [repo_reply]
+        upstream.handle(handler)
+
+    upstream.add("/github/repos/octo/widgets", slow_repo)
+    package = PackageFactory(
+        slug="widgets", repo_url="https://github.com/octo/widgets", pypi_url="django-widgets"
+    )
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    api, admin = APIClient(), Client()
+    api.force_authenticate(staff)
+    admin.force_login(staff)
+    # Both edits load the row while the fetch is in flight and write after it committed
+    # (PostgreSQL: the admin's load happens inside its transaction, so it waits there).
+    waiting_before(PackageWriteSerializer, "update", fetched, monkeypatch)
+    if connection.vendor == "postgresql":
+        waiting_before(PackageAdmin, "save_model", fetched, monkeypatch)
+    answers = {}
+
+    def fetch():
+        config = FetcherConfig.from_settings(workers=1)
+        clients = build_clients(config)
+        run = FetchRun(clients, config)
+        answers["summary"] = run.run(run.select())
+        clients.close()
+        fetched.set()
+
+    def api_edit():
+        answers["api"] = api.patch(
+            f"/api/v4/packages/{package.pk}/", {"title": "Edited by API"}, format="json"
+        )
+
+    def admin_edit():
+        fresh = Package.objects.get(pk=package.pk)
+        url = reverse("admin:packages_package_change", args=[package.pk])
+        answers["admin"] = admin.post(
+            url, admin_change_data(fresh, documentation_url="https://docs.example.org/")
+        )
+
+    def in_thread(work):
+        def target():
+            try:
+                work()
+            finally:
+                connections.close_all()
+
+        return threading.Thread(target=target)
+
+    threads = [in_thread(fetch)]
+    threads[0].start()
+    assert in_flight.wait(20)
+    threads += [in_thread(api_edit), in_thread(admin_edit)]
+    for thread in threads[1:]:
+        thread.start()
+    if connection.vendor == "postgresql":
+        time.sleep(0.5)  # both edits have loaded the row and wait
+    else:
+        threads[2].join(20)  # SQLite: the admin's whole transaction runs during the fetch
+    proceed.set()
+    for thread in threads:
+        thread.join(30)
+
+    assert answers["summary"].fetched == 1
+    assert answers["api"].status_code == 200, answers["api"].content
+    assert answers["admin"].status_code == 302, answers["admin"].content
+    package.refresh_from_db()
+    assert package.title == "Edited by API"
+    assert package.documentation_url == "https://docs.example.org/"
+    assert (package.repo_watchers, package.pypi_version) == (120, "1.10")
+    assert package.last_fetched is not None
+    assert len(package.participants) > 0
+    assert package.score > 0
