@@ -25,9 +25,9 @@ Penalties (max 0)
 - deprecated (-40): the package is marked deprecated.
 - no_release_in_2_years (-15): the newest known release is more than two years old (a package
   with no known release gets no points for last_release, but no penalty either).
-- failing_for_a_month (-10): the stats fetch has been failing (fetch_failures > 0) and the last
-  successful fetch (last_fetched, or the first recorded error for a package never fetched) is
-  more than 30 days old.
+- failing_for_a_month (-10): every fetch for more than 30 days has failed: the current streak of
+  failures began (`fetch_failing_since`, set by the first failure after a success and cleared by
+  the next success) more than 30 days ago.
 """
 
 import math
@@ -64,8 +64,7 @@ SCORE_FIELDS = (
     "repo_archived_at",
     "deprecated_at",
     "fetch_failures",
-    "fetch_error_at",
-    "last_fetched",
+    "fetch_failing_since",
 )
 
 _UNSET = object()
@@ -265,8 +264,7 @@ def _no_release_in_2_years(latest_release, now):
 
 def _failing_for_a_month(package, now):
     failures = package.fetch_failures or 0
-    # last_fetched only moves on success, so it marks when the failing streak began.
-    failing_since = package.last_fetched or package.fetch_error_at
+    failing_since = package.fetch_failing_since
     is_failing = (
         failures > 0
         and failing_since is not None

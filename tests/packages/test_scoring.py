@@ -6,8 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from packages.fetch.forges.base import FetchError, RepoStats
+from packages.fetch.store import FetchResult, record_fetch
 from packages.models import Package
-from packages.scoring import ScoreBreakdown, compute_score, update_scores
+from packages.scoring import FAILING_PENALTY, ScoreBreakdown, compute_score, update_scores
 from tests.factories import PackageFactory, VersionFactory
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -184,26 +186,60 @@ def test_unknown_release_gets_no_release_points_and_no_penalty():
     assert points(breakdown, "no_release_in_2_years") == 0
 
 
-@pytest.mark.parametrize(
-    ("failures", "last_fetched_days", "error_days", "penalised"),
-    [
-        (3, 31, 1, True),
-        (3, 29, 1, False),
-        (0, 90, None, False),
-        (2, None, 45, True),
-        (2, None, 10, False),
-        (1, None, None, False),
-    ],
-)
-def test_failing_fetches_for_a_month_are_penalised(
-    failures, last_fetched_days, error_days, penalised
-):
-    package = healthy_package(
-        fetch_failures=failures,
-        last_fetched=None if last_fetched_days is None else NOW - timedelta(days=last_fetched_days),
-        fetch_error_at=None if error_days is None else NOW - timedelta(days=error_days),
-    )
-    assert points(score(package), "failing_for_a_month") == (-10 if penalised else 0)
+def failed_fetch():
+    return FetchResult(errors=[FetchError("github: HTTP 500", reason="http_500")])
+
+
+def failing_points(package, now):
+    package = Package.objects.prefetch_related("versions").get(pk=package.pk)
+    return points(compute_score(package, now=now), "failing_for_a_month")
+
+
+@pytest.mark.django_db
+def test_package_failing_five_times_over_40_days_gets_the_failing_penalty():
+    package = PackageFactory(repo_watchers=5000, pypi_url="")
+    record_fetch(package, FetchResult(repo=RepoStats(watchers=5000)), now=NOW)
+    start = NOW + timedelta(days=1)
+    for day in (0, 10, 20, 30):
+        record_fetch(package, failed_fetch(), now=start + timedelta(days=day))
+        assert failing_points(package, start + timedelta(days=day)) == 0  # not a month yet
+    before = Package.objects.get(pk=package.pk).score
+
+    record_fetch(package, failed_fetch(), now=start + timedelta(days=40))
+
+    package.refresh_from_db()
+    assert package.fetch_failures == 5
+    assert package.fetch_failing_since == start  # the first failure of the streak
+    assert failing_points(package, start + timedelta(days=40)) == -FAILING_PENALTY
+    assert package.score == before - FAILING_PENALTY  # stored with the fetch
+
+
+@pytest.mark.django_db
+def test_a_success_ends_the_failing_streak():
+    package = PackageFactory(pypi_url="")
+    for day in (0, 40):
+        record_fetch(package, failed_fetch(), now=NOW + timedelta(days=day))
+    assert failing_points(package, NOW + timedelta(days=40)) == -FAILING_PENALTY
+
+    record_fetch(package, FetchResult(repo=RepoStats(watchers=9)), now=NOW + timedelta(days=41))
+    record_fetch(package, failed_fetch(), now=NOW + timedelta(days=42))
+
+    package.refresh_from_db()
+    assert package.fetch_failing_since == NOW + timedelta(days=42)
+    assert failing_points(package, NOW + timedelta(days=60)) == 0
+
+
+@pytest.mark.django_db
+def test_compute_scores_agrees_with_the_score_stored_on_fetch_when_the_newest_release_is_yanked():
+    package = PackageFactory(repo_watchers=5000, pypi_url="")
+    VersionFactory(package=package, upload_time=NOW - timedelta(days=5), is_yanked=True)
+    VersionFactory(package=package, upload_time=NOW - timedelta(days=800))
+    record_fetch(package, FetchResult(repo=RepoStats(watchers=6000)), now=NOW)
+    on_fetch = Package.objects.get(pk=package.pk).score
+
+    assert update_scores(now=NOW) == 0  # what compute_scores runs
+
+    assert Package.objects.get(pk=package.pk).score == on_fetch
 
 
 def test_total_never_goes_below_zero():
@@ -212,7 +248,7 @@ def test_total_never_goes_below_zero():
         repo_archived_at=NOW,
         deprecated_at=NOW,
         fetch_failures=9,
-        last_fetched=NOW - timedelta(days=400),
+        fetch_failing_since=NOW - timedelta(days=400),
     )
     breakdown = score(package, latest_release=NOW - timedelta(days=3000))
 
