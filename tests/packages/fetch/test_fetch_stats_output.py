@@ -194,7 +194,9 @@ def test_unreachable_cache_exits_1_with_a_one_line_reason(command_env):
     done = manage(env, "fetch_stats", "--json")
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr.startswith("CommandError: cannot run: cache unavailable (")
+    assert done.stderr.startswith(
+        "CommandError: cannot run: cache unavailable (Redis at 127.0.0.1:"
+    )
     assert len(done.stderr.strip().splitlines()) == 1
 
 
