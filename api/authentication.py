@@ -4,6 +4,7 @@ address's anonymous budget: once it is spent, further tokens from that address a
 
 import contextlib
 import hashlib
+import re
 import time
 
 from django.core.cache import caches
@@ -12,6 +13,10 @@ from rest_framework.authentication import TokenAuthentication, get_authorization
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from api.throttling import CACHE_ALIAS, AnonThrottle
+
+# DRF's keys are 40 hex digits; anything else cannot match one, so it is refused unlooked-up
+# (PostgreSQL would also refuse a NUL byte in the query with a 500).
+_TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
 
 
 class _FailedAuthenticationThrottle(AnonThrottle):
@@ -39,6 +44,11 @@ class ThrottledTokenAuthentication(TokenAuthentication):
                 _cache_set(blocked_key, time.time() + wait, wait)
                 raise Throttled(wait=wait) from None
             raise
+
+    def authenticate_credentials(self, key):
+        if not _TOKEN_KEY.fullmatch(key):
+            raise AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(key)
 
 
 def _cache_get(key):
