@@ -277,3 +277,62 @@ def test_api_and_admin_edits_during_a_fetch_keep_both_edits_and_fetched_stats(
     assert package.last_fetched is not None
     assert len(package.participants) > 0
     assert package.score > 0
+
+
+def new_run():
+    config = FetcherConfig.from_settings(workers=1)
+    return FetchRun(build_clients(config), config)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_skips_what_an_overlapping_run_fetched_after_it_began(fetch_settings, upstream):
+    for i in range(5):
+        serve_pypi(upstream, f"p{i}")
+        PackageFactory(slug=f"p{i}", repo_url="", pypi_url=f"p{i}")
+    earlier, later = new_run(), new_run()
+    earlier_rows, later_rows = earlier.select(), later.select()
+    assert len(earlier_rows) == len(later_rows) == 5  # both took the same snapshot
+
+    later.run(later_rows)
+    earlier.run(earlier_rows)
+
+    assert (later.summary.fetched, earlier.summary.fetched) == (5, 0)
+    assert earlier.summary.skipped == 5
+    assert sorted(upstream.paths()) == sorted(f"/pypi/pypi/p{i}/json" for i in range(5))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_run_skips_a_row_another_run_holds_instead_of_waiting(fetch_settings, upstream):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks)")
+    for name in ("held", "free"):
+        serve_pypi(upstream, name)
+        PackageFactory(slug=name, repo_url="", pypi_url=name)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Package.objects.select_for_update().get(slug="held")
+                holding.set()
+                release.wait(15)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        run = new_run()
+        began = time.monotonic()
+        run.run(run.select())
+        elapsed = time.monotonic() - began
+    finally:
+        release.set()
+        holder.join(20)
+    assert elapsed < 5  # not blocked behind the other run's lock
+    assert (run.summary.fetched, run.summary.skipped) == (1, 1)
+    assert Package.objects.get(slug="held").last_fetched is None

@@ -195,8 +195,9 @@ def test_rate_limited_host_is_stopped_and_the_rest_left_for_the_next_run(fetch_s
     assert summary["skipped"] == 1
     assert summary["failed"] == 0
     assert "github" in summary["stopped_hosts"]
-    assert Package.objects.get(slug="b").last_fetched is None
-    assert Package.objects.get(slug="b").fetch_failures == 0
+    b = Package.objects.get(slug="b")
+    assert (b.last_fetched, b.fetch_failures) == (None, 0)
+    assert b.fetch_lease_until is None  # claimed, then given back when its host stopped
 
 
 def test_leased_package_is_left_alone_until_the_lease_expires(widgets, settings):
