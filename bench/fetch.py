@@ -1,6 +1,6 @@
 """Benchmark `fetch_stats` against the shared upstream stub's synthetic catalogue.
 
-    .venv/bin/python bench/fetch.py [--packages 1000] [--latency-ms 50] [--database URL]
+    .venv/bin/python bench/fetch.py [--packages N] [--latency-ms L] [--database URL] [--stub PATH]
 
 Starts ../shared/upstream/stub.py with `--synthetic N --latency-ms L`, registers its catalogue
 (GET /__catalogue.json) in its own database (PostgreSQL `djangopackages_fetchbench` by default,
@@ -24,9 +24,9 @@ STUB = ROOT.parent / "shared" / "upstream" / "stub.py"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/djangopackages_fetchbench"
 
 
-def start_stub(packages, latency_ms):
+def start_stub(stub, packages, latency_ms):
     proc = subprocess.Popen(
-        [sys.executable, str(STUB), "--port", "0", "--synthetic", str(packages),
+        [sys.executable, str(stub), "--port", "0", "--synthetic", str(packages),
          "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -135,13 +135,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packages", type=int, default=1000)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--stub", type=Path, default=STUB, help="the shared stub's stub.py")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     args = parser.parse_args()
-    if not STUB.is_file():
-        print(f"bench: no stub at {STUB}", file=sys.stderr)
+    if not args.stub.is_file():
+        print(f"bench: no stub at {args.stub} (--stub PATH)", file=sys.stderr)
         return 2
     ensure_postgres_database(args.database)
-    proc, base = start_stub(args.packages, args.latency_ms)
+    proc, base = start_stub(args.stub, args.packages, args.latency_ms)
     try:
         setup_django(base, args.database)
         from django.conf import settings
