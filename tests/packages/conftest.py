@@ -48,6 +48,7 @@ class FakeUpstream:
         self.lock = threading.Lock()
         self.active = 0
         self.most_active = 0  # the most requests this server was answering at one moment
+        self.connections = set()  # client (host, port) pairs: one per TCP connection
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -78,6 +79,7 @@ class FakeUpstream:
 
     def handle(self, handler):
         with self.lock:
+            self.connections.add(handler.client_address)
             self.active += 1
             self.most_active = max(self.most_active, self.active)
         try:

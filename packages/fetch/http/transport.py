@@ -201,15 +201,12 @@ class Transport:
                 )
             except requests.exceptions.RequestException as exc:
                 raise self._request_error(url, exc, deadline) from exc
-            complete = False
             try:
                 body = self._read_body(raw, url, deadline)
-                complete = not deadline.expired
             finally:
-                if complete:
-                    raw.raw.release_conn()  # read to the end: the connection can be reused
-                else:
-                    raw.close()
+                # An answer read to the end has already gone back to the pool (keep-alive);
+                # anything else closes its connection here.
+                raw.close()
         return Response(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, body, url)
 
     def close(self) -> None:

@@ -50,6 +50,15 @@ def test_get_returns_status_headers_and_json(upstream):
     assert upstream.paths() == ["/api/thing?a=1"]
 
 
+def test_answers_read_to_the_end_keep_the_connection_for_the_next_request(upstream):
+    upstream.add("/api/thing", Reply({"ok": True}))
+    client = make_client(upstream)
+    for _ in range(3):
+        client.get(f"{upstream.url}/api/thing")
+    assert len(upstream.requests) == 3
+    assert len(upstream.connections) == 1
+
+
 def test_html_body_is_invalid_json(upstream):
     upstream.add("/api/x", Reply("<html>oops</html>", headers={"Content-Type": "text/html"}))
     response = make_client(upstream).get(f"{upstream.url}/api/x")
