@@ -31,10 +31,12 @@ Penalties (max 0)
 """
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from packages.models import Package, Version
@@ -83,7 +85,7 @@ class ScoreBreakdown:
     total: int
     components: tuple[ScoreComponent, ...]
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         """The API shape: {"score": total, "components": [{"name", "points", "max", "inputs"}]}."""
         return {
             "score": self.total,
@@ -94,7 +96,9 @@ class ScoreBreakdown:
         }
 
 
-def compute_score(package, *, now=None, latest_release=_UNSET):
+def compute_score(
+    package: Package, *, now: datetime | None = None, latest_release: Any = _UNSET
+) -> "ScoreBreakdown":
     """Score one package, without writing anything.
 
     `latest_release` is the upload time of the newest non-yanked release, or None when there
@@ -120,13 +124,18 @@ def compute_score(package, *, now=None, latest_release=_UNSET):
     return ScoreBreakdown(total=total, components=components)
 
 
-def latest_release_from_versions(versions):
+def latest_release_from_versions(versions: Iterable[Version]) -> datetime | None:
     """The newest upload time among non-yanked versions, or None."""
     times = [v.upload_time for v in versions if not v.is_yanked and v.upload_time is not None]
     return max(times, default=None)
 
 
-def update_scores(queryset=None, *, now=None, batch_size=500):
+def update_scores(
+    queryset: QuerySet[Package] | None = None,
+    *,
+    now: datetime | None = None,
+    batch_size: int = 500,
+) -> int:
     """Recompute the score of every package in `queryset` (default: all) and save the changed ones.
 
     Works in primary-key batches of `batch_size`: one SELECT (the newest release comes from a
@@ -165,13 +174,15 @@ def update_scores(queryset=None, *, now=None, batch_size=500):
         last_pk = batch[-1].pk
 
 
-def _log_points(value, full_at, maximum):
+def _log_points(value: float | None, full_at: float, maximum: int) -> int:
     """0 for 0, `maximum` at `full_at` or more, logarithmic in between."""
     value = max(0, value or 0)
     return round(maximum * min(1.0, math.log10(1 + value) / math.log10(1 + full_at)))
 
 
-def _age_points(moment, now, fresh_days, maximum):
+def _age_points(
+    moment: datetime | None, now: datetime, fresh_days: int, maximum: int
+) -> tuple[int, int | None]:
     """Full points up to `fresh_days` old, linearly down to 0 at STALE_AFTER_DAYS; 0 if unknown."""
     if moment is None:
         return 0, None
@@ -182,25 +193,25 @@ def _age_points(moment, now, fresh_days, maximum):
     return round(maximum * fraction), int(age_days)
 
 
-def _iso(moment):
+def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _stars(package):
+def _stars(package: Package) -> ScoreComponent:
     stars = package.repo_watchers or 0
     return ScoreComponent(
         "stars", _log_points(stars, STARS_FULL_AT, STARS_MAX), STARS_MAX, {"repo_watchers": stars}
     )
 
 
-def _forks(package):
+def _forks(package: Package) -> ScoreComponent:
     forks = package.repo_forks or 0
     return ScoreComponent(
         "forks", _log_points(forks, FORKS_FULL_AT, FORKS_MAX), FORKS_MAX, {"repo_forks": forks}
     )
 
 
-def _pypi(package):
+def _pypi(package: Package) -> ScoreComponent:
     if package.pypi_url and package.pypi_version:
         points = PYPI_MAX
     elif package.pypi_url:
@@ -211,7 +222,7 @@ def _pypi(package):
     return ScoreComponent("pypi", points, PYPI_MAX, inputs)
 
 
-def _commits(package):
+def _commits(package: Package) -> ScoreComponent:
     weeks = list(package.commits_over_52 or [])
     newest = len(weeks) - 1
     weighted = sum(
@@ -228,31 +239,31 @@ def _commits(package):
     )
 
 
-def _last_commit(package, now):
+def _last_commit(package: Package, now: datetime) -> ScoreComponent:
     points, age = _age_points(package.last_updated, now, LAST_COMMIT_FRESH_DAYS, LAST_COMMIT_MAX)
     inputs = {"last_updated": _iso(package.last_updated), "age_days": age}
     return ScoreComponent("last_commit", points, LAST_COMMIT_MAX, inputs)
 
 
-def _last_release(latest_release, now):
+def _last_release(latest_release: datetime | None, now: datetime) -> ScoreComponent:
     points, age = _age_points(latest_release, now, LAST_RELEASE_FRESH_DAYS, LAST_RELEASE_MAX)
     inputs = {"latest_release": _iso(latest_release), "age_days": age}
     return ScoreComponent("last_release", points, LAST_RELEASE_MAX, inputs)
 
 
-def _archived(package):
+def _archived(package: Package) -> ScoreComponent:
     archived_at = package.repo_archived_at
     points = -ARCHIVED_PENALTY if archived_at is not None else 0
     return ScoreComponent("archived", points, 0, {"repo_archived_at": _iso(archived_at)})
 
 
-def _deprecated(package):
+def _deprecated(package: Package) -> ScoreComponent:
     deprecated_at = package.deprecated_at
     points = -DEPRECATED_PENALTY if deprecated_at is not None else 0
     return ScoreComponent("deprecated", points, 0, {"deprecated_at": _iso(deprecated_at)})
 
 
-def _no_release_in_2_years(latest_release, now):
+def _no_release_in_2_years(latest_release: datetime | None, now: datetime) -> ScoreComponent:
     is_stale = latest_release is not None and now - latest_release > timedelta(
         days=STALE_AFTER_DAYS
     )
@@ -262,7 +273,7 @@ def _no_release_in_2_years(latest_release, now):
     )
 
 
-def _failing_for_a_month(package, now):
+def _failing_for_a_month(package: Package, now: datetime) -> ScoreComponent:
     failures = package.fetch_failures or 0
     failing_since = package.fetch_failing_since
     is_failing = (

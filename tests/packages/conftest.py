@@ -262,3 +262,24 @@ def serve_renamed_github_repo(upstream, html_url, old="octo/widgets", new="octo/
 
 def serve_pypi(upstream, name="django-widgets", body="pypi_project.json"):
     upstream.json(f"/pypi/pypi/{name}/json", body)
+
+
+def admin_package_form(package, **edited):
+    """The package admin's change form for `package` as a browser posts it, with `edited`."""
+    return {
+        "title": package.title,
+        "slug": package.slug,
+        "category": package.category_id,
+        "repo_url": package.repo_url,
+        "pypi_url": package.pypi_url,
+        "documentation_url": package.documentation_url,
+        "repo_description": package.repo_description,
+        "deprecated_at_0": "",
+        "deprecated_at_1": "",
+        "replacement": "",
+        "versions-TOTAL_FORMS": "0",
+        "versions-INITIAL_FORMS": "0",
+        "versions-MIN_NUM_FORMS": "0",
+        "versions-MAX_NUM_FORMS": "1000",
+        **edited,
+    }

@@ -10,6 +10,7 @@ from grids.models import Grid
 from packages.editing import update_package
 from packages.models import Package
 from tests.factories import FeatureFactory, GridFactory, PackageFactory, UserFactory
+from tests.packages.conftest import admin_package_form
 
 pytestmark = pytest.mark.django_db
 
@@ -19,26 +20,6 @@ def staff(client):
     user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(user)
     return user
-
-
-def package_form(package, **edited):
-    return {
-        "title": package.title,
-        "slug": package.slug,
-        "category": package.category_id,
-        "repo_url": package.repo_url,
-        "pypi_url": package.pypi_url,
-        "documentation_url": package.documentation_url,
-        "repo_description": package.repo_description,
-        "deprecated_at_0": "",
-        "deprecated_at_1": "",
-        "replacement": "",
-        "versions-TOTAL_FORMS": "0",
-        "versions-INITIAL_FORMS": "0",
-        "versions-MIN_NUM_FORMS": "0",
-        "versions-MAX_NUM_FORMS": "1000",
-        **edited,
-    }
 
 
 def grid_form(grid, *, features=(), **edited):
@@ -74,7 +55,7 @@ def test_update_writes_only_the_changed_columns_of_a_stale_instance():
 def test_admin_change_of_repo_url_queues_a_fetch(client, staff):
     package = PackageFactory(repo_url="https://github.com/o/old", last_fetched=timezone.now())
     url = reverse("admin:packages_package_change", args=[package.pk])
-    response = client.post(url, package_form(package, repo_url="https://github.com/o/new"))
+    response = client.post(url, admin_package_form(package, repo_url="https://github.com/o/new"))
     assert response.status_code == 302, response.content
     package.refresh_from_db()
     assert package.repo_url == "https://github.com/o/new"
@@ -84,7 +65,7 @@ def test_admin_change_of_repo_url_queues_a_fetch(client, staff):
 
 def test_admin_change_of_the_title_keeps_the_fetch_state_and_fetched_stats(client, staff):
     package = PackageFactory(last_fetched=timezone.now(), repo_watchers=1)
-    form = package_form(package, title="Renamed")
+    form = admin_package_form(package, title="Renamed")
     Package.objects.filter(pk=package.pk).update(repo_watchers=77)  # a fetch wrote meanwhile
     response = client.post(reverse("admin:packages_package_change", args=[package.pk]), form)
     assert response.status_code == 302, response.content
@@ -95,7 +76,7 @@ def test_admin_change_of_the_title_keeps_the_fetch_state_and_fetched_stats(clien
 
 def test_admin_add_goes_through_the_editing_service(client, staff):
     category = PackageFactory().category
-    form = package_form(PackageFactory.build(category=category), slug="brand-new")
+    form = admin_package_form(PackageFactory.build(category=category), slug="brand-new")
     response = client.post(reverse("admin:packages_package_add"), form)
     assert response.status_code == 302, response.content
     package = Package.objects.get(slug="brand-new")

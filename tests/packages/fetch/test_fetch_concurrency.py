@@ -21,7 +21,7 @@ from packages.fetch.run import FetchRun
 from packages.fetch.sources import build_clients
 from packages.models import Package
 from tests.factories import PackageFactory
-from tests.packages.conftest import fixture, serve_pypi
+from tests.packages.conftest import admin_package_form, fixture, serve_pypi
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -154,27 +154,6 @@ def test_killed_run_then_rerun_matches_a_clean_run(tmp_path, upstream):
     assert checksum(killed) == checksum(clean)
 
 
-def admin_change_data(package, **edited):
-    """The package admin's change form for `package`, as a browser would post it."""
-    return {
-        "title": package.title,
-        "slug": package.slug,
-        "category": package.category_id,
-        "repo_url": package.repo_url,
-        "pypi_url": package.pypi_url,
-        "documentation_url": package.documentation_url,
-        "repo_description": package.repo_description,
-        "deprecated_at_0": "",
-        "deprecated_at_1": "",
-        "replacement": "",
-        "versions-TOTAL_FORMS": "0",
-        "versions-INITIAL_FORMS": "0",
-        "versions-MIN_NUM_FORMS": "0",
-        "versions-MAX_NUM_FORMS": "1000",
-        **edited,
-    }
-
-
 def waiting_before(cls, name, event, monkeypatch):
     """Make `cls.name` wait for `event` first: an edit that loaded the row, then stalls."""
     original = getattr(cls, name)
@@ -241,7 +220,7 @@ def test_api_and_admin_edits_during_a_fetch_keep_both_edits_and_fetched_stats(
         fresh = Package.objects.get(pk=package.pk)
         url = reverse("admin:packages_package_change", args=[package.pk])
         answers["admin"] = admin.post(
-            url, admin_change_data(fresh, documentation_url="https://docs.example.org/")
+            url, admin_package_form(fresh, documentation_url="https://docs.example.org/")
         )
 
     def in_thread(work):
