@@ -44,10 +44,9 @@ admin: migrate
 fetch: migrate
 	$(BIN)/python manage.py fetch_stats $(ARGS)
 
-# The stats worker in the foreground: a fetch every FETCH_EVERY seconds until stopped.
-FETCH_EVERY ?= 3600
+# The background-task worker on its own (`make run` starts one beside gunicorn already).
 worker: migrate
-	while true; do $(BIN)/python manage.py fetch_stats $(ARGS); sleep $(FETCH_EVERY); done
+	$(BIN)/python manage.py db_worker $(ARGS)
 
 shell: migrate
 	$(BIN)/python manage.py shell
