@@ -35,5 +35,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=6s --start-period=20s --retries=3 \
     CMD ["python", "-m", "djangopackages.healthcheck"]
 
-# gunicorn binds 0.0.0.0:$PORT and takes its worker count from WEB_CONCURRENCY.
+# gunicorn binds 0.0.0.0:$PORT, takes its worker count from WEB_CONCURRENCY and the rest from
+# /app/gunicorn.conf.py (no forwarded header trusted by gunicorn; request-line/header limits).
 CMD ["gunicorn", "djangopackages.wsgi", "--access-logfile", "-"]

@@ -35,7 +35,7 @@ run: demo
 	@echo "  One task worker runs alongside (its lines start with 'worker |'); Ctrl-C stops both."
 	@echo ""
 	$(BIN)/python manage.py serve -- $(BIN)/gunicorn djangopackages.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_CONCURRENCY) \
-		--access-logfile - --forwarded-allow-ips 127.0.0.1
+		--access-logfile -
 
 admin: migrate
 	$(BIN)/python manage.py dev_admin

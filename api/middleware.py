@@ -1,4 +1,5 @@
-"""Refuse oversized API request bodies before anything reads them."""
+"""Refuse, before anything else runs, API requests no view could accept: oversized bodies
+(413) and methods the resource does not have (405)."""
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -28,3 +29,38 @@ class RequestBodyLimitMiddleware:
                     status=413,
                 )
         return self.get_response(request)
+
+
+class MethodNotAllowedMiddleware:
+    """Under /api/, a method the resolved view has no handler for is a JSON 405 with `Allow`,
+    before authentication and permissions: whoever asks, TRACE or PUT on a read-only
+    resource is 405, never 401 or 403."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.path.startswith(API_PREFIX):
+            return None
+        allowed = _handled_methods(view_func)
+        if allowed is None or request.method.lower() in allowed:
+            return None
+        response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+        response["Allow"] = ", ".join(method.upper() for method in sorted(allowed))
+        return response
+
+
+def _handled_methods(view_func):
+    """The lower-case methods a class-based view (DRF viewset, APIView or Django view) handles;
+    None for a plain function, which handles its own."""
+    view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
+    if view_class is None:
+        return None
+    actions = getattr(view_func, "actions", None) or {}
+    methods = {m for m in view_class.http_method_names if m in actions or hasattr(view_class, m)}
+    if "get" in methods:
+        methods.add("head")  # as View.setup() does
+    return methods

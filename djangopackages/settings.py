@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "djangopackages.csp.ContentSecurityPolicyMiddleware",
     "djangopackages.errors.DatabaseUnavailableMiddleware",
     "api.middleware.RequestBodyLimitMiddleware",
+    "api.middleware.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "djangopackages.urls"

@@ -128,10 +128,32 @@ def test_html_accept_gets_the_browsable_page(client, catalogue, path):
     assert response["Content-Type"].startswith("text/html")
 
 
-def test_wrong_method_is_json_405(client, catalogue):
-    response = client.delete("/api/v4/search/?q=x")
-    assert response.status_code in (401, 405)
-    assert response["Content-Type"].startswith("application/json")
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/v4/search/?q=x", "GET, HEAD, OPTIONS"),
+        ("TRACE", "/api/v4/packages/", "GET, HEAD, OPTIONS, POST"),
+        ("PUT", "/api/v4/packages/", "GET, HEAD, OPTIONS, POST"),
+        ("PUT", "/api/v4/", "GET, HEAD, OPTIONS"),
+        ("TRACE", "/api/v4/packages/django-filter/", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"),
+        ("POST", "/api/v4/packages/django-filter/score/", "GET, HEAD, OPTIONS"),
+        ("PATCH", "/api/v4/schema/", "GET, HEAD, OPTIONS"),
+        ("TRACE", "/api/v4/api-auth/login/", "GET, HEAD, OPTIONS, POST, PUT"),
+        ("BREW", "/api/v4/grids/", "GET, HEAD, OPTIONS, POST"),
+    ],
+)
+@pytest.mark.parametrize("who", ["anonymous", "signed in"])
+def test_a_method_the_resource_lacks_is_json_405_whoever_asks(
+    catalogue, django_user_model, method, path, allow, who
+):
+    client = APIClient()
+    if who == "signed in":
+        client.force_authenticate(django_user_model.objects.create_user("mallory"))
+
+    response = client.generic(method, path)
+
+    assert assert_json_error(response, 405) == {"detail": f'Method "{method}" not allowed.'}
+    assert response["Allow"] == allow
 
 
 @pytest.mark.parametrize(
@@ -154,6 +176,9 @@ def test_extreme_date_filters_are_answered_not_crashed(client, catalogue, value)
 HOSTILE_REQUESTS = [
     # (who, method, url, json body, status, key in the answer)
     ("anon", "get", "/api/v4/schema/?version=%01", None, 400, "version"),
+    ("anon", "put", "/api/v4/categories/", {"title": "x"}, 405, "detail"),
+    ("anon", "delete", "/api/v4/search/?q=x", None, 405, "detail"),
+    ("anon", "patch", "/api/v4/grids/forms/comparison/", {}, 405, "detail"),
     ("anon", "get", "/api/v4/schema/?version=%00", None, 400, "version"),
     ("anon", "get", "/api/v4/schema/?version=%7F", None, 400, "version"),
     ("anon", "get", "/api/v4/schema/?version=4%0D%0AX-Evil:1", None, 400, "version"),
