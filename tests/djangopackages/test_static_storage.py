@@ -1,0 +1,55 @@
+"""Production without `collectstatic` (issue 16, 11): pages render with plain static URLs and
+one warning, instead of a 500 per page."""
+
+import logging
+
+import pytest
+
+from djangopackages.storage import ForgivingManifestStaticFilesStorage
+from tests.djangopackages.test_settings import production_env, run_manage
+from tests.factories import PackageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def production_storage_without_manifest(settings, tmp_path, monkeypatch):
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path  # empty: collectstatic never ran
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "djangopackages.storage.ForgivingManifestStaticFilesStorage"},
+    }
+    monkeypatch.setattr(ForgivingManifestStaticFilesStorage, "_warned", False)
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/api/v4/packages/django-filter/", "text/html"),
+        ("/api/v4/?format=api", "*/*"),
+        ("/admin/login/", "text/html"),
+        ("/api/v4/docs/", "text/html"),
+    ],
+)
+def test_pages_render_without_a_manifest(
+    client, production_storage_without_manifest, caplog, path, accept
+):
+    PackageFactory(slug="django-filter")
+
+    with caplog.at_level(logging.WARNING, logger="djangopackages.storage"):
+        response = client.get(path, HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert "/static/" in response.content.decode()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "djangopackages.storage"]
+    assert len(warnings) == 1
+    assert "run `manage.py collectstatic`" in warnings[0]
+
+
+def test_production_settings_use_the_forgiving_storage():
+    code = "from django.conf import settings; print(settings.STORAGES['staticfiles']['BACKEND'])"
+
+    result = run_manage("shell", "--no-imports", "-c", code, **production_env())
+
+    assert result.stdout.strip() == "djangopackages.storage.ForgivingManifestStaticFilesStorage"
