@@ -5,6 +5,7 @@ from django.conf import settings
 from django.http import JsonResponse
 
 API_PREFIX = "/api/"
+V4_PREFIX = "/api/v4/"
 
 
 class RequestBodyLimitMiddleware:
@@ -32,7 +33,7 @@ class RequestBodyLimitMiddleware:
 
 
 class MethodNotAllowedMiddleware:
-    """Under /api/, a method the resolved view has no handler for is a JSON 405 with `Allow`,
+    """Under /api/v4/, a method the resolved view has no handler for is a JSON 405 with `Allow`,
     before authentication and permissions: whoever asks, TRACE or PUT on a read-only
     resource is 405, never 401 or 403."""
 
@@ -43,7 +44,8 @@ class MethodNotAllowedMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not request.path.startswith(API_PREFIX):
+        # API v3 keeps its own error shape ({"error", "message"}) and answers 405 itself.
+        if not request.path.startswith(V4_PREFIX):
             return None
         allowed = _handled_methods(view_func)
         if allowed is None or request.method.lower() in allowed:
