@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The shared folder sits beside the repository (../shared from its top), wherever it is cloned.
 DEFAULT_STUB = ROOT.parent / "shared" / "upstream" / "stub.py"
 
 
@@ -260,7 +261,10 @@ def main():
     parser.add_argument("--stub", default=str(DEFAULT_STUB))
     args = parser.parse_args()
     if not Path(args.stub).is_file():
-        print(f"check_upstream: no stub at {args.stub}", file=sys.stderr)
+        print(
+            f"check_upstream: no stub at {args.stub}; pass --stub PATH to the upstream stub's stub.py",
+            file=sys.stderr,
+        )
         return 2
     proc, base = start_stub(args.stub)
     try:
