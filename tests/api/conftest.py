@@ -1,4 +1,5 @@
-"""API test fixtures: a fresh response cache per test, switched on as in production with Redis."""
+"""API test fixtures: a fresh response cache per test, switched on as in production with Redis,
+and `rates` to set throttle rates for one test."""
 
 import pytest
 from django.core.cache import cache
@@ -20,3 +21,19 @@ def _fresh_response_cache(settings):
     yield
     cache.clear()
     reset_local_entries()
+
+
+@pytest.fixture
+def rates(settings):
+    """Set some throttle rates for one test; the others keep their configured values."""
+
+    def set_rates(**changes):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **changes,
+            },
+        }
+
+    return set_rates

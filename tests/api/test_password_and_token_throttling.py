@@ -13,20 +13,6 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def rates(settings):
-    def set_rates(**changes):
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {
-                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                **changes,
-            },
-        }
-
-    return set_rates
-
-
-@pytest.fixture
 def curator():
     return UserFactory(username="curator", is_staff=True, is_superuser=True)
 

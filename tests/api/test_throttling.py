@@ -28,22 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def rates(settings):
-    """Set some throttle rates for one test; the others keep their configured values."""
-
-    def set_rates(**changes):
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {
-                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                **changes,
-            },
-        }
-
-    return set_rates
-
-
 @pytest.mark.parametrize(
     ("rate", "parsed"),
     [
