@@ -1,10 +1,34 @@
-"""Admin for grids: packages and features inline, cells editable on their own page."""
+"""Admin for grids: features and packages inline, one line each; every cell on one table page.
 
+A grid's change page lists its features (columns) and packages (rows) compactly and links to
+"Edit cells", a table of one text box per package and feature, saved through
+`grids.editing.set_cell` like the API's cell edits; the grid, its rows and features are saved
+through the same editing services.
+"""
+
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from grids import editing
 from grids.models import Element, Feature, Grid, GridPackage
+
+HEADER_HELP = (
+    "Mark the grid as featured. This service has no front page of its own: the mark is only "
+    "published as the grid's “header” field in the API (filter with ?header=true), for sites "
+    "that show featured grids, as djangopackages.org does on its home page."
+)
+
+
+class GridAdminForm(forms.ModelForm):
+    class Meta:
+        labels = {"header": "Featured", "is_locked": "Locked"}
+        help_texts = {"header": HEADER_HELP}
 
 
 class GridPackageInline(admin.TabularInline):
@@ -13,23 +37,113 @@ class GridPackageInline(admin.TabularInline):
     autocomplete_fields = ["package"]
     fields = ["package", "created"]
     readonly_fields = ["created"]
+    verbose_name = "package (row)"
+    verbose_name_plural = "packages (rows)"
 
 
-class FeatureInline(admin.StackedInline):
+class FeatureInline(admin.TabularInline):
     model = Feature
     extra = 0
     fields = ["title", "description"]
+    verbose_name = "feature (column)"
+    verbose_name_plural = "features (columns)"
+    # One line per feature, not a tall empty textarea each.
+    formfield_overrides = {models.TextField: {"widget": forms.TextInput(attrs={"size": 80})}}
 
 
 @admin.register(Grid)
 class GridAdmin(admin.ModelAdmin):
+    form = GridAdminForm
     list_display = ["title", "slug", "is_locked", "header", "created", "modified"]
     list_filter = ["is_locked", "header"]
     search_fields = ["title", "slug", "description"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["created", "modified", "created_by", "last_modified_by"]
+    readonly_fields = ["cells", "created", "modified", "created_by", "last_modified_by"]
+    fields = [
+        "title",
+        "slug",
+        "description",
+        "is_locked",
+        "header",
+        "cells",
+        "created",
+        "modified",
+        "created_by",
+        "last_modified_by",
+    ]
     date_hierarchy = "created"
     inlines = [FeatureInline, GridPackageInline]
+
+    @admin.display(description="Cells")
+    def cells(self, grid):
+        if grid.pk is None:
+            return "Save the grid first, then fill its cells as a table."
+        url = reverse("admin:grids_grid_cells", args=[grid.pk])
+        return format_html('<a href="{}">Edit every cell as a table</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:grid_id>/cells/",
+                self.admin_site.admin_view(self.cells_view),
+                name="grids_grid_cells",
+            ),
+            *super().get_urls(),
+        ]
+
+    def cells_view(self, request, grid_id):
+        """One text box per package and feature; saving writes only the cells that changed."""
+        grid = get_object_or_404(Grid, pk=grid_id)
+        if not self.has_change_permission(request, grid):
+            raise PermissionDenied
+        features = list(grid.features.order_by("id"))
+        rows = list(grid.grid_packages.select_related("package").order_by("package__title"))
+        texts = {
+            (cell.grid_package_id, cell.feature_id): cell.text
+            for cell in Element.objects.filter(grid_package__grid=grid)
+        }
+        if request.method == "POST":
+            changed = 0
+            for row in rows:
+                for feature in features:
+                    name = f"cell-{row.pk}-{feature.pk}"
+                    if name not in request.POST:
+                        continue
+                    text = request.POST[name].strip()
+                    if text != texts.get((row.pk, feature.pk), ""):
+                        try:
+                            editing.set_cell(
+                                membership=row, feature=feature, text=text, user=request.user
+                            )
+                        except ValidationError as exc:  # a bound or a bad text: say so
+                            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                            continue
+                        changed += 1
+            self.message_user(request, f"Saved {changed} changed cell(s).", messages.SUCCESS)
+            return redirect("admin:grids_grid_cells", grid_id=grid.pk)
+        table = [
+            {
+                "package": row.package,
+                "cells": [
+                    {
+                        "name": f"cell-{row.pk}-{feature.pk}",
+                        "text": texts.get((row.pk, feature.pk), ""),
+                        "label": f"{row.package.title}: {feature.title}",
+                    }
+                    for feature in features
+                ],
+            }
+            for row in rows
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cells of {grid.title}",
+            "opts": self.model._meta,
+            "original": grid,
+            "features": features,
+            "table": table,
+        }
+        return TemplateResponse(request, "admin/grids/grid/cells.html", context)
 
     def save_model(self, request, obj, form, change):
         """Through the API's editing services: only the changed columns are written."""

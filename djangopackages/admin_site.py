@@ -1,0 +1,75 @@
+"""The admin site as curators see it: the site's name, and models grouped by what they are for.
+
+Django lists models by app ("Auth Token", "Grids", "Packages"); a curator thinks in the
+catalogue (packages, grids, categories), what a grid holds (its rows, columns and cells),
+what the fetcher stores, and who may sign in. Models a ModelAdmin hides from the index (their
+`get_model_perms` is empty) stay reachable by URL for staff who need them.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+
+# (heading, [(app label, model name), ...]) in the order the index shows them.
+GROUPS = [
+    (
+        "Catalogue",
+        [("packages", "Package"), ("grids", "Grid"), ("categories", "Category")],
+    ),
+    ("Grid contents", [("grids", "Feature"), ("grids", "GridPackage"), ("grids", "Element")]),
+    ("Fetched from PyPI", [("packages", "Version")]),
+    (
+        "People and API access",
+        [("auth", "User"), ("auth", "Group"), ("authtoken", "TokenProxy")],
+    ),
+]
+
+# Names curators use, where the model's own name says how it is stored.
+SHOWN_NAMES = {
+    ("grids", "Feature"): "Features (grid columns)",
+    ("grids", "GridPackage"): "Grid rows (a package in a grid)",
+    ("grids", "Element"): "Cells",
+    ("authtoken", "TokenProxy"): "API tokens",
+}
+
+
+class CatalogueAdminSite(admin.AdminSite):
+    """Django's admin under SITE_NAME, with the index grouped by GROUPS."""
+
+    @property
+    def site_header(self):
+        return f"{settings.SITE_NAME} administration"
+
+    @property
+    def site_title(self):
+        return f"{settings.SITE_NAME} admin"
+
+    index_title = "Curate the catalogue"
+
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        models = {}
+        for app in apps:
+            for model in app["models"]:
+                key = (app["app_label"], model["object_name"])
+                model["name"] = SHOWN_NAMES.get(key, model["name"])
+                models[key] = model
+        grouped = []
+        for heading, members in GROUPS:
+            listed = [models.pop(member) for member in members if member in models]
+            if listed:
+                grouped.append(_group(heading, listed, apps))
+        if models:
+            grouped.append(_group("Other", list(models.values()), apps))
+        return grouped
+
+
+def _group(heading, models, apps):
+    first_app = next(app for app in apps if models[0] in app["models"])
+    return {**first_app, "name": heading, "models": models}
+
+
+class CatalogueAdminConfig(AdminConfig):
+    default_site = "djangopackages.admin_site.CatalogueAdminSite"
