@@ -26,7 +26,14 @@ UNKNOWN = "unknown"
 
 _COLOURS = {"good": "#4c1", "fair": "#dfb317", "poor": "#e05d44", "neutral": "#007ec6"}
 _GREY = "#9f9f9f"
-_FIELDS = ("repo_watchers", "score", "pypi_version", "last_updated")
+_FIELDS = (
+    "repo_watchers",
+    "score",
+    "pypi_version",
+    "last_updated",
+    "pypi_downloads",
+    "pypi_downloads_at",
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,9 @@ def metric_badge(package: Package | None, metric: str, label: str = "") -> Badge
     if metric == "last-commit":
         when = package.last_updated
         return Badge(label, when.date().isoformat() if when else UNKNOWN, _COLOURS["neutral"])
-    # TODO(#14): read `pypi_downloads` once the tasks helper's field is on main.
-    return Badge(label, UNKNOWN, _GREY)
+    if package.pypi_downloads_at is None:  # pypistats.org has not answered yet
+        return Badge(label, UNKNOWN, _GREY)
+    return Badge(label, f"{_thousands(package.pypi_downloads)}/month", _COLOURS["neutral"])
 
 
 def _thousands(number: int) -> str:

@@ -92,8 +92,8 @@ def _package_card(package, request):
         ),
         "score_url": browsable_url("package-score", package.pk),
         "badge_url": reverse("package-badge", kwargs={"pk": package.slug}),
-        # TODO(#14): show `pypi_downloads` once the tasks helper's field is on main.
-        "downloads": None,
+        # Unknown until pypistats.org has answered once for the package.
+        "downloads": package.pypi_downloads if package.pypi_downloads_at else None,
         "participants_count": len(package.participants or ()),
         "sparkline": sparkline(commits),
     }

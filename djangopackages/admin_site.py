@@ -18,6 +18,7 @@ GROUPS = [
     ),
     ("Grid contents", [("grids", "Feature"), ("grids", "GridPackage"), ("grids", "Element")]),
     ("Fetched from PyPI", [("packages", "Version")]),
+    ("Background tasks", [("django_tasks_database", "DBTaskResult")]),
     (
         "People and API access",
         [("auth", "User"), ("auth", "Group"), ("authtoken", "TokenProxy")],
@@ -30,21 +31,20 @@ SHOWN_NAMES = {
     ("grids", "GridPackage"): "Grid rows (a package in a grid)",
     ("grids", "Element"): "Cells",
     ("authtoken", "TokenProxy"): "API tokens",
+    ("django_tasks_database", "DBTaskResult"): "Task results (stats refreshes)",
 }
 
 
 class CatalogueAdminSite(admin.AdminSite):
     """Django's admin under SITE_NAME, with the index grouped by GROUPS."""
 
-    @property
-    def site_header(self):
-        return f"{settings.SITE_NAME} administration"
-
-    @property
-    def site_title(self):
-        return f"{settings.SITE_NAME} admin"
-
     index_title = "Curate the catalogue"
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["site_header"] = f"{settings.SITE_NAME} administration"
+        context["site_title"] = f"{settings.SITE_NAME} admin"
+        return context
 
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)

@@ -153,14 +153,13 @@ def _day(moment):
 @admin.register(Package)
 class PackageAdmin(admin.ModelAdmin):
     form = PackageAdminForm
-    # What a curator scans for, narrow enough for 1400 px beside the filters.
+    # What a curator scans for, narrow enough for 1400 px beside the filters (the category
+    # is one of them; downloads are on each package's page).
     list_display = [
         "title",
-        "category",
         "stars",
         "score_out_of_100",
         "last_commit",
-        "downloads",
         "last_fetched_on",
         "failures",
         "refresh_status",

@@ -30,6 +30,8 @@ def package():
         score=81,
         pypi_version="2.1.0",
         last_updated=dt.datetime(2026, 10, 17, 5, 0, tzinfo=dt.UTC),
+        pypi_downloads=48_213,
+        pypi_downloads_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
     )
 
 
@@ -41,8 +43,7 @@ def package():
         ("?metric=score", ("score", "81/100")),
         ("?metric=version", ("version", "v2.1.0")),
         ("?metric=last-commit", ("last-commit", "2026-10-17")),
-        # The stored download count is not in this version of the catalogue yet.
-        ("?metric=downloads", ("downloads", "unknown")),
+        ("?metric=downloads", ("downloads", "48.2k/month")),
     ],
 )
 def test_each_metric_has_its_badge(client, package, query, expected):
@@ -82,13 +83,17 @@ def test_score_colour_follows_the_score(client):
 
 
 def test_missing_values_read_unknown(client):
-    PackageFactory(slug="bare", pypi_version=None, last_updated=None)
+    PackageFactory(slug="bare", pypi_version=None, last_updated=None, pypi_downloads_at=None)
 
     assert badge_texts(client.get("/api/v4/packages/bare/badge.svg?metric=version")) == (
         "version",
         "unknown",
     )
     assert badge_texts(client.get("/api/v4/packages/bare/badge.svg?metric=last-commit"))[1] == (
+        "unknown"
+    )
+    # Never counted is not the same as counted zero.
+    assert badge_texts(client.get("/api/v4/packages/bare/badge.svg?metric=downloads"))[1] == (
         "unknown"
     )
 

@@ -1,6 +1,7 @@
 """The browsable API's pages for people: site name, root links, package card, grid list,
 comparison table and search, all escaped, CSP-friendly, and in a fixed number of queries."""
 
+import datetime as dt
 import html
 import json
 import re
@@ -95,6 +96,8 @@ def test_package_card_shows_stats_category_grids_and_a_sparkline(client):
         score=77,
         participants=["ann", "bob", "cy"],
         commits_over_52=[0] * 50 + [3, 7],
+        pypi_downloads=3021,
+        pypi_downloads_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
     )
     for title in ("Zebra forms", "Admin widgets"):
         GridPackageFactory(package=package, grid=GridFactory(title=title))
@@ -107,7 +110,7 @@ def test_package_card_shows_stats_category_grids_and_a_sparkline(client):
     assert "Latest release 2.1.0" in text
     assert "Score 77 / 100" in text
     assert "Participants 3" in text
-    assert "Downloads unknown" in text
+    assert "Downloads 3021 last month" in text
     anchors = [(attrs["href"], tag) for tag, attrs in tags(card) if tag == "a"]
     assert (f"/api/v4/packages/{package.pk}/score/?format=api", "a") in anchors
     assert (f"/api/v4/categories/{package.category_id}/?format=api", "a") in anchors
@@ -122,6 +125,14 @@ def test_package_card_shows_stats_category_grids_and_a_sparkline(client):
     assert len(points) == 52
     assert points[-1] == "208.0,2.0"  # the busiest week reaches the top
     assert points[0] == "0.0,34.0"  # a week without commits lies on the bottom
+
+
+def test_package_card_says_unknown_for_downloads_never_counted(client):
+    PackageFactory(slug="uncounted", pypi_downloads=0, pypi_downloads_at=None)
+
+    card = summary(page(client, "/api/v4/packages/uncounted/?format=api"))
+
+    assert "Downloads unknown" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card))
 
 
 def test_package_card_escapes_what_users_typed(client):
