@@ -60,8 +60,8 @@ def browser_page(monkeypatch):
         connections.close_all()
 
 
-def shot(page, name):
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def shot(page, name, full_page=True):
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture
@@ -165,4 +165,206 @@ def test_curator_builds_a_grid_in_the_admin_and_reads_it_in_the_api(
     assert package.repo_description == "Edited in the browsable API."
     assert package.last_modified_by == curator
     assert '"title": "django-e2e-widgets, edited"' in visitor.locator(".response-info").inner_text()
+    context.close()
+
+
+CSP = "default-src 'self'"
+
+
+def _guarded_context(browser, base, left_the_host, csp_violations):
+    """A browser context that aborts (and records) any request to another host, and serves the
+    browsable API's pages under `default-src 'self'`, as a hardened deployment would."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+
+    def route(route):
+        request = route.request
+        if not request.url.startswith(base):
+            left_the_host.append(request.url)
+            return route.abort()
+        path = request.url.removeprefix(base)
+        if (
+            request.resource_type == "document"
+            and path.startswith("/api/v4/")
+            and (not path.startswith("/api/v4/docs/"))
+        ):
+            response = route.fetch()
+            return route.fulfill(
+                response=response,
+                headers={**response.headers, "content-security-policy": CSP},
+            )
+        return route.continue_()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return context, page
+
+
+@pytest.fixture
+def catalogue_in_a_grid():
+    from tests.factories import (
+        ElementFactory,
+        FeatureFactory,
+        GridFactory,
+        GridPackageFactory,
+        PackageFactory,
+        VersionFactory,
+    )
+
+    grid = GridFactory(title="REST frameworks", slug="rest-frameworks")
+    serializers = FeatureFactory(grid=grid, title="Serializers")
+    async_views = FeatureFactory(grid=grid, title="Async views")
+    rows = {}
+    for title, stars, score, commits in (
+        ("django-rest-framework", 28000, 92, [3] * 52),
+        ("django-ninja", 7000, 85, [0] * 40 + [9] * 12),
+        ("djapi-lite", 120, 30, [0] * 52),
+    ):
+        package = PackageFactory(
+            title=title, slug=title, repo_watchers=stars, score=score, commits_over_52=commits
+        )
+        VersionFactory(package=package, number="1.0.0", upload_time=package.created)
+        rows[title] = GridPackageFactory(grid=grid, package=package)
+    ElementFactory(grid_package=rows["django-rest-framework"], feature=serializers, text="Yes")
+    ElementFactory(grid_package=rows["django-rest-framework"], feature=async_views, text="No")
+    ElementFactory(grid_package=rows["django-ninja"], feature=serializers, text="Pydantic")
+    ElementFactory(grid_package=rows["django-ninja"], feature=async_views, text="Yes")
+    ElementFactory(grid_package=rows["djapi-lite"], feature=serializers, text="Partial")
+    GridPackageFactory(grid=GridFactory(title="Admin tools"), package=rows["django-ninja"].package)
+    return grid
+
+
+def test_a_reader_and_a_curator_find_their_way_without_leaving_the_host(
+    browser_page, live_server, curator, catalogue_in_a_grid, settings
+):
+    settings.SITE_NAME = "Acme Packages"
+    base, grid = live_server.url, catalogue_in_a_grid
+    left_the_host, csp_violations = [], []
+    context, page = _guarded_context(
+        browser_page.context.browser, base, left_the_host, csp_violations
+    )
+
+    # The root: the site's name, what the catalogue is, and where to go.
+    page.goto(f"{base}/api/v4/?format=api")
+    assert page.locator(".navbar-brand").inner_text().strip() == "Acme Packages"
+    assert page.title() == "Acme Packages API – Acme Packages"
+    for feed in ("/feeds/packages.atom", "/feeds/releases.atom"):
+        link = page.locator(f".dp-root a[href='{feed}']")
+        assert link.count() == 1
+        answer = page.request.get(f"{base}{feed}")
+        assert answer.ok
+        assert answer.headers["content-type"].startswith("application/atom+xml")
+        assert answer.text().count("<entry>") == 3
+    assert page.locator(".dp-root a[href='/api/v4/docs/']").count() == 1
+    shot(page, "10-root")
+
+    # A package: its card, with the sparkline and its grids by name.
+    page.goto(f"{base}/api/v4/packages/django-ninja/?format=api")
+    sparkline = page.locator("svg.dp-sparkline-svg")
+    assert sparkline.get_attribute("aria-label") == (
+        "108 commits in the last 52 weeks; busiest week 9, this week 9"
+    )
+    assert len(sparkline.locator("polyline").get_attribute("points").split()) == 52
+    assert page.locator(".dp-grid-link").all_inner_texts() == ["Admin tools", "REST frameworks"]
+    assert '"title": "django-ninja"' in page.locator(".response-info").inner_text()
+    shot(page, "11-package-card", full_page=False)
+
+    # The grid: its packages by name.
+    page.goto(f"{base}/api/v4/grids/rest-frameworks/?format=api")
+    names = page.locator(".dp-grid-packages tbody td:first-child").all_inner_texts()
+    assert names == ["django-ninja", "django-rest-framework", "djapi-lite"]
+    shot(page, "12-grid")
+
+    # The comparison: a table by score, sortable by stars, with marks.
+    page.click("text=Compare these packages feature by feature")
+    table = page.locator("table.dp-comparison")
+    headers = table.locator("thead th").all_inner_texts()
+    assert [h.strip() for h in headers] == [
+        "Package",
+        "Stars",
+        "Score",
+        "Serializers",
+        "Async views",
+    ]
+
+    def first_column():
+        return table.locator("tbody th[scope=row] a").all_inner_texts()
+
+    assert first_column() == ["django-rest-framework", "django-ninja", "djapi-lite"]
+    first_row = table.locator("tbody tr").first.locator("td.dp-cell")
+    assert first_row.evaluate_all("cells => cells.map(c => c.dataset.mark)") == ["yes", "no"]
+    assert table.locator("tbody tr").nth(1).locator("td.dp-cell").first.inner_text().split() == [
+        "UNKNOWN",
+        "Pydantic",
+    ]
+    assert table.locator("tbody tr").nth(2).locator("td.dp-cell").evaluate_all(
+        "cells => cells.map(c => c.dataset.mark)"
+    ) == ["partial", "unknown"]
+    table.locator("button.dp-sort", has_text="Stars").click()
+    assert first_column() == ["django-rest-framework", "django-ninja", "djapi-lite"]
+    table.locator("button.dp-sort", has_text="Stars").click()
+    assert first_column() == ["djapi-lite", "django-ninja", "django-rest-framework"]
+    assert table.locator("th", has_text="Stars").get_attribute("aria-sort") == "ascending"
+    csv = page.locator("a.dp-csv").get_attribute("href")
+    assert page.request.get(f"{base}{csv}").text().startswith("package,slug,stars")
+    table.locator("button.dp-sort", has_text="Score").click()
+    assert first_column() == ["django-rest-framework", "django-ninja", "djapi-lite"]
+    shot(page, "13-comparison", full_page=False)
+
+    # Search: a box, and hits by kind.
+    page.goto(f"{base}/api/v4/search/?format=api")
+    page.fill("#dp-search-q", "rest")
+    page.click(".dp-search button[type=submit]")
+    page.wait_for_selector(".dp-search-kind")
+    assert "django-rest-framework" in page.locator(".dp-search-package").inner_text()
+    assert "REST frameworks" in page.locator(".dp-search-grid").inner_text()
+    shot(page, "14-search")
+
+    # The docs: ReDoc from our own static files.
+    page.goto(f"{base}/api/v4/docs/")
+    page.wait_for_selector("text=djangopackages API")
+    page.wait_for_timeout(500)
+    shot(page, "15-docs")
+
+    # The admin, for a curator: grouped index, a package list that fits, a grid's cells.
+    admin_login(page, base)
+    assert page.locator("#site-name").inner_text().strip() == "Acme Packages administration"
+    captions = page.locator("#content-main .module caption").all_text_contents()
+    assert [c.strip() for c in captions][:2] == ["Catalogue", "Grid contents"]
+    assert "Http validators" not in page.content()
+    shot(page, "16-admin-index")
+    page.goto(f"{base}/admin/packages/package/")
+    right_edge = page.locator("#result_list").evaluate("t => t.getBoundingClientRect().right")
+    assert right_edge <= 1400
+    headers = page.locator("#result_list thead th").all_text_contents()
+    assert [header.strip() for header in headers[1:4]] == ["Title", "Stars", "Score"]
+    shot(page, "17-admin-packages")
+    page.goto(f"{base}/admin/grids/grid/{grid.pk}/change/")
+    assert page.locator("#features-group textarea").count() == 0
+    assert "no front page of its own" in page.locator(".field-header").inner_text()
+    page.click("text=Edit every cell as a table")
+    cell = page.locator("input[aria-label='djapi-lite: Async views']")
+    cell.fill("Yes, since 2.0")
+    shot(page, "18-admin-cells")
+    page.click("input[type=submit][value='Save cells']")
+    page.wait_for_selector(".messagelist .success")
+    page.goto(f"{base}/api/v4/grids/rest-frameworks/comparison/?format=api")
+    last_row = page.locator("table.dp-comparison tbody tr").nth(2)
+    assert last_row.locator("td.dp-cell").nth(1).get_attribute("data-mark") == "yes"
+    page.click(".navbar .dropdown-toggle")
+    page.click(".dp-logout button")
+    page.wait_for_selector(".navbar a:has-text('Log in')")
+
+    assert left_the_host == []
+    # ReDoc always shows Redocly's logo from its CDN: the docs page's own policy stops it.
+    logo = f"{base}/api/v4/docs/: Loading the image 'https://cdn.redoc.ly/redoc/logo-mini.svg'"
+    assert [v for v in csp_violations if not v.startswith(logo)] == [], "\n".join(csp_violations)
     context.close()
