@@ -330,3 +330,20 @@ def test_pages_need_no_inline_script_or_style(client, url, signed_in):
         assert tag != "style"
         assert "style" not in attrs, (tag, attrs)
         assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+
+
+def test_docs_page_loads_only_from_this_host(client):
+    content = page(client, "/api/v4/docs/")
+
+    assert "fonts.googleapis.com" not in content
+    found = tags(content)
+    urls = [
+        attrs.get("src") or attrs.get("href") for tag, attrs in found if tag in ("link", "script")
+    ]
+    assert urls
+    assert all(url.startswith("/static/") for url in urls), urls
+    assert all("src" in attrs for tag, attrs in found if tag == "script")
+    assert not any(tag == "style" or "style" in attrs for tag, attrs in found)
+    policy = next(attrs for tag, attrs in found if attrs.get("http-equiv"))
+    assert policy == {"http-equiv": "Content-Security-Policy", "content": "img-src 'self' data:"}
+    assert '<redoc spec-url="/api/v4/schema/">' in content
