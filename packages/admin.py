@@ -184,6 +184,7 @@ class PackageAdmin(admin.ModelAdmin):
         "last_commit",
         "score_out_of_100",
         "downloads",
+        "downloads_counted",
         "latest_release",
         "refresh_status",
         "refresh_error",
@@ -216,13 +217,12 @@ class PackageAdmin(admin.ModelAdmin):
                 "fields": [
                     "latest_release",
                     "downloads",
+                    "downloads_counted",
                     "pypi_license",
                     "pypi_requires_python",
                     "pypi_development_status",
                     "supports_python3",
                     "pypi_classifiers",
-                    "pypi_downloads",
-                    "pypi_downloads_at",
                 ]
             },
         ),
@@ -276,6 +276,10 @@ class PackageAdmin(admin.ModelAdmin):
     def downloads(self, package):
         """Last month's PyPI downloads; "unknown" until pypistats.org has answered once."""
         return package.pypi_downloads if package.pypi_downloads_at else "unknown"
+
+    @admin.display(description="Downloads counted", ordering="pypi_downloads_at")
+    def downloads_counted(self, package):
+        return _day(package.pypi_downloads_at)
 
     @admin.display(description="Last fetched", ordering="last_fetched")
     def last_fetched_on(self, package):
