@@ -173,11 +173,8 @@ def _search_results(request, data, response):
     hits = data if response.status_code == 200 and isinstance(data, list) else []
     groups = []
     for kind, heading in (("package", "Packages"), ("grid", "Grids")):
-        items = [
-            {**hit, "url": f"{hit['absolute_url']}?format=api"}
-            for hit in hits
-            if hit["item_type"] == kind
-        ]
+        # Each hit's `url` is its API URL as this request renders links (`?format=api` kept).
+        items = [hit for hit in hits if hit["item_type"] == kind]
         groups.append({"kind": kind, "heading": heading, "items": items})
     query = request.query_params.get("q", "")
     return {

@@ -347,3 +347,18 @@ def test_docs_page_loads_only_from_this_host(client):
     policy = next(attrs for tag, attrs in found if attrs.get("http-equiv"))
     assert policy == {"http-equiv": "Content-Security-Policy", "content": "img-src 'self' data:"}
     assert 'data-spec-url="/api/v4/schema/"' in content
+
+
+def test_search_page_links_each_hit_to_its_browsable_page(client):
+    package = PackageFactory(title="django-forms-plus")
+    grid = GridFactory(title="Forms")
+
+    content = summary(page(client, "/api/v4/search/?format=api&q=forms"))
+
+    links = {attrs["href"] for tag, attrs in tags(content) if tag == "a"}
+    assert links == {
+        f"http://testserver/api/v4/packages/{package.pk}/?format=api",
+        f"http://testserver/api/v4/grids/{grid.pk}/?format=api",
+    }
+    grids = re.search(r'dp-search-grid">(.*?)</ul>', content, re.S)[1]
+    assert "stars" not in grids
