@@ -194,11 +194,21 @@ def test_every_word_must_match(client):
     assert _slugs(client, "filter nonexistentword") == []
 
 
-@pytest.mark.parametrize("query", ["", "   ", "%00", "---", "\x00"])
+@pytest.mark.parametrize("query", ["", "   ", "---", "\x00"])
 def test_empty_query_is_an_empty_list(client, query):
     PackageFactory()
 
     assert _search(client, query) == []
+
+
+def test_a_nul_byte_in_the_raw_query_string_is_an_empty_list(client):
+    # A literal "%00" would be the words "00", which a package-100 may well match.
+    PackageFactory()
+
+    response = client.get("/api/v4/search/?q=%00")
+
+    assert response.status_code == 200
+    assert response.json() == []
 
 
 def test_missing_query_is_an_empty_list(client):
