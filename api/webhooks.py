@@ -22,7 +22,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -193,6 +198,19 @@ RESPONSES = {
 }
 
 
+def webhook_schema(*headers: str, pong: bool = False):
+    """The OpenAPI description of a webhook endpoint: the headers it reads and its answers."""
+    responses = {200: PongSerializer, **RESPONSES} if pong else RESPONSES
+    return extend_schema_view(
+        post=extend_schema(
+            request=OpenApiTypes.OBJECT,
+            parameters=[_header(name) for name in headers],
+            responses=responses,
+        )
+    )
+
+
+@webhook_schema("X-GitHub-Event", "X-GitHub-Delivery", "X-Hub-Signature-256", pong=True)
 class GitHubWebhookView(WebhookView):
     """A GitHub webhook (`push`, `release`, `repository`; `ping` answers 200).
 
@@ -221,19 +239,8 @@ class GitHubWebhookView(WebhookView):
             urls.append(f"https://github.com/{owner}/{old_name}")
         return _normalized(*urls)
 
-    @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        parameters=[
-            _header("X-GitHub-Event"),
-            _header("X-GitHub-Delivery"),
-            _header("X-Hub-Signature-256"),
-        ],
-        responses={200: PongSerializer, **RESPONSES},
-    )
-    def post(self, request):
-        return super().post(request)
 
-
+@webhook_schema("X-Gitlab-Event", "X-Gitlab-Event-UUID", "X-Gitlab-Token")
 class GitLabWebhookView(WebhookView):
     """A GitLab webhook (push, tag push and release events).
 
@@ -258,19 +265,8 @@ class GitLabWebhookView(WebhookView):
             _get(payload, "project", "web_url"), _get(payload, "repository", "homepage")
         )
 
-    @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        parameters=[
-            _header("X-Gitlab-Event"),
-            _header("X-Gitlab-Event-UUID"),
-            _header("X-Gitlab-Token"),
-        ],
-        responses=RESPONSES,
-    )
-    def post(self, request):
-        return super().post(request)
 
-
+@webhook_schema("X-Forgejo-Event", "X-Forgejo-Delivery", "X-Forgejo-Signature")
 class ForgejoWebhookView(WebhookView):
     """A Forgejo / Gitea / Codeberg webhook (`push`, `release`, `repository`).
 
@@ -289,15 +285,3 @@ class ForgejoWebhookView(WebhookView):
 
     def repo_urls(self, payload):
         return _normalized(_get(payload, "repository", "html_url"))
-
-    @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        parameters=[
-            _header("X-Forgejo-Event"),
-            _header("X-Forgejo-Delivery"),
-            _header("X-Forgejo-Signature"),
-        ],
-        responses=RESPONSES,
-    )
-    def post(self, request):
-        return super().post(request)

@@ -222,3 +222,25 @@ def test_fetch_stats_enqueue_refuses_a_dry_run(three):
     with pytest.raises(CommandError, match="--enqueue fetches every source for real"):
         call_command("fetch_stats", "--enqueue", "--dry-run", stdout=StringIO())
     assert not DBTaskResult.objects.exists()
+
+
+def test_two_enqueues_at_the_same_moment_queue_a_package_once(three):
+    """The admin and a webhook at once: row locks (PostgreSQL) or the write lock (SQLite)."""
+    PackageRefresh.objects.create(package=three[0])  # refreshed before: its row exists
+    barrier = threading.Barrier(2)
+    results = []
+
+    def enqueue():
+        barrier.wait(5)
+        results.append(enqueue_refresh([three[0].pk], by="admin"))
+        connections.close_all()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(len(r.queued) for r in results) == [0, 1]
+    assert sorted(len(r.already_queued) for r in results) == [0, 1]
+    assert DBTaskResult.objects.count() == 1
