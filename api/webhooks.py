@@ -5,7 +5,7 @@ secret configured for it (GITHUB_WEBHOOK_SECRET, GITLAB_WEBHOOK_SECRET, FORGEJO_
 an endpoint without one is a 404): GitHub and Forgejo sign the raw body with HMAC-SHA256
 (`X-Hub-Signature-256: sha256=<hex>`; `X-Forgejo-Signature` or `X-Gitea-Signature: <hex>`),
 GitLab sends the secret itself (`X-Gitlab-Token`); every comparison is constant-time. The
-package is found by its normalized repository URL and a refresh is queued through
+package is found by its repository's identity (`repo_key`) and a refresh is queued through
 `packages.tasks.enqueue_refresh`, at most once per FETCH_WEBHOOK_MIN_INTERVAL seconds per
 package; a delivery id received before queues nothing. Bodies are capped like every API body
 (api.middleware) and requests are throttled like other anonymous ones.
@@ -19,7 +19,6 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,7 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.models import WebhookDelivery
-from packages.identifiers import IdentifierError, normalize_repo_url
+from packages.identifiers import IdentifierError, normalize_repo_url, repo_identity
 from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh
 
@@ -98,11 +97,9 @@ class WebhookView(APIView):
         if delivery and not _first_delivery(self.forge, delivery[:100]):
             return self._answer(f"delivery {delivery[:100]} was already received: nothing queued")
         urls = self.repo_urls(payload)
-        # Forges treat owner and name case-insensitively; a package may spell them otherwise.
-        matching = Q(pk__in=[])
-        for url in urls:
-            matching |= Q(repo_url__iexact=url)
-        packages = dict(Package.objects.filter(matching).values_list("pk", "slug"))
+        # The repository's identity, however the package spells its URL (case, `.git`, ...).
+        keys = [repo_identity(url) for url in urls]
+        packages = dict(Package.objects.filter(repo_key__in=keys).values_list("pk", "slug"))
         if not packages:
             shown = ", ".join(sorted(urls)) or "no repository URL in the payload"
             return self._answer(f"no package has this repository ({shown}): nothing queued")
