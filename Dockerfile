@@ -2,9 +2,10 @@
 # Migrations are a release step: `docker run --rm --env-file prod.env IMAGE python manage.py migrate`.
 # The task worker is the same image with another command (run one or more; docs/tasks.md):
 #   docker run --env-file prod.env IMAGE python manage.py db_worker
-# For TASKS_BACKEND=rq build with `--build-arg EXTRAS=rq` and run
+# For TASKS_BACKEND=rq (the image includes django-tasks-rq) run the RQ worker instead:
 #   docker run --env-file prod.env IMAGE python manage.py rqworker default --job-class django_tasks_rq.Job
-FROM python:3.12-slim
+# The Python version matches the one requirements.lock was resolved with.
+FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -17,11 +18,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 app
 
-# Dependencies first, so a source change does not reinstall them.
-ARG EXTRAS=""
-COPY pyproject.toml ./
-RUN EXTRAS="$EXTRAS" python -c "import os, tomllib; p = tomllib.load(open('pyproject.toml','rb'))['project']; print('\n'.join(p['dependencies'] + [d for e in os.environ['EXTRAS'].split(',') if e for d in p['optional-dependencies'][e]]))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+# Dependencies first, so a source change does not reinstall them: the pinned, hashed lock.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 RUN pip install --no-deps . \

@@ -6,13 +6,16 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast typecheck lint format admin migrate demo fetch worker shell clean
+.PHONY: install run test test-fast typecheck lint format admin migrate demo fetch worker shell lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+# Pinned, hashed versions from the lock (`make lock` regenerates it from pyproject.toml).
+$(STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 install: $(STAMP)
@@ -68,6 +71,15 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After changing dependencies in pyproject.toml: pin them again (needs the registry).
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra rq -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra rq --extra dev \
+		-o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
