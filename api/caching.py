@@ -89,6 +89,7 @@ class _LocalEntries:
     def reset(self, version=None, *, checked=True):
         with self.lock:
             self.entries = OrderedDict()
+            self.counts = {}
             self.bytes = 0
             self.version = version
             if checked:
@@ -136,6 +137,22 @@ class _LocalEntries:
 
 
 _local = _LocalEntries()
+MAX_COUNTS = 10_000
+
+
+def cached_count(key, count):
+    """`count()` of a list query (`key` names its filters), remembered by this process until
+    the catalogue version changes: paging through a list counts its rows once."""
+    version = _local.current_version() if settings.API_CACHE_SECONDS else None
+    if version is None:
+        return count()
+    counts = _local.counts
+    value = counts.get(key)
+    if value is None:
+        value = count()
+        if _local.version == version and len(counts) < MAX_COUNTS:
+            counts[key] = value
+    return value
 
 
 def reset_local_entries():

@@ -5,6 +5,8 @@ from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
+from api.caching import cached_count
+
 # Far past any catalogue, and well inside the databases' 64-bit integers.
 MAX_COUNT = 1_000_000_000
 
@@ -55,6 +57,19 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             maximum=settings.API_MAX_PAGE_SIZE,
         )
         return limit or api_settings.PAGE_SIZE
+
+    def get_count(self, queryset):
+        """The list's size, counted once per filter until the catalogue changes."""
+        paging = {self.limit_query_param, self.offset_query_param, "format"}
+        filters = sorted(
+            (name, tuple(values))
+            for name, values in self.request.query_params.lists()
+            if name not in paging
+        )
+        return cached_count(
+            (self.request.path, tuple(filters)),
+            lambda: pagination.LimitOffsetPagination.get_count(self, queryset),
+        )
 
     def get_offset(self, request):
         return parse_count(request, self.offset_query_param, default=0, minimum=0)

@@ -16,6 +16,7 @@ import hashlib
 import math
 import re
 import time
+import weakref
 from typing import Any
 
 from django.core.cache import caches
@@ -128,16 +129,17 @@ return {start, count}
 
 def _hit_redis(cache, key, period):
     client = cache._cache.get_client(write=True)
-    script = _redis_scripts.get(id(client))
+    # Keyed by the client itself, not id(): a new client may reuse a collected one's id.
+    script = _redis_scripts.get(client)
     if script is None:
-        script = _redis_scripts[id(client)] = client.register_script(_REDIS_HIT)
+        script = _redis_scripts[client] = client.register_script(_REDIS_HIT)
     # Key names of their own: the other path stores pickled values under `:start`.
     keys = [cache.make_and_validate_key(f"{key}:window"), cache.make_and_validate_key(f"{key}:n")]
     start_ms, count = script(keys=keys, args=[int(time.time() * 1000), period])
     return int(count), int(start_ms) / 1000 + period
 
 
-_redis_scripts: dict[int, Any] = {}
+_redis_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 # Where counts go while the throttle cache is unreachable: this process only.
 _local_counters = LocMemCache("throttle-outage-counters", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 

@@ -114,3 +114,23 @@ def test_bad_limit_or_offset_is_a_400_naming_it(client, query, field, resource):
     assert response.status_code == 400
     assert field in response.json()
     assert "integer" in response.json()[field][0]
+
+
+@pytest.mark.django_db
+def test_paging_through_a_list_counts_its_rows_once_until_the_catalogue_changes(
+    django_assert_num_queries,
+):
+    from rest_framework.test import APIClient
+
+    PackageFactory.create_batch(3)
+    client = APIClient()
+    client.get("/api/v4/packages/?limit=1&offset=0")
+
+    with django_assert_num_queries(2):  # the page and its grids, no count
+        second = client.get("/api/v4/packages/?limit=1&offset=1")
+    PackageFactory()
+    with django_assert_num_queries(3):
+        after_a_write = client.get("/api/v4/packages/?limit=1&offset=2")
+
+    assert second.json()["count"] == 3
+    assert after_a_write.json()["count"] == 4
