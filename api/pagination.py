@@ -60,14 +60,16 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     def get_count(self, queryset):
         """The list's size, counted once per filter until the catalogue changes."""
+        request = self.request
+        assert request is not None  # paginate_queryset() sets it before counting
         paging = {self.limit_query_param, self.offset_query_param, "format"}
         filters = sorted(
             (name, tuple(values))
-            for name, values in self.request.query_params.lists()
+            for name, values in request.query_params.lists()
             if name not in paging
         )
         return cached_count(
-            (self.request.path, tuple(filters)),
+            (request.path, tuple(filters)),
             lambda: pagination.LimitOffsetPagination.get_count(self, queryset),
         )
 

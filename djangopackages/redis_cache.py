@@ -113,6 +113,11 @@ class PooledRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = PooledClientRedisCacheClient
 
+    def ensure_reachable(self) -> None:
+        """PING Redis now, raising its error (for commands that must not run degraded)."""
+        pool = self._cache._get_connection_pool(write=True)  # type: ignore[attr-defined]
+        self._cache._client(connection_pool=pool).ping()  # type: ignore[attr-defined]
+
     get = _degrading(RedisCache.get, lambda key, default=None, version=None: default)
     get_many = _degrading(RedisCache.get_many, lambda *args, **kwargs: {})
     has_key = _degrading(RedisCache.has_key, lambda *args, **kwargs: False)
@@ -128,10 +133,12 @@ class PooledRedisCache(RedisCache):
 def ping(cache):
     """True when `cache` (a Redis cache) answers a PING now, whatever `outage` says."""
     try:
-        pool = cache._cache._get_connection_pool(write=True)
-        answered = cache._cache._client(connection_pool=pool).ping()
+        if isinstance(cache, PooledRedisCache):
+            cache.ensure_reachable()
+        else:
+            cache.get("djangopackages:ping")
     except CACHE_ERRORS as exc:
         outage.failed(exc)
         return False
     outage.answered()
-    return bool(answered)
+    return True
