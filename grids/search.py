@@ -9,7 +9,14 @@ Ranking, best first (the `weight` of a hit):
 
 then stars (`repo_watchers`) break ties. Names and queries are compared "normalized": lower
 case, `-`, `_` and `.` read as spaces, and a leading `django ` dropped, so "rest framework"
-is an exact match for `django-rest-framework`.
+is an exact match for `django-rest-framework`; and "squashed" (normalized, spaces removed, a
+leading `django` dropped), so it is one for `djangorestframework` too, and such a name is
+found by the joined words (`restframework`, `djangorestframework` as prefixes).
+
+The normalization has one home, this module: `normalize_query`/`squash_query` for text and
+`_normalized`/`_squashed` for columns, from NAME_SEPARATORS and NAME_PREFIX. PostgreSQL stores
+the normalized package names in generated columns (migration `packages.0002`, whose SQL must
+stay frozen): tests/api/test_search.py checks the columns agree with `normalize_query`.
 
 PostgreSQL matches with full-text search over a weighted vector (title and slug weight A,
 description weight B). For packages the vector and the normalized names are stored, generated
@@ -39,8 +46,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import Func, RawSQL
-from django.db.models.functions import Concat, Lower, Replace, Substr
-from django.db.models.lookups import Contains, Exact, StartsWith
+from django.db.models.functions import Concat, Length, Lower, Replace, Substr
+from django.db.models.lookups import Contains, Exact, GreaterThan, StartsWith
 
 from grids.models import Grid
 from packages.models import Package, Version
@@ -54,8 +61,11 @@ EXACT, PREFIX, TITLE_WORDS, ANY_WORDS = 4, 3, 2, 1
 # Words are runs of letters and digits; an emoji or other pictograph is a word of its own.
 _WORD = re.compile(r"[^\W_]+|[\u2600-\u27bf\U0001f000-\U0010ffff]")
 _PLAIN_WORD = re.compile(r"[^\W_]+")
-_SEPARATORS = re.compile(r"[-_.\s]+")
-_PREFIX = "django "
+NAME_SEPARATORS = "-_."
+NAME_PREFIX = "django "
+_SEPARATORS = re.compile(rf"[{re.escape(NAME_SEPARATORS)}\s]+")
+_PREFIX = NAME_PREFIX
+_JOINED_PREFIX = NAME_PREFIX.strip()
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,18 @@ def normalize_query(text):
     if text.startswith(_PREFIX) and len(text) > len(_PREFIX):
         text = text[len(_PREFIX) :]
     return text
+
+
+def squash_query(text):
+    """The query as squashed names are compared: normalized, no spaces, no leading `django`."""
+    return _squash(normalize_query(text))
+
+
+def _squash(normalized):
+    joined = normalized.replace(" ", "")
+    if joined.startswith(_JOINED_PREFIX) and len(joined) > len(_JOINED_PREFIX):
+        return joined[len(_JOINED_PREFIX) :]
+    return joined
 
 
 def validate_query(text):
@@ -183,22 +205,31 @@ def matching(queryset, text, *, description_field):
     words = query_words(text)
     if not words:
         return queryset
-    return _matched(queryset, words, description_field)
+    return _matched(queryset, words, description_field, squash_query(text))
 
 
 def ranked(queryset, words, phrase, *, description_field):
     """Matching rows of `queryset`, annotated with their `weight` (see the module docstring)."""
-    queryset = _matched(queryset, words, description_field)
+    squashed = _squash(phrase)
+    queryset = _matched(queryset, words, description_field, squashed)
     # Tiers 4-2 are plain string tests on the normalized names, evaluated only on the rows the
     # (indexed) match found: no tsvector is recomputed per row.
     queryset = queryset.alias(
         norm_title=_normalized(queryset, "title"), norm_slug=_normalized(queryset, "slug")
     )
+    queryset = queryset.alias(
+        squashed_title=_squashed(F("norm_title")), squashed_slug=_squashed(F("norm_slug"))
+    )
     title, slug = F("norm_title"), F("norm_slug")
+    title_joined, slug_joined = F("squashed_title"), F("squashed_slug")
+    exact = Q(Exact(title, phrase)) | Q(Exact(slug, phrase))
+    exact |= Q(Exact(title_joined, squashed)) | Q(Exact(slug_joined, squashed))
+    prefix = Q(StartsWith(title, phrase)) | Q(StartsWith(slug, phrase))
+    prefix |= Q(StartsWith(title_joined, squashed)) | Q(StartsWith(slug_joined, squashed))
     return queryset.annotate(
         weight=Case(
-            When(Q(Exact(title, phrase)) | Q(Exact(slug, phrase)), then=Value(EXACT)),
-            When(Q(StartsWith(title, phrase)) | Q(StartsWith(slug, phrase)), then=Value(PREFIX)),
+            When(exact, then=Value(EXACT)),
+            When(prefix, then=Value(PREFIX)),
             When(_all_words_start_words(words, title, slug), then=Value(TITLE_WORDS)),
             default=Value(ANY_WORDS),
             output_field=IntegerField(),
@@ -217,34 +248,42 @@ def _is_postgresql():
     return connection.vendor == "postgresql"
 
 
-def _matched(queryset, words, description_field):
+def _matched(queryset, words, description_field, squashed):
     plain = [word for word in words if _PLAIN_WORD.fullmatch(word)]
     symbols = [word for word in words if word not in plain]
+    joined = squashed if not symbols and _PLAIN_WORD.fullmatch(squashed or "") else None
     if _is_postgresql() and plain and _has_search_columns(queryset):
         queryset = queryset.filter(
             RawSQL(
                 f'"{Package._meta.db_table}"."search_document" @@ to_tsquery(%s, %s)',
-                ("simple", _tsquery(plain)),
+                ("simple", _tsquery(plain, joined)),
                 output_field=BooleanField(),
             )
         )
     elif _is_postgresql() and plain:
-        query = SearchQuery(_tsquery(plain), search_type="raw", config="simple")
+        query = SearchQuery(_tsquery(plain, joined), search_type="raw", config="simple")
         queryset = queryset.annotate(document=search_vector(description_field)).filter(
             document=query
         )
     else:
-        symbols = words
-    # Substring tests: SQLite's whole search, and on PostgreSQL the words (emoji, pictographs)
-    # its text parser drops.
+        return queryset.filter(_substring_match(words, squashed, description_field))
+    # On PostgreSQL, the words (emoji, pictographs) its text parser drops.
+    return queryset.filter(_substring_match(symbols, None, description_field))
+
+
+def _substring_match(words, squashed, description_field):
+    """Every word in the title, slug or description, or the squashed query in a joined name."""
     condition = Q()
-    for word in symbols:
+    for word in words:
         condition &= (
             Q(title__icontains=word)
             | Q(slug__icontains=word)
             | Q(**{f"{description_field}__icontains": word})
         )
-    return queryset.filter(condition)
+    if squashed and len(words) > 1:
+        condition |= Q(Contains(_joined("title"), squashed))
+        condition |= Q(Contains(_joined("slug"), squashed))
+    return condition
 
 
 def _all_words_start_words(words, *names):
@@ -259,9 +298,16 @@ def _all_words_start_words(words, *names):
     return condition
 
 
-def _tsquery(words):
+def _tsquery(words, joined=None):
     # Words are [^\W_]+ only, so they need no tsquery quoting; `:*` makes each a prefix match.
-    return " & ".join(f"{word}:*" for word in words)
+    query = " & ".join(f"{word}:*" for word in words)
+    if joined:
+        # The words written together, as in `djangorestframework`: a prefix term each.
+        together = [f"{_JOINED_PREFIX}{joined}:*"]
+        if len(words) > 1:
+            together.append(f"{joined}:*")
+        query = " | ".join([f"({query})", *together])
+    return query
 
 
 def _has_search_columns(queryset):
@@ -275,13 +321,35 @@ def _normalized(queryset, field):
         column = f'"{Package._meta.db_table}"."search_{field}"'
         return RawSQL(column, (), output_field=CharField())
     expression: Func = Lower(field)
-    for separator in "-_.":
+    for separator in NAME_SEPARATORS:
         expression = Replace(expression, Value(separator), Value(" "))
     return Case(
         When(StartsWith(expression, _PREFIX), then=Substr(expression, len(_PREFIX) + 1)),
         default=expression,
         output_field=CharField(),
     )
+
+
+def _squashed(normalized):
+    """SQL twin of `_squash` over a normalized name expression."""
+    joined = Replace(normalized, Value(" "), Value(""))
+    bare = len(_JOINED_PREFIX)
+    return Case(
+        When(
+            Q(StartsWith(joined, _JOINED_PREFIX)) & Q(GreaterThan(Length(joined), bare)),
+            then=Substr(joined, bare + 1),
+        ),
+        default=joined,
+        output_field=CharField(),
+    )
+
+
+def _joined(field):
+    """A name lower-cased with every separator and space removed (substring matching)."""
+    expression: Func = Lower(field)
+    for separator in f"{NAME_SEPARATORS} ":
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
 
 
 def _last_release_time():

@@ -26,6 +26,16 @@ def _guarded_connect(sock, address):
     return _real_connect(sock, address)
 
 
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgres` tests are skipped, with that reason, on any other database."""
+    if item.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

@@ -254,8 +254,6 @@ def test_search_needs_at_most_three_queries(client, django_assert_max_num_querie
     ],
 )
 def test_postgresql_matches_through_the_gin_index(queryset, description_field, index):
-    if connection.vendor != "postgresql":
-        pytest.skip("full-text search and its GIN index exist on PostgreSQL only")
     PackageFactory.create_batch(3)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -265,9 +263,8 @@ def test_postgresql_matches_through_the_gin_index(queryset, description_field, i
     assert index in plan
 
 
+@pytest.mark.postgres
 def test_stored_search_columns_follow_every_write():
-    if connection.vendor != "postgresql":
-        pytest.skip("the stored search columns exist on PostgreSQL only")
     package = PackageFactory(title="Django_Widget.Tools", slug="django-widget-tools")
     Package.objects.filter(pk=package.pk).update(repo_description="renders charts")
     with connection.cursor() as cursor:
