@@ -178,7 +178,7 @@ def _new_version():
     else:
         # This process's part of the version; the database's part keeps its own schedule.
         _local.own_version = version
-        known = _local.generation is not None and _local.version is not None
+        known = _local.version is not None
         _local.reset(f"{version}:{_local.generation}" if known else None, checked=False)
     return version
 

@@ -9,6 +9,7 @@ def connect_cache_invalidation():
     """Connect once (dispatch_uid): a save, delete or membership change of any shown row."""
     from categories.models import Category
     from grids.models import Element, Feature, Grid, GridPackage
+    from grids.signals import catalogue_imported
     from packages.models import Package, Version
 
     for model in (Category, Package, Version, Grid, GridPackage, Feature, Element):
@@ -17,3 +18,4 @@ def connect_cache_invalidation():
     m2m_changed.connect(
         bump_catalogue_version, sender=GridPackage, dispatch_uid="api-grid-packages"
     )
+    catalogue_imported.connect(bump_catalogue_version, dispatch_uid="api-catalogue-imported")

@@ -5,31 +5,43 @@
 last_fetched timestamps. A record that cannot be stored is skipped and reported with its
 index and reason; everything else still imports. Grids' package lists rebuild memberships;
 a package's own `grids` links add memberships to grids the bundle does not describe.
+
+Records are written in batches of BATCH_SIZE: each record is validated as before (the model's
+field checks and `clean`, uniqueness checked against dictionaries of what the database and
+the batch hold), then the batch's valid records are bulk-inserted and bulk-updated in one
+transaction. Should the database still refuse the batch, it is rolled back and replayed one
+record at a time, so the record at fault is skipped and reported and the others are stored.
+Bulk writes send no model signals: `catalogue_imported` is sent once at the end instead.
 """
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC
 from urllib.parse import urlsplit
 
-import requests
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.db.models import CharField, TextField
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from categories.models import Category
+from grids.import_sources import (  # noqa: F401  (the importer's public interface)
+    KINDS,
+    PAGE_SIZE,
+    TIMEOUT,
+    ImporterError,
+    as_bundle,
+    build_session,
+    load_file,
+    load_url,
+)
 from grids.models import Grid, GridPackage
-from packages.models import Package
+from grids.signals import catalogue_imported
+from packages.models import Package, validate_commits_over_52
 
-KINDS = ("categories", "packages", "grids")
-PAGE_SIZE = 100
-TIMEOUT = (5, 30)  # connect, read (seconds)
+BATCH_SIZE = 1000
 
 CATEGORY_FIELDS = ["title", "slug", "description", "title_plural", "show_pypi"]
 PACKAGE_FIELDS = [
@@ -54,10 +66,6 @@ TIMESTAMPS = {
 _LINK = re.compile(r"/(categories|grids|packages)/(\d+)/?$")
 
 
-class ImporterError(Exception):
-    """A source that cannot be read as API v4 JSON at all."""
-
-
 @dataclass
 class Skipped:
     kind: str
@@ -76,126 +84,125 @@ class ImportReport:
     warnings: list = field(default_factory=list)
 
 
-def as_bundle(data):
-    """Any accepted file form as `{"categories": [...], "grids": [...], "packages": [...]}`.
+def import_bundle(bundle, *, on_progress=None):
+    """Upsert a bundle by id; returns what was created, updated, skipped and left unlinked.
 
-    Accepted: one package object, a list of them, a paginated page (`results`), or the bundle.
+    `on_progress(kind, done, total)` is called after each batch.
     """
-    if isinstance(data, dict) and any(kind in data for kind in KINDS) and "id" not in data:
-        bundle = {kind: data.get(kind) or [] for kind in KINDS}
-        for kind, records in bundle.items():
-            if isinstance(records, dict) and isinstance(records.get("results"), list):
-                bundle[kind] = records["results"]
-            elif not isinstance(records, list):
-                raise ImporterError(f'"{kind}" must be a list of records')
-        return bundle
-    if isinstance(data, dict) and isinstance(data.get("results"), list):
-        data = data["results"]
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        raise ImporterError("expected a package object, a list, a paginated page or a bundle")
-    return {"categories": [], "grids": [], "packages": data}
-
-
-def load_file(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise ImporterError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImporterError(f"{path} is not JSON: {exc}") from exc
-    return as_bundle(data)
-
-
-def build_session(retries=3):
-    """An HTTP session that retries GETs on connection errors, 429 and 5xx with backoff."""
-    session = requests.Session()
-    retry = Retry(
-        total=retries,
-        backoff_factor=0.5,
-        status_forcelist=[429, 500, 502, 503, 504],
-        allowed_methods=["GET"],
-        respect_retry_after_header=True,
-    )
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.headers["Accept"] = "application/json"
-    return session
-
-
-def load_url(base_url, *, session=None, timeout=TIMEOUT, on_page=None):
-    """Walk every page of categories, packages and grids of the API v4 at `base_url`.
-
-    `on_page(kind, fetched, total)` is called after each page (for a progress bar).
-    """
-    session = session or build_session()
-    root = _get_json(session, base_url, timeout)
-    if not isinstance(root, dict) or not all(isinstance(root.get(kind), str) for kind in KINDS):
-        raise ImporterError(
-            f"{base_url} is not an API v4 root (expected JSON linking categories, grids and "
-            "packages, e.g. https://djangopackages.org/api/v4/)"
-        )
-    bundle = {}
-    for kind in KINDS:
-        records, url = [], _with_limit(root[kind])
-        while url:
-            page = _get_json(session, url, timeout)
-            if isinstance(page, list):
-                records.extend(page)
-                url = None
-            elif isinstance(page, dict) and isinstance(page.get("results"), list):
-                records.extend(page["results"])
-                url = page.get("next")
-            else:
-                raise ImporterError(f"{url} is not an API v4 list page")
-            if on_page:
-                total = page.get("count") if isinstance(page, dict) else len(records)
-                on_page(kind, len(records), total)
-        bundle[kind] = records
-    return bundle
-
-
-def _with_limit(url):
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}limit={PAGE_SIZE}" if "limit=" not in url else url
-
-
-def _get_json(session, url, timeout):
-    try:
-        response = session.get(url, timeout=timeout)
-    except requests.RequestException as exc:
-        timed_out = isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower()
-        reason = "timed out" if timed_out else exc.__class__.__name__
-        raise ImporterError(f"cannot fetch {url}: {reason}") from exc
-    if response.status_code != 200:
-        raise ImporterError(f"{url} answered HTTP {response.status_code}")
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise ImporterError(f"{url} did not answer JSON (is it an API v4 URL?)") from exc
-
-
-def import_bundle(bundle):
-    """Upsert a bundle by id; returns what was created, updated, skipped and left unlinked."""
     report = ImportReport()
+    state = _ImportState()
     grid_links = {}
-    for index, record in enumerate(bundle.get("categories", [])):
-        _upsert(report, "categories", index, record, Category, CATEGORY_FIELDS)
-    for index, record in enumerate(bundle.get("packages", [])):
-        package = _upsert(report, "packages", index, record, Package, PACKAGE_FIELDS)
-        if package is not None:
-            grid_links[package.pk] = _link_ids(record.get("grids"), "grids")
-    described = set()
-    for index, record in enumerate(bundle.get("grids", [])):
-        grid = _upsert(report, "grids", index, record, Grid, GRID_FIELDS)
-        if grid is not None:
-            described.add(grid.pk)
-            _set_members(report, grid, _link_ids(record.get("packages"), "packages"))
-    _add_package_links(report, grid_links, described)
+    for kind, model, fields in (
+        ("categories", Category, CATEGORY_FIELDS),
+        ("packages", Package, PACKAGE_FIELDS),
+        ("grids", Grid, GRID_FIELDS),
+    ):
+        records = bundle.get(kind, [])
+        for start in range(0, len(records), BATCH_SIZE):
+            batch = list(enumerate(records[start : start + BATCH_SIZE], start))
+            for index, instance in _upsert_batch(report, kind, batch, model, fields, state):
+                record = records[index]
+                if kind == "packages":
+                    grid_links[instance.pk] = _link_ids(record.get("grids"), "grids")
+                elif kind == "grids":
+                    state.described[instance.pk] = _link_ids(record.get("packages"), "packages")
+            if on_progress:
+                on_progress(kind, min(start + BATCH_SIZE, len(records)), len(records))
+    _set_members(report, state.described)
+    _add_package_links(report, grid_links, set(state.described))
     reset_id_sequences()
+    catalogue_imported.send(sender=import_bundle)
     return report
+
+
+class _ImportState:
+    """What the database holds, read once, and kept up to date as batches are stored."""
+
+    def __init__(self):
+        self.category_ids = set(Category.objects.values_list("pk", flat=True))
+        self.unique = {}  # (model, field) -> {value: pk}
+        self.described = {}  # grid id -> its package ids
+
+    def taken(self, model, field):
+        key = (model, field)
+        if key not in self.unique:
+            rows = model.objects.exclude(**{field: ""}).values_list(field, "pk")
+            self.unique[key] = dict(rows.iterator(chunk_size=5000))
+        return self.unique[key]
+
+
+def _unique_fields(model):
+    return ["slug", "repo_key"] if model is Package else ["slug"]
+
+
+def _upsert_batch(report, kind, batch, model, fields, state):
+    """Validate and store one batch; yields (index, instance) for each record stored."""
+    ids = [
+        record["id"]
+        for _, record in batch
+        if isinstance(record, dict) and isinstance(record.get("id"), int)
+    ]
+    existing = model.objects.in_bulk(ids)
+    valid = []
+    for index, record in batch:
+        try:
+            instance, created = _build(kind, record, model, fields, existing, state)
+            _validate(instance, model, state)
+        except (ValidationError, ValueError, TypeError) as exc:
+            report.skipped.append(Skipped(kind, index, _reason(exc)))
+            continue
+        for name in _unique_fields(model):
+            if getattr(instance, name):
+                state.taken(model, name)[getattr(instance, name)] = instance.pk
+        existing[instance.pk] = instance
+        valid.append((index, instance, created))
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create([i for _, i, created in valid if created])
+            updated = [i for _, i, created in valid if not created]
+            if updated:
+                model.objects.bulk_update(updated, _stored_fields(model))
+    except DatabaseError:
+        # The database refused something the checks let through: one record at a time, so only
+        # the one at fault is skipped.
+        state.unique.clear()
+        for index, _instance, _created in valid:
+            instance = _upsert(report, kind, index, batch[index - batch[0][0]][1], model, fields)
+            if instance is not None:
+                yield index, instance
+        return
+    for index, instance, created in valid:
+        (report.created if created else report.updated)[kind] += 1
+        yield index, instance
+
+
+def _stored_fields(model):
+    return [f.name for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _validate(instance, model, state):
+    """`full_clean()` without its per-row queries: foreign keys and uniqueness by dictionary."""
+    exclude = ["category"] if model is Package else []
+    instance.clean_fields(exclude=exclude)
+    if model is Package:
+        instance.clean_identifiers()
+        validate_commits_over_52(instance.commits_over_52)
+    else:
+        instance.clean()
+    for name in _unique_fields(model):
+        value = getattr(instance, name)
+        owner = state.taken(model, name).get(value) if value else None
+        if owner is not None and owner != instance.pk:
+            if name == "repo_key":
+                raise ValidationError({"repo_url": "Another package already has this repository."})
+            label = model._meta.get_field(name).verbose_name.capitalize()
+            raise ValidationError(
+                {
+                    name: [
+                        f"{model._meta.verbose_name.capitalize()} with this {label} already exists."
+                    ]
+                }
+            )
 
 
 def _upsert(report, kind, index, record, model, fields):
@@ -211,13 +218,13 @@ def _upsert(report, kind, index, record, model, fields):
     return instance
 
 
-def _build(kind, record, model, fields):
+def _build(kind, record, model, fields, existing=None, state=None):
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     pk = record.get("id")
     if not isinstance(pk, int) or isinstance(pk, bool) or pk < 1:
         raise ValueError(f"missing or invalid id: {pk!r}")
-    instance = model.objects.filter(pk=pk).first()
+    instance = model.objects.filter(pk=pk).first() if existing is None else existing.get(pk)
     created = instance is None
     if created:
         instance = model(pk=pk)
@@ -228,7 +235,10 @@ def _build(kind, record, model, fields):
         if name in record:
             setattr(instance, name, _datetime(record[name], name))
     if kind == "packages":
-        instance.category_id = _category_id(record.get("category"))
+        known = state.category_ids if state is not None else None
+        instance.category_id = _category_id(record.get("category"), known)
+    if kind == "categories" and state is not None:
+        state.category_ids.add(pk)
     return instance, created
 
 
@@ -253,11 +263,12 @@ def _datetime(value, name):
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
-def _category_id(value):
+def _category_id(value, known=None):
     ids = _link_ids([value], "categories")
     if not ids:
         raise ValueError(f"category: not a category id or API URL: {value!r}")
-    if not Category.objects.filter(pk=ids[0]).exists():
+    exists = ids[0] in known if known is not None else Category.objects.filter(pk=ids[0]).exists()
+    if not exists:
         raise ValueError(f"category {ids[0]} does not exist (import it first or in the same file)")
     return ids[0]
 
@@ -277,15 +288,40 @@ def _link_ids(values, kind):
     return ids
 
 
-def _set_members(report, grid, package_ids):
-    existing = set(Package.objects.filter(pk__in=package_ids).values_list("pk", flat=True))
-    for missing in sorted(set(package_ids) - existing):
-        report.warnings.append(f"grid {grid.pk}: package {missing} is not in the catalogue")
-    GridPackage.objects.filter(grid=grid).exclude(package_id__in=existing).delete()
-    present = set(GridPackage.objects.filter(grid=grid).values_list("package_id", flat=True))
-    for package_id in sorted(existing - present):
-        # One save each, not bulk_create: saves send the signals the API cache listens to.
-        GridPackage.objects.create(grid=grid, package_id=package_id)
+def _set_members(report, described):
+    """Each described grid's memberships become exactly its listed packages (bulk writes)."""
+    if not described:
+        return
+    wanted = {pid for ids in described.values() for pid in ids}
+    known = set()
+    for chunk in _chunks(sorted(wanted)):
+        known.update(Package.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    present = {}
+    for chunk in _chunks(sorted(described)):
+        for pk, grid_id, package_id in GridPackage.objects.filter(grid_id__in=chunk).values_list(
+            "pk", "grid_id", "package_id"
+        ):
+            present[(grid_id, package_id)] = pk
+    new, gone = [], []
+    for grid_id, package_ids in described.items():
+        for missing in sorted(set(package_ids) - known):
+            report.warnings.append(f"grid {grid_id}: package {missing} is not in the catalogue")
+        keep = set(package_ids) & known
+        gone += [pk for (g, p), pk in present.items() if g == grid_id and p not in keep]
+        new += [
+            GridPackage(grid_id=grid_id, package_id=p)
+            for p in sorted(keep)
+            if (grid_id, p) not in present
+        ]
+    with transaction.atomic():
+        for chunk in _chunks(gone):
+            GridPackage.objects.filter(pk__in=chunk).delete()
+        GridPackage.objects.bulk_create(new, batch_size=BATCH_SIZE)
+
+
+def _chunks(values, size=BATCH_SIZE):
+    values = list(values)
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _add_package_links(report, grid_links, described):

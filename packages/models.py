@@ -172,16 +172,21 @@ class Package(TimeStampedModel):
 
     def clean(self):
         super().clean()
-        try:
-            self.repo_url = normalize_repo_url(validate_public_url(self.repo_url))
-        except IdentifierError as exc:
-            raise ValidationError({"repo_url": str(exc)}) from None
-        self.repo_key = repo_identity(self.repo_url)
+        self.clean_identifiers()
         same_repo = self.sharing_repository()
         if same_repo is not None:
             raise ValidationError(
                 {"repo_url": f"Package {same_repo.slug!r} already has this repository."}
             )
+
+    def clean_identifiers(self):
+        """Normalize and check the URLs and the PyPI name, without a query (`clean()` also
+        refuses a repository another package has; bulk importers check that themselves)."""
+        try:
+            self.repo_url = normalize_repo_url(validate_public_url(self.repo_url))
+        except IdentifierError as exc:
+            raise ValidationError({"repo_url": str(exc)}) from None
+        self.repo_key = repo_identity(self.repo_url)
         try:
             self.documentation_url = validate_public_url(self.documentation_url)
         except IdentifierError as exc:

@@ -309,3 +309,49 @@ def test_a_slow_server_times_out_with_a_clear_error(fake_api):
             "0",
             stdout=StringIO(),
         )
+
+
+def _bundle(count, category):
+    packages = [_package(pk) for pk in range(100, 100 + count)]
+    grids = [{"id": 900, "title": "G", "slug": "g", "packages": [p["id"] for p in packages]}]
+    return {"categories": [], "packages": packages, "grids": grids}
+
+
+@pytest.mark.parametrize("count", [5, 60])
+def test_importing_costs_the_same_queries_whatever_the_number_of_records(
+    category, count, django_assert_max_num_queries
+):
+    from grids.importer import import_bundle
+
+    # Reads of what is there, one insert per kind, the memberships: not one query per record.
+    with django_assert_max_num_queries(24):
+        report = import_bundle(_bundle(count, category))
+
+    assert report.created["packages"] == count
+    assert GridPackage.objects.filter(grid_id=900).count() == count
+
+
+def test_a_batch_the_database_refuses_is_replayed_record_by_record(category, monkeypatch):
+    from grids import importer
+
+    monkeypatch.setattr(importer, "BATCH_SIZE", 3)
+    # Let a duplicate slug past the dictionary checks: the unique index refuses the batch.
+    monkeypatch.setattr(importer, "_unique_fields", lambda model: [])
+    bundle = _bundle(5, category)
+    bundle["packages"][1]["slug"] = "pkg-100"
+
+    report = importer.import_bundle(bundle)
+
+    assert [s.index for s in report.skipped] == [1]
+    assert sorted(Package.objects.values_list("pk", flat=True)) == [100, 102, 103, 104]
+
+
+def test_an_import_drops_the_cached_api_responses(category, client, settings):
+    from grids.importer import import_bundle
+
+    settings.API_CACHE_SECONDS = 300
+    assert client.get("/api/v4/packages/").json()["count"] == 0
+
+    import_bundle(_bundle(2, category))
+
+    assert client.get("/api/v4/packages/").json()["count"] == 2

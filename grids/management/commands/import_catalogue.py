@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 bundle = importer.load_file(source)
         except importer.ImporterError as exc:
             raise CommandError(str(exc)) from None
-        report = importer.import_bundle(bundle)
+        report = self._import(bundle)
 
         for kind in importer.KINDS:
             self.stdout.write(
@@ -44,6 +44,22 @@ class Command(BaseCommand):
         if report.skipped:
             raise CommandError(f"{len(report.skipped)} record(s) skipped", returncode=1)
         self.stdout.write(self.style.SUCCESS("import complete"))
+
+    def _import(self, bundle):
+        """Import with a progress bar per kind when stderr is a terminal."""
+        console = Console(file=self.stderr, stderr=True)  # type: ignore[arg-type]
+        if not console.is_terminal:
+            return importer.import_bundle(bundle)
+        columns = [TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn()]
+        with Progress(*columns, console=console, transient=True) as progress:
+            tasks = {}
+
+            def on_progress(kind, done, total):
+                if kind not in tasks:
+                    tasks[kind] = progress.add_task(kind, total=total)
+                progress.update(tasks[kind], completed=done)
+
+            return importer.import_bundle(bundle, on_progress=on_progress)
 
     def _fetch(self, url, timeout, retries):
         console = Console(file=self.stderr, stderr=True)  # type: ignore[arg-type]
