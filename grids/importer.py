@@ -293,7 +293,7 @@ def _set_members(report, described):
     if not described:
         return
     wanted = {pid for ids in described.values() for pid in ids}
-    known = set()
+    known: set[int] = set()
     for chunk in _chunks(sorted(wanted)):
         known.update(Package.objects.filter(pk__in=chunk).values_list("pk", flat=True))
     present = {}
