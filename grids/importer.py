@@ -120,14 +120,14 @@ class _ImportState:
 
     def __init__(self):
         self.category_ids = set(Category.objects.values_list("pk", flat=True))
-        self.unique = {}  # (model, field) -> {value: pk}
+        self.unique = {}  # (model, field) -> {value: (pk, slug)}
         self.described = {}  # grid id -> its package ids
 
     def taken(self, model, field):
         key = (model, field)
         if key not in self.unique:
-            rows = model.objects.exclude(**{field: ""}).values_list(field, "pk")
-            self.unique[key] = dict(rows.iterator(chunk_size=5000))
+            rows = model.objects.exclude(**{field: ""}).values_list(field, "pk", "slug")
+            self.unique[key] = {value: (pk, slug) for value, pk, slug in rows.iterator(5000)}
         return self.unique[key]
 
 
@@ -153,7 +153,7 @@ def _upsert_batch(report, kind, batch, model, fields, state):
             continue
         for name in _unique_fields(model):
             if getattr(instance, name):
-                state.taken(model, name)[getattr(instance, name)] = instance.pk
+                state.taken(model, name)[getattr(instance, name)] = (instance.pk, instance.slug)
         existing[instance.pk] = instance
         valid.append((index, instance, created))
     try:
@@ -191,10 +191,13 @@ def _validate(instance, model, state):
         instance.clean()
     for name in _unique_fields(model):
         value = getattr(instance, name)
-        owner = state.taken(model, name).get(value) if value else None
+        owner, owner_slug = (
+            state.taken(model, name).get(value, (None, None)) if value else (None, None)
+        )
         if owner is not None and owner != instance.pk:
             if name == "repo_key":
-                raise ValidationError({"repo_url": "Another package already has this repository."})
+                message = f"Package {owner_slug!r} already has this repository."
+                raise ValidationError({"repo_url": message})
             label = model._meta.get_field(name).verbose_name.capitalize()
             raise ValidationError(
                 {
