@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
@@ -83,7 +84,7 @@ class EditMixin(ViewSetMixinBase):
     `perform_destroy`, which views point at their editing function.
     """
 
-    write_serializer_class = None
+    write_serializer_class: type[BaseSerializer] | None = None
 
     @property
     def allowed_methods(self):
@@ -125,7 +126,9 @@ class EditMixin(ViewSetMixinBase):
 
     def answer(self, instance, code):
         fresh = self.get_queryset().get(pk=instance.pk)
-        data = self.serializer_class(fresh, context=self.get_serializer_context()).data
+        read_serializer = self.serializer_class
+        assert read_serializer is not None, f"{type(self).__name__} names no serializer_class"
+        data = read_serializer(fresh, context=self.get_serializer_context()).data
         return Response(data, status=code)
 
 
@@ -202,7 +205,7 @@ class GridPackageViewSet(
             return GridPackage.objects.none()
         return GridPackage.objects.filter(grid=self.grid).order_by("id")
 
-    def get_object(self):
+    def get_object(self, queryset=None):
         lookup = id_or_slug(self.kwargs["package"])
         if lookup is None:
             raise Http404

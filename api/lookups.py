@@ -6,7 +6,7 @@ _SLUG = re.compile(r"^[-\w]+$")
 _MAX_ID = 2**63 - 1
 
 
-def id_or_slug(value):
+def id_or_slug(value: str | None) -> dict[str, int | str] | None:
     """`{"pk": n}` for a numeric value, `{"slug": s}` for a slug, None for anything else."""
     value = (value or "").strip()
     if value.isascii() and value.isdigit():

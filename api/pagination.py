@@ -1,9 +1,13 @@
 """Limit/offset pagination that refuses bad numbers instead of quietly serving page one."""
 
+from typing import Any, cast
+
 from django.conf import settings
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from api.caching import cached_count
 
@@ -11,7 +15,9 @@ from api.caching import cached_count
 MAX_COUNT = 1_000_000_000
 
 
-def parse_count(request, name, *, default, minimum, maximum=None):
+def parse_count(
+    request: Request, name: str, *, default: int, minimum: int, maximum: int | None = None
+) -> int:
     """The integer query parameter `name`: `default` when absent, clamped to `maximum`.
 
     Anything that is not an integer >= `minimum` is a 400 naming the parameter.
@@ -37,7 +43,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     offset_query_description = "How many results to skip before the page starts (default 0)."
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.limit_query_param:
@@ -48,7 +54,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             parameter["schema"]["minimum"] = 0
         return parameters
 
-    def get_limit(self, request):
+    def get_limit(self, request: Request) -> int:
         limit = parse_count(
             request,
             self.limit_query_param,
@@ -56,9 +62,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             minimum=0,
             maximum=settings.API_MAX_PAGE_SIZE,
         )
-        return limit or api_settings.PAGE_SIZE
+        return limit or cast(int, api_settings.PAGE_SIZE)  # set in settings.REST_FRAMEWORK
 
-    def get_count(self, queryset):
+    def get_count(self, queryset: Any) -> int:
         """The list's size, counted once per filter until the catalogue changes."""
         request = self.request
         assert request is not None  # paginate_queryset() sets it before counting
@@ -73,5 +79,5 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             lambda: pagination.LimitOffsetPagination.get_count(self, queryset),
         )
 
-    def get_offset(self, request):
+    def get_offset(self, request: Request) -> int:
         return parse_count(request, self.offset_query_param, default=0, minimum=0)

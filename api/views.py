@@ -93,7 +93,7 @@ class ReadViewSet(
         def produce():
             instance = self.get_object()
             response = Response(self.get_serializer(instance).data)
-            response.last_modified = instance.modified
+            response.last_modified = instance.modified  # type: ignore[attr-defined]  # api.caching reads it
             return response
 
         return self.cached_response(request, produce)
@@ -143,7 +143,8 @@ class PackageViewSet(PackageScoreMixin, PackageEditMixin, ReadViewSet):
 
     # The browsable page's card names the grids from the same prefetch.
     queryset = Package.objects.prefetch_related(
-        Prefetch("grids", queryset=Grid.objects.only("id", "title").order_by("id"))
+        # The stubs cannot type a Prefetch of a reverse many-to-many by name.
+        Prefetch("grids", queryset=Grid.objects.only("id", "title").order_by("id"))  # type: ignore[arg-type]
     ).order_by("-id")
     serializer_class = PackageSerializer
     write_serializer_class = PackageWriteSerializer

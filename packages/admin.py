@@ -48,13 +48,15 @@ class IsSetFilter(admin.SimpleListFilter):
     """Yes/no filter on whether a nullable or blank field holds a value."""
 
     field = ""
-    empty = None
+    empty: str | None = None
 
     def lookups(self, request, model_admin):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        lookup = {f"{self.field}__isnull": True} if self.empty is None else {self.field: self.empty}
+        lookup: dict[str, object] = (
+            {f"{self.field}__isnull": True} if self.empty is None else {self.field: self.empty}
+        )
         if self.value() == "yes":
             return queryset.exclude(**lookup)
         if self.value() == "no":
@@ -125,8 +127,13 @@ class RepoHostFilter(admin.SimpleListFilter):
 class VersionInline(admin.TabularInline):
     model = Version
     extra = 0
-    fields = ["number", "upload_time", "is_yanked", "is_prerelease", "requires_python"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "number",
+        "upload_time",
+        "is_yanked",
+        "is_prerelease",
+        "requires_python",
+    )
     can_delete = False
     show_change_link = False
 

@@ -16,12 +16,13 @@ from packages.models import Package
 SLUG_MAX_LENGTH = 100
 
 
-def unique_slug(model, title, *, max_length=SLUG_MAX_LENGTH, fallback="item"):
+def unique_slug(
+    model: type[Model], title: str, *, max_length: int = SLUG_MAX_LENGTH, fallback: str = "item"
+) -> str:
     """A free slug for `model` made from `title`: `name`, then `name-2`, `name-3`..."""
     base = slugify(title)[:max_length].strip("-_") or fallback
-    taken = set(
-        model.objects.filter(slug__startswith=base[: max_length - 4]).values_list("slug", flat=True)
-    )
+    similar = model._default_manager.filter(slug__startswith=base[: max_length - 4])
+    taken = set(similar.values_list("slug", flat=True))
     candidate, n = base, 1
     while candidate in taken:
         n += 1
@@ -30,7 +31,7 @@ def unique_slug(model, title, *, max_length=SLUG_MAX_LENGTH, fallback="item"):
     return candidate
 
 
-def supported_repo_hosts():
+def supported_repo_hosts() -> set[str]:
     """The web hosts the stats fetcher has a client for (public forges and configured ones)."""
     sites = forge_sites(
         github_api_url=settings.GITHUB_API_URL,
@@ -43,7 +44,7 @@ def supported_repo_hosts():
     return {site.host for site in sites}
 
 
-def is_fetchable_repo(repo_url):
+def is_fetchable_repo(repo_url: str) -> bool:
     """True when the fetcher will read stats for this (normalized) repository URL."""
     ref = parse_repo_url(repo_url)
     return ref is not None and ref.host in supported_repo_hosts()
@@ -117,5 +118,5 @@ def update_package(*, package: Package, user: Any, changes: Mapping[str, Any]) -
 
 
 @transaction.atomic
-def delete_package(*, package, user):
+def delete_package(*, package: Package, user: Any) -> None:
     package.delete()

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -151,7 +152,7 @@ def run_refresh(package_ids: list[int], token: str) -> dict:
         try:
             ids_by_slug = dict(Package.objects.filter(pk__in=held).values_list("slug", "pk"))
 
-            def on_done(slug, outcome):
+            def on_done(slug: str | None, outcome: Outcome) -> None:
                 if slug in ids_by_slug:
                     outcomes[ids_by_slug[slug]] = outcome
 
@@ -180,7 +181,9 @@ def _record(outcomes: dict[int, Outcome], token: str) -> None:
         _finish(rows, outcome.status, outcome.reason, outcome.error, token)
 
 
-def _finish(rows, outcome: str, reason: str, error: str, state_of: str) -> None:
+def _finish(
+    rows: QuerySet[PackageRefresh], outcome: str, reason: str, error: str, state_of: str
+) -> None:
     """Store how a refresh ended; free the rows still owned by the enqueue `state_of`."""
     rows.update(
         outcome=outcome,

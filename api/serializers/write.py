@@ -67,10 +67,12 @@ class CatalogueRelatedField(serializers.HyperlinkedRelatedField):
             self.fail("not_found", value=str(data)[:100])
 
     def get_object(self, view_name, view_args, view_kwargs):
+        queryset = self.get_queryset()
+        assert queryset is not None, "a CatalogueRelatedField always names its queryset"
         lookup = id_or_slug(str(view_kwargs.get(self.lookup_url_kwarg, "")))
         if lookup is None:
-            raise self.get_queryset().model.DoesNotExist
-        return self.get_queryset().get(**lookup)
+            raise queryset.model.DoesNotExist
+        return queryset.get(**lookup)
 
     def use_pk_only_optimization(self):
         return True
@@ -83,7 +85,7 @@ class WriteSerializer(serializers.Serializer):
     one, or a field the resource does not have, is a 400 naming it.
     """
 
-    refused_fields = {}
+    refused_fields: dict[str, str] = {}
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -105,7 +107,7 @@ class WriteSerializer(serializers.Serializer):
     def validate_slug(self, value):
         if value == "" and self.instance is not None:
             raise serializers.ValidationError("This field may not be blank.")
-        model = self.Meta.model
+        model = self.Meta.model  # type: ignore[attr-defined]  # each subclass declares Meta
         taken = model.objects.filter(slug=value).exclude(pk=getattr(self.instance, "pk", None))
         if value and taken.exists():
             raise serializers.ValidationError(f"The slug {value!r} is already taken.")
@@ -351,7 +353,7 @@ class GridCellWriteSerializer(WriteSerializer):
     def get_fields(self):
         fields = super().get_fields()
         grid = self.context.get("grid")
-        fields["feature"].queryset = (
+        fields["feature"].queryset = (  # type: ignore[attr-defined]  # a related field
             Feature.objects.filter(grid=grid) if grid else Feature.objects.none()
         )
         return fields

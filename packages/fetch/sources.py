@@ -3,6 +3,7 @@ from them, without touching the database."""
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -78,7 +79,7 @@ def fetch_package(
     *,
     source: str | None = None,
     validators: StoredValidators | None = None,
-    now=None,
+    now: datetime | None = None,
 ) -> FetchResult:
     """Fetch every source of one package (or only `source`); no database writes.
 
