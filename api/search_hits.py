@@ -31,7 +31,7 @@ def hit_fields(hit: SearchHit, request: Request) -> dict:
         "repo_forks": hit.repo_forks or 0,
         "pypi_downloads": hit.pypi_downloads,
         "score": hit.score,
-        "usage": 0,  # TODO(compat): count from the usage marks once the Usage model lands.
+        "usage": hit.usage,
         "participants": ",".join(hit.participants),
         "last_committed": hit.last_committed,
         "last_released": hit.last_released,

@@ -10,9 +10,9 @@ def connect_cache_invalidation():
     from categories.models import Category
     from grids.models import Element, Feature, Grid, GridPackage
     from grids.signals import catalogue_imported
-    from packages.models import Package, Version
+    from packages.models import Package, Usage, Version
 
-    for model in (Category, Package, Version, Grid, GridPackage, Feature, Element):
+    for model in (Category, Package, Version, Usage, Grid, GridPackage, Feature, Element):
         post_save.connect(bump_catalogue_version, sender=model, dispatch_uid=f"api-{model}")
         post_delete.connect(bump_catalogue_version, sender=model, dispatch_uid=f"api-{model}")
     m2m_changed.connect(

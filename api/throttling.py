@@ -177,6 +177,17 @@ class CreateThrottle(WindowThrottle):
         return request.user.pk
 
 
+class UsageThrottle(WindowThrottle):
+    """Marking and unmarking packages as used, per user (on top of the user throttle)."""
+
+    scope = "usage"
+
+    def get_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return request.user.pk
+
+
 class TokenThrottle(WindowThrottle):
     """Password checks (the token endpoint, the browsable API's login form), per client
     address, whoever the username."""

@@ -37,6 +37,7 @@ from api.serializers.write import (
     PackageWriteSerializer,
 )
 from api.throttling import AnonThrottle, CreateThrottle, UserThrottle
+from api.usage import PackageUsageMixin
 from categories.models import Category
 from grids import search
 from grids.models import Grid
@@ -138,7 +139,7 @@ class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
     retrieve=extend_schema(parameters=[ID_OR_SLUG]),
     **write_schema(PackageSerializer, PackageWriteSerializer, parameters=[ID_OR_SLUG]),
 )
-class PackageViewSet(PackageScoreMixin, PackageEditMixin, ReadViewSet):
+class PackageViewSet(PackageScoreMixin, PackageUsageMixin, PackageEditMixin, ReadViewSet):
     """API endpoint that allows packages to be viewed or edited."""
 
     # The browsable page's card names the grids from the same prefetch.

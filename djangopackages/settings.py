@@ -252,6 +252,7 @@ REST_FRAMEWORK = {
         "user": os.environ.get("THROTTLE_USER", "120/min"),
         "create": os.environ.get("THROTTLE_CREATE", "20/h"),
         "token": os.environ.get("THROTTLE_TOKEN", "10/5min"),
+        "usage": os.environ.get("THROTTLE_USAGE", "30/min"),
     },
     # How many proxies in front of us append to X-Forwarded-For; 0 means use the socket peer,
     # so a client cannot pick its own throttle bucket by forging the header.

@@ -86,6 +86,7 @@ class SearchHit:
     score: int = 0
     pypi_downloads: int = 0
     participants: tuple[str, ...] = ()
+    usage: int = 0
 
 
 def normalize_query(text):
@@ -131,7 +132,9 @@ def search(text, *, limit=DEFAULT_LIMIT):
     limit = max(1, min(limit, MAX_LIMIT))
     phrase = normalize_query(text)
     packages = (
-        ranked(Package.objects.all(), words, phrase, description_field="repo_description")
+        ranked(
+            Package.objects.with_usage_count(), words, phrase, description_field="repo_description"
+        )
         .annotate(last_released=_last_release_time())
         .order_by("-weight", "-repo_watchers", "title", "id")
         .values(
@@ -150,6 +153,7 @@ def search(text, *, limit=DEFAULT_LIMIT):
             "score",
             "pypi_downloads",
             "participants",
+            "usage_count",
         )[:limit]
     )
     grids = (
@@ -175,6 +179,7 @@ def search(text, *, limit=DEFAULT_LIMIT):
             score=row["score"],
             pypi_downloads=row["pypi_downloads"],
             participants=tuple(row["participants"] or ()),
+            usage=row["usage_count"],
         )
         for row in packages
     ]

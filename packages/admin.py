@@ -12,7 +12,7 @@ from django.db.models import Q
 from djangopackages.demo.loader import SAMPLE_DATA_NOTE, is_sample_data
 from packages.editing import save_new_package, supported_repo_hosts, update_package
 from packages.fetch.run import reset_failures
-from packages.models import HttpValidator, Package, PackageRefresh, Version
+from packages.models import HttpValidator, Package, PackageRefresh, Usage, Version
 from packages.tasks import RefreshQueueError, enqueue_refresh
 
 FETCHED_FIELDS = [
@@ -170,6 +170,7 @@ class PackageAdmin(admin.ModelAdmin):
         "last_fetched_on",
         "failures",
         "refresh_status",
+        "usage_count",
     ]
     list_filter = [
         "category",
@@ -307,6 +308,13 @@ class PackageAdmin(admin.ModelAdmin):
         self.message_user(request, queued.message(), messages.SUCCESS)
 
     @admin.display(description="background refresh")
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_usage_count()
+
+    @admin.display(description="users", ordering="usage_count")
+    def usage_count(self, obj):
+        return obj.usage_count
+
     def refresh_status(self, obj):
         try:
             return obj.refresh.describe()
@@ -356,3 +364,12 @@ class HttpValidatorAdmin(admin.ModelAdmin):
 
     def get_model_perms(self, request):
         return {}
+
+
+@admin.register(Usage)
+class UsageAdmin(admin.ModelAdmin):
+    list_display = ["package", "user", "created"]
+    list_select_related = ["package", "user"]
+    search_fields = ["package__title", "package__slug", "user__username"]
+    autocomplete_fields = ["package", "user"]
+    date_hierarchy = "created"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -42,6 +43,20 @@ class PackageQuerySet(models.QuerySet):
     def stalest_first(self):
         """Never-fetched packages first, then the oldest fetch."""
         return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")
+
+    def with_usage_count(self):
+        """Annotate `usage_count`: how many users mark each package as used (a subquery, so
+        it adds no GROUP BY and no row per mark)."""
+        marks = (
+            Usage.objects.filter(package=models.OuterRef("pk"))
+            .order_by()
+            .values("package")
+            .annotate(count=models.Count("id"))
+            .values("count")
+        )
+        return self.annotate(
+            usage_count=Coalesce(models.Subquery(marks), 0, output_field=models.IntegerField())
+        )
 
     def with_repository(self, url):
         """Packages of the repository `url` names, however it is spelled (`repo_identity`)."""
@@ -213,6 +228,24 @@ class Package(TimeStampedModel):
         validate_commits_over_52(self.commits_over_52)
         validate_participants(self.participants)
         super().save(*args, **kwargs)
+
+
+class Usage(models.Model):
+    """A signed-in user uses this package (djangopackages.org's "I use this")."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="usages")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="package_usages"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["package", "user"], name="usage_one_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} uses {self.package}"
 
 
 class Version(models.Model):

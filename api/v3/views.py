@@ -1,6 +1,6 @@
 """API v3 views: read-only, by slug, cached and conditional like v4 (`api.caching`)."""
 
-from django.db.models import IntegerField, Prefetch, QuerySet, Value
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
@@ -31,8 +31,7 @@ def packages_for_v3() -> QuerySet[Package]:
     return (
         Package.objects.select_related("category")
         .prefetch_related(Prefetch("grids", queryset=grids))
-        # TODO(compat): count the usage marks once the Usage model lands; 0 until then.
-        .annotate(usage_count=Value(0, output_field=IntegerField()))
+        .with_usage_count()
         .order_by("title", "id")
     )
 

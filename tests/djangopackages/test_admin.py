@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from packages.models import HttpValidator
+from packages.models import HttpValidator, Usage
 from packages.tasks import enqueue_refresh
 from tests.factories import ElementFactory, UserFactory, VersionFactory
 
@@ -26,6 +26,7 @@ def catalogue():
     HttpValidator.objects.create(url="https://api.github.com/repos/o/r", etag='W/"abc"')
     Token.objects.create(user=UserFactory(username="scripter"))
     enqueue_refresh([element.grid_package.package.pk], by="admin")  # a task result to show
+    Usage.objects.create(package=element.grid_package.package, user=UserFactory(username="fan"))
     return element
 
 
