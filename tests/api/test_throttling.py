@@ -59,6 +59,7 @@ def test_documented_defaults():
         "user": "120/min",
         "create": "20/h",
         "token": "10/5min",
+        "usage": "30/min",
     }
     assert django_settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
 
