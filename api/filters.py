@@ -26,6 +26,25 @@ class IdOrSlugFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}__{name}": target})
 
 
+class SearchWordsFilter(django_filters.CharFilter):
+    """`q`: the rows a search for these words finds in the title, slug or `description_field`."""
+
+    def __init__(self, *, description_field: str, **kwargs) -> None:
+        self.description_field = description_field
+        kwargs.setdefault("validators", [search.validate_query])
+        kwargs.setdefault(
+            "help_text",
+            f"Words found in the title, slug or description (at most "
+            f"{search.MAX_QUERY_CHARS} characters and {search.MAX_QUERY_WORDS} words).",
+        )
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return search.matching(qs, value, description_field=self.description_field)
+
+
 class _StrictBooleanField(forms.NullBooleanField):
     widget = forms.TextInput
 
@@ -100,12 +119,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 class PackageFilter(django_filters.FilterSet):
     category = IdOrSlugFilter(field_name="category", help_text="A category id or slug.")
     grid = IdOrSlugFilter(field_name="grids", help_text="A grid id or slug.")
-    q = django_filters.CharFilter(
-        method="filter_q",
-        validators=[search.validate_query],
-        help_text=f"Words found in the title, slug or description (at most "
-        f"{search.MAX_QUERY_CHARS} characters and {search.MAX_QUERY_WORDS} words).",
-    )
+    q = SearchWordsFilter(description_field="repo_description")
     has_pypi = BooleanFilter(method="filter_has_pypi", help_text="Published on PyPI.")
     archived = BooleanFilter(
         method=_present("repo_archived_at"), help_text="The repository is archived."
@@ -144,9 +158,6 @@ class PackageFilter(django_filters.FilterSet):
         model = Package
         fields: list[str] = []
 
-    def filter_q(self, queryset, name, value):
-        return search.matching(queryset, value, description_field="repo_description")
-
     def filter_has_pypi(self, queryset, name, value):
         if value is None:
             return queryset
@@ -159,12 +170,7 @@ class PackageFilter(django_filters.FilterSet):
 
 
 class GridFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_q",
-        validators=[search.validate_query],
-        help_text=f"Words found in the title, slug or description (at most "
-        f"{search.MAX_QUERY_CHARS} characters and {search.MAX_QUERY_WORDS} words).",
-    )
+    q = SearchWordsFilter(description_field="description")
     header = BooleanFilter(field_name="header", help_text="Featured on the front page.")
     is_locked = BooleanFilter(field_name="is_locked", help_text="Only staff may edit it.")
     package = IdOrSlugFilter(
@@ -177,9 +183,6 @@ class GridFilter(django_filters.FilterSet):
     class Meta:
         model = Grid
         fields: list[str] = []
-
-    def filter_q(self, queryset, name, value):
-        return search.matching(queryset, value, description_field="description")
 
 
 class CategoryFilter(django_filters.FilterSet):
