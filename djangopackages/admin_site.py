@@ -21,7 +21,7 @@ GROUPS = [
     ("Background tasks", [("django_tasks_database", "DBTaskResult")]),
     (
         "People and API access",
-        [("auth", "User"), ("auth", "Group"), ("authtoken", "TokenProxy")],
+        [("auth", "User"), ("auth", "Group"), ("authtoken", "TokenProxy"), ("packages", "Usage")],
     ),
 ]
 

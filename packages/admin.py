@@ -307,7 +307,6 @@ class PackageAdmin(admin.ModelAdmin):
             return
         self.message_user(request, queued.message(), messages.SUCCESS)
 
-    @admin.display(description="background refresh")
     def get_queryset(self, request):
         return super().get_queryset(request).with_usage_count()
 
@@ -315,6 +314,7 @@ class PackageAdmin(admin.ModelAdmin):
     def usage_count(self, obj):
         return obj.usage_count
 
+    @admin.display(description="background refresh")
     def refresh_status(self, obj):
         try:
             return obj.refresh.describe()

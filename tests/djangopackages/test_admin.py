@@ -171,6 +171,7 @@ def test_package_changelist_speaks_the_curators_words(staff_client, catalogue):
         "Last fetched",
         "Failures",
         "background refresh",
+        "users",
     ]
 
 
