@@ -4,6 +4,8 @@ Columns and labels use the curators' words (Stars, Forks, Last commit, Score), a
 list keeps to the columns that fit a 1400 px window.
 """
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -12,7 +14,14 @@ from django.db.models import Q
 from djangopackages.demo.loader import SAMPLE_DATA_NOTE, is_sample_data
 from packages.editing import save_new_package, supported_repo_hosts, update_package
 from packages.fetch.run import reset_failures
-from packages.models import HttpValidator, Package, PackageRefresh, Usage, Version
+from packages.models import (
+    HttpValidator,
+    Package,
+    PackageQuerySet,
+    PackageRefresh,
+    Usage,
+    Version,
+)
 from packages.tasks import RefreshQueueError, enqueue_refresh
 
 FETCHED_FIELDS = [
@@ -308,7 +317,7 @@ class PackageAdmin(admin.ModelAdmin):
         self.message_user(request, queued.message(), messages.SUCCESS)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_usage_count()
+        return cast(PackageQuerySet, super().get_queryset(request)).with_usage_count()
 
     @admin.display(description="users", ordering="usage_count")
     def usage_count(self, obj):
