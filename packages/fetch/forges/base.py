@@ -224,6 +224,22 @@ def dedupe(names: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
+def contributor_names(pages: Iterable[Any], *, key: str, what: str) -> tuple[str, ...]:
+    """The names under `key` of every contributor on these pages (a list each), deduplicated;
+    an empty page ends the list."""
+    names: list[str | None] = []
+    for page in pages:
+        require(isinstance(page, list), f"{what}: not a list")
+        for person in page:
+            require(isinstance(person, dict), f"{what}: entry is not an object")
+            name = person.get(key)
+            require(name is None or isinstance(name, str), f"{what}: bad {key}")
+            names.append(name)
+        if not page:
+            break
+    return dedupe(names)
+
+
 # A commit as the window walk sees it: when, and who wrote it (None when unknown).
 CommitEntry = tuple[datetime, str | None]
 

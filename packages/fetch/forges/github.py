@@ -21,8 +21,8 @@ from packages.fetch.forges.base import (
     RepoRef,
     RepoStats,
     UpstreamDataError,
+    contributor_names,
     count_field,
-    dedupe,
     expect_ok,
     follow_pages,
     parse_datetime,
@@ -93,7 +93,6 @@ class GitHubForge(ForgeClient):
         return parts.stats(fields)
 
     def _participants(self, canonical: str, validators: Validators | None) -> tuple[str, ...]:
-        logins: list[str | None] = []
         first = self._get(f"{canonical}/contributors", validators, {"per_page": PER_PAGE})
         pages = follow_pages(
             first,
@@ -103,16 +102,7 @@ class GitHubForge(ForgeClient):
             max_pages=self.max_pages,
             empty_statuses=(204,),  # an empty repository
         )
-        for page in pages:
-            require(isinstance(page, list), "github contributors: not a list")
-            for person in page:
-                require(isinstance(person, dict), "github contributors: entry is not an object")
-                login = person.get("login")
-                require(login is None or isinstance(login, str), "github contributors: bad login")
-                logins.append(login)
-            if not page:
-                break
-        return dedupe(logins)
+        return contributor_names(pages, key="login", what="github contributors")
 
     def _participation(self, canonical: str, validators: Validators | None) -> tuple[int, ...]:
         url = f"{canonical}/stats/participation"

@@ -17,8 +17,8 @@ from packages.fetch.forges.base import (
     RepoRef,
     RepoStats,
     bucket_weekly,
+    contributor_names,
     count_field,
-    dedupe,
     follow_pages,
     require,
     required_date,
@@ -67,7 +67,6 @@ class GitLabForge(ForgeClient):
         return parts.stats(fields)
 
     def _contributors(self, base: str, validators: Validators | None) -> tuple[str, ...]:
-        names: list[str | None] = []
         pages = follow_pages(
             self._get(f"{base}/contributors", validators, {"per_page": PER_PAGE}),
             lambda url: self._get(url, validators),
@@ -75,16 +74,7 @@ class GitLabForge(ForgeClient):
             part="contributors",
             max_pages=self.max_pages,
         )
-        for page in pages:
-            require(isinstance(page, list), "gitlab contributors: not a list")
-            for person in page:
-                require(isinstance(person, dict), "gitlab contributors: entry is not an object")
-                name = person.get("name")
-                require(name is None or isinstance(name, str), "gitlab contributors: bad name")
-                names.append(name)
-            if not page:
-                break
-        return dedupe(names)
+        return contributor_names(pages, key="name", what="gitlab contributors")
 
     def _commits(
         self, base: str, validators: Validators | None, now: datetime
