@@ -24,15 +24,30 @@ pytestmark = pytest.mark.slow
 
 
 def free_port():
-    """A free port in this project's test range."""
-    for port in range(18300, 18400):
-        with socket.socket() as probe:
+    """A port the OS says is free now (port 0), so no fixed port can clash with another server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_free_port_is_free_while_the_old_fixed_range_is_held():
+    held = []
+    try:
+        for port in range(18300, 18400):
+            holder = socket.socket()
             try:
-                probe.bind(("127.0.0.1", port))
+                holder.bind(("127.0.0.1", port))
             except OSError:
+                holder.close()
                 continue
-            return port
-    pytest.skip("no free port in 18300-18399")
+            holder.listen()
+            held.append(holder)
+        port = free_port()
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", port))  # raises if free_port named a held port
+    finally:
+        for holder in held:
+            holder.close()
 
 
 def run_env(tmp_path, upstream, port):
