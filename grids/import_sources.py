@@ -1,11 +1,15 @@
 """Reading API v4 JSON for the importer: a file in any accepted form, or every page of a running
 API (retries, timeouts, clear one-line errors)."""
 
+import contextlib
 import json
+import logging
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from packages.fetch.http.transport import unreachable_reason
 
 KINDS = ("categories", "packages", "grids")
 PAGE_SIZE = 100
@@ -71,6 +75,23 @@ def load_url(base_url, *, session=None, timeout=TIMEOUT, on_page=None):
     `on_page(kind, fetched, total)` is called after each page (for a progress bar).
     """
     session = session or build_session()
+    with _quiet_retry_warnings():
+        return _load_pages(session, base_url, timeout, on_page)
+
+
+@contextlib.contextmanager
+def _quiet_retry_warnings():
+    """urllib3 logs a multi-line warning per retry; the final error names the reason once."""
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    level = pool_logger.level
+    pool_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        pool_logger.setLevel(level)
+
+
+def _load_pages(session, base_url, timeout, on_page):
     root = _get_json(session, base_url, timeout)
     if not isinstance(root, dict) or not all(isinstance(root.get(kind), str) for kind in KINDS):
         raise ImporterError(
@@ -107,7 +128,7 @@ def _get_json(session, url, timeout):
         response = session.get(url, timeout=timeout)
     except requests.RequestException as exc:
         timed_out = isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower()
-        reason = "timed out" if timed_out else exc.__class__.__name__
+        reason = "timed out" if timed_out else unreachable_reason(exc)
         raise ImporterError(f"cannot fetch {url}: {reason}") from exc
     if response.status_code != 200:
         raise ImporterError(f"{url} answered HTTP {response.status_code}")

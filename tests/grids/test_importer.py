@@ -355,3 +355,21 @@ def test_an_import_drops_the_cached_api_responses(category, client, settings):
     import_bundle(_bundle(2, category))
 
     assert client.get("/api/v4/packages/").json()["count"] == 2
+
+
+def test_an_unreachable_url_says_why_in_one_line_without_retry_noise(caplog):
+    stderr = StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            "import_catalogue",
+            "http://127.0.0.1:9/",
+            "--retries",
+            "1",
+            stdout=StringIO(),
+            stderr=stderr,
+        )
+
+    assert stderr.getvalue() == ""  # no progress bar (nor its blank line) off a terminal
+
+    assert str(raised.value) == "cannot fetch http://127.0.0.1:9/: connection refused"
+    assert not [record for record in caplog.records if record.name.startswith("urllib3")]

@@ -64,7 +64,9 @@ class Command(BaseCommand):
     def _fetch(self, url, timeout, retries):
         console = Console(file=self.stderr, stderr=True)  # type: ignore[arg-type]
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
-        with Progress(*columns, console=console, transient=True) as progress:
+        with Progress(
+            *columns, console=console, transient=True, disable=not console.is_terminal
+        ) as progress:
             tasks = {}
 
             def on_page(kind, fetched, total):
