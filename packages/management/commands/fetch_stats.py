@@ -7,6 +7,7 @@ line per failed package; logging goes there at WARNING (INFO with -v, silent wit
 
 import json
 import logging
+import math
 import sys
 from argparse import ArgumentParser
 from collections.abc import Iterator
@@ -81,6 +82,9 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1")
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
+        max_wait = options["max_wait"]
+        if max_wait is not None and not 0 <= max_wait < math.inf:
+            raise CommandError(f"--max-wait must be 0 or more seconds, not {max_wait}")
         if options["enqueue"] and (options["dry_run"] or options["source"]):
             raise CommandError("--enqueue fetches every source for real: drop --dry-run/--source")
         with _logging_at(logging.INFO if verbose else None if as_json else logging.WARNING):

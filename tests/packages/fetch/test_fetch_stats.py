@@ -220,6 +220,13 @@ def test_unknown_slug_is_a_one_line_error(fetch_settings):
         call_command("fetch_stats", "nope", stdout=StringIO())
 
 
+@pytest.mark.parametrize("seconds", ["-5", "nan", "inf"])
+def test_a_max_wait_that_is_not_a_number_of_seconds_is_a_one_line_error(fetch_settings, seconds):
+    # nan compared false with every reset time: the run waited out any rate limit, however long
+    with pytest.raises(CommandError, match=r"^--max-wait must be 0 or more seconds, not "):
+        call_command("fetch_stats", "--max-wait", seconds, stdout=StringIO())
+
+
 def test_bad_setting_is_a_one_line_error(fetch_settings):
     fetch_settings.GITHUB_API_URL = "file:///etc"
     with pytest.raises(CommandError, match="cannot run: GITHUB_API_URL"):
