@@ -191,7 +191,7 @@ def _logging_at(level: int | None) -> Iterator[None]:
 
 
 class _Report:
-    """What the run says on stderr while it works: a rich progress bar on a terminal, else lines.
+    """What the run says on stderr while it works: a progress bar on a terminal (not with --json).
 
     Lines: one per stopped host (unless quiet) and, when verbose, one per failed package.
     """
@@ -207,8 +207,8 @@ class _Report:
 
     def start(self, total: int, stats: CallStats) -> None:
         self.stats = stats
-        if not total or not self.stderr.isatty():
-            return
+        if not total or self.quiet or not self.stderr.isatty():
+            return  # --json: the object alone, on a terminal too
         from rich.console import Console
         from rich.progress import (
             BarColumn,

@@ -155,6 +155,15 @@ def test_json_is_one_object_on_stdout_and_nothing_on_stderr(command_env):
 
 
 @pytest.mark.slow
+def test_json_on_a_terminal_is_the_object_alone_without_a_progress_bar(command_env, upstream):
+    upstream.delay = 0.05  # long enough for a bar to be drawn if one were started
+    code, output = run_on_terminal(command_env, "--json", "--workers", "2")
+    assert code == 0, output
+    assert "━" not in output
+    assert json.loads(output)["fetched"] == PACKAGES  # nothing but the object on the terminal
+
+
+@pytest.mark.slow
 def test_verbose_names_each_failed_package_once_on_stderr(command_env, upstream):
     upstream.routes.pop("/pypi/pypi/p1/json")  # 404: p1 fails, the others are fetched
     done = manage(command_env, "fetch_stats", "--json", "-v")
