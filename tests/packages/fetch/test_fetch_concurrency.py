@@ -236,12 +236,16 @@ def test_api_and_admin_edits_during_a_fetch_keep_both_edits_and_fetched_stats(
     threads[0].start()
     assert in_flight.wait(20)
     threads += [in_thread(api_edit), in_thread(admin_edit)]
-    for thread in threads[1:]:
-        thread.start()
     if connection.vendor == "postgresql":
+        for thread in threads[1:]:
+            thread.start()
         time.sleep(0.5)  # both edits have loaded the row and wait
     else:
-        threads[2].join(20)  # SQLite: the admin's whole transaction runs during the fetch
+        # SQLite: the admin's whole transaction runs during the fetch, before the API edit
+        # opens its own (an IMMEDIATE transaction that waits holds the write lock).
+        threads[2].start()
+        threads[2].join(20)
+        threads[1].start()
     proceed.set()
     for thread in threads:
         thread.join(30)
