@@ -167,7 +167,8 @@ def run_refresh(package_ids: list[int], token: str) -> dict:
         raise
     _record(outcomes, token)
     if summary.stopped_hosts:
-        why = "rate limit: " + "; ".join(summary.stopped_hosts.values())
+        # A rate limit spent beyond the wait allowed, or a host that could not be reached.
+        why = "host stopped: " + "; ".join(summary.stopped_hosts.values())
     else:
         why = "another fetch held it, or it was deleted"
     unfinished = mine.filter(package_id__in=held).exclude(package_id__in=list(outcomes))

@@ -175,13 +175,19 @@ class FetchRun:
                 if self.on_host_stopped:
                     self.on_host_stopped(label, reason)
 
-    def _host_stopped(self, repo_url: str, pypi_url: str) -> bool:
+    def _host_stopped(self, repo_url: str, pypi_url: str) -> Outcome | None:
+        """A skipped outcome naming why, if a host this package needs has been stopped."""
         stopped = self.clients.http.stopped_hosts()
-        return bool(stopped) and bool(self.clients.hosts_of(repo_url, pypi_url) & set(stopped))
+        hosts = sorted(self.clients.hosts_of(repo_url, pypi_url) & set(stopped)) if stopped else []
+        if not hosts:
+            return None
+        why = "host stopped: " + "; ".join(stopped[host] for host in hosts)
+        return Outcome("skipped", [], reason="host_stopped", error=why)
 
     def _visit(self, package_id: int, repo_url: str, pypi_url: str) -> tuple[Outcome, str | None]:
-        if self._host_stopped(repo_url, pypi_url):
-            return SKIPPED, None
+        skipped = self._host_stopped(repo_url, pypi_url)
+        if skipped:
+            return skipped, None
         with self.claims.claim(package_id, write_lock=self._write_lock) as package:
             if package is None:
                 return SKIPPED, None
@@ -192,9 +198,11 @@ class FetchRun:
         try:
             result = fetch_package(package, self.clients, source=self.source, validators=validators)
         except HostStoppedError:
-            return SKIPPED
-        if result.errors and self._host_stopped(package.repo_url, package.pypi_url):
-            return SKIPPED  # its host stopped during the fetch: no fault of the package
+            return self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
+        if result.errors:
+            skipped = self._host_stopped(package.repo_url, package.pypi_url)
+            if skipped:
+                return skipped  # its host stopped during the fetch: no fault of the package
         with self._write_lock:
             try:
                 return record_fetch(package, result, validators=validators, dry_run=self.dry_run)

@@ -20,6 +20,7 @@ from packages.models import Package, PackageRefresh
 from packages.tasks import RefreshQueueError, enqueue_refresh
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
+from tests.packages.fetch.test_fetch_stats import closed_port
 
 # The worker and the fetcher's threads use their own connections: data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -256,3 +257,17 @@ def test_two_enqueues_at_the_same_moment_queue_a_package_once(three):
     assert sorted(len(r.queued) for r in results) == [0, 1]
     assert sorted(len(r.already_queued) for r in results) == [0, 1]
     assert DBTaskResult.objects.count() == 1
+
+
+def test_packages_left_by_an_unreachable_host_say_unreachable_not_rate_limit(three, fetch_settings):
+    fetch_settings.GITHUB_API_URL = f"http://127.0.0.1:{closed_port()}/github"
+    enqueue_refresh([p.pk for p in three], by="admin")
+    run_worker()
+
+    skipped = PackageRefresh.objects.filter(outcome="skipped")
+    assert skipped.count() == 3
+    for row in skipped:
+        assert row.outcome_error.startswith("host stopped: github: unreachable ("), (
+            row.outcome_reason,
+            row.outcome_error,
+        )

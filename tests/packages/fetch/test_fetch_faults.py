@@ -94,7 +94,9 @@ def test_run_ends_when_one_upstream_trickles_its_headers(four_github_packages, u
     summary, seconds = run_in_thread()
     assert summary["failed_by_reason"] == {"deadline": 1}
     assert fetched_slugs() == {"p0", "p1", "p3"}
-    assert 1 <= seconds <= 3  # bounded by FETCH_DEADLINE (2 s), +-1 s
+    # Bounded by FETCH_DEADLINE (2 s): without it the trickle takes 120 s. The upper bound is
+    # loose because a loaded CI machine stretches the three other fetches.
+    assert 1 <= seconds <= 15
 
 
 def test_requests_run_concurrently_when_answers_carry_no_rate_limit_headers(
