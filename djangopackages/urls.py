@@ -7,7 +7,7 @@ from django.views.generic import RedirectView
 
 from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
-from djangopackages.views import healthz
+from djangopackages.views import favicon, healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v4/", permanent=False)),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("feeds/packages.atom", NewPackagesFeed(), name="feed-packages"),
     path("feeds/releases.atom", NewReleasesFeed(), name="feed-releases"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("", include("api.site_paths")),
 ]
 

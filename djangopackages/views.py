@@ -1,9 +1,11 @@
-"""Site-level views that belong to no app: the health check used by Docker and load balancers."""
+"""Site-level views that belong to no app: the health check used by Docker and load balancers,
+and `/favicon.ico`."""
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -38,3 +40,9 @@ def _cache_state():
     if not isinstance(cache, RedisCache):
         return "in-process"
     return "ok" if ping(cache) else "unreachable"
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask every site for /favicon.ico: send them to the icon the pages link to."""
+    return HttpResponseRedirect(static("api/favicon.svg"))
