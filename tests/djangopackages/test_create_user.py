@@ -36,3 +36,9 @@ def test_create_user_refuses_a_weak_password_with_the_reason():
     with pytest.raises(CommandError, match="too common"):
         call_command("create_user", "carol", "--password", "password")
     assert not get_user_model().objects.filter(username="carol").exists()
+
+
+def test_create_user_refuses_an_empty_password_instead_of_choosing_one():
+    with pytest.raises(CommandError, match="--password is empty"):
+        call_command("create_user", "dave", "--password", "")
+    assert not get_user_model().objects.filter(username="dave").exists()

@@ -20,7 +20,11 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(**{User.USERNAME_FIELD: username}).exists():
             raise CommandError(f"A user named {username!r} already exists.")
-        password = password or secrets.token_urlsafe(12)
+        if password == "":
+            raise CommandError(
+                "--password is empty: give one, or leave the option out for a random one."
+            )
+        password = password if password is not None else secrets.token_urlsafe(12)
         user = User(**{User.USERNAME_FIELD: username}, email=email)
         try:
             user.full_clean(exclude=["password"])
