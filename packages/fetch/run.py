@@ -34,7 +34,6 @@ __all__ = [
     "FetchRunError",
     "FetcherConfig",
     "build_clients",
-    "fetch_now",
     "reset_failures",
 ]
 
@@ -225,21 +224,3 @@ def reset_failures(queryset: QuerySet[Package]) -> int:
     return queryset.filter(fetch_failures__gt=0).update(
         fetch_failures=0, fetch_error="", fetch_failing_since=None
     )
-
-
-def fetch_now(
-    queryset: QuerySet[Package],
-    *,
-    config: FetcherConfig | None = None,
-    clients: Clients | None = None,
-) -> Summary:
-    """Fetch these packages right away (the admin action): the same code as the command."""
-    config = config or FetcherConfig.from_settings(workers=1, max_wait=0)
-    own = clients is None
-    clients = clients or build_clients(config)
-    try:
-        run = FetchRun(clients, config, explicit=True)
-        return run.run(run.select(ids=list(queryset.values_list("pk", flat=True))))
-    finally:
-        if own:
-            clients.close()
