@@ -1,132 +1,160 @@
-"""Load-test the read API with wrk against gunicorn on PostgreSQL, next to a trivial-view floor.
+"""Load-test the read API with wrk in two set-ups, each next to its own floor, in one run.
 
     .venv/bin/python bench/api.py [--packages 5000] [--grids 300] [--duration 5] [--rounds 3]
 
-Builds (once; reused while the sizes match) a catalogue of N packages, named after the PyPI
-projects in ../shared/data when that file exists, and 300 grids of 20 packages in its own
-PostgreSQL database (`--database-url`, default djangopackages_bench), starts gunicorn with
-the production settings plus a bench-only floor view, and runs wrk on loopback against:
-package list (20 per page), package detail by slug, grid detail and search, each rotating
-over many URLs. Each is measured "warm" (the Redis response cache as in production) and
-"cold" (a unique query string per request, so every request queries and serializes).
-The floor is a Django view returning a precomputed body of the same size through the same
-middleware and workers. Floor, warm and cold runs are interleaved for `--rounds` rounds (3);
-prints the medians of req/s, p50 and p99 latency, and the ratio ours/floor.
-Targets: package detail and list >= 50 % of the floor; search p99 < 50 ms at 50,000 packages.
-Needs wrk (`apt-get install -y wrk`), PostgreSQL and Redis.
+The set-ups (`--setups`, both by default):
+- embedded: the default a fresh checkout serves. SQLite, no REDIS_URL, DEBUG=1 (what the
+  `.env` of `make run` says), served the way `make run` serves it: `manage.py serve --
+  gunicorn djangopackages.wsgi --workers 2 --access-logfile -` (sync workers, gunicorn.conf.py,
+  and the task worker beside it);
+- production: PostgreSQL (`--database-url`) and Redis (`--redis-url`), DEBUG off, static files
+  collected, gunicorn started as the Docker image starts it (sync workers, access log).
+Both serve the same catalogue (bench/catalogue.py: N packages, G grids, built once into an
+SQLite file under bench/out/ and the PostgreSQL database, reused while the sizes match) with a
+bench-only URLconf that adds the floor: a bare Django view returning a precomputed body of
+the same size as the endpoint's, through the same middleware and gunicorn. Throttles are
+raised (one loopback client stands in for many users) but still counted.
+
+Endpoints: package list (20 per page, rotating over pages), package detail (500 slugs), grid
+list (every page) and search (40 queries). Each is measured cached (the response cache as
+served; every URL fetched before, then a warm-up run) and uncached (a query string no other
+request has). Floor, cached and uncached runs are interleaved for `--rounds` rounds; the table
+gives the medians of req/s and p50/p99 latency and the share of the floor, then each issue #13
+target with its measured value. Needs wrk (`apt-get install -y wrk`), PostgreSQL and Redis.
 """
 
 import argparse
-import json
 import os
-import random
-import re
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The repository root first: `bench.*`, and the project's `api` app before this file.
+sys.path.insert(0, str(ROOT))
+
+from bench.catalogue import (  # noqa: E402  (older imports from bench/api.py keep working)
+    QUERIES,
+    build_catalogue,
+    build_in_subprocess,
+    detail_slugs,
+    ensure_database,
+    package_names,
+)
+from bench.harness import (  # noqa: E402
+    BIN,
+    fetch,
+    gunicorn_command,
+    load_average,
+    median_run,
+    parse_wrk,
+    run_wrk,
+    start_gunicorn,
+    start_server,
+    stop_server,
+    wrk_script,
+)
+from bench.report import print_table, print_targets  # noqa: E402
+
 SITE = Path(__file__).resolve().parent / "api_site"
-NAMES_TSV = ROOT.parent / "shared" / "data" / "pypi-django-packages.tsv"
-QUERIES = [
-    "rest framework",
-    "debug toolbar",
-    "celery",
-    "admin",
-    "auth",
-    "cms",
-    "forms",
-    "crispy",
-    "filter",
-    "storages",
-    "cors",
-    "graphql",
-    "cache",
-    "tables",
-    "import export",
-    "taggit",
-    "allauth",
-    "channels",
-    "oauth",
-    "markdown",
-    "search",
-    "elasticsearch",
-    "redis",
-    "s3",
-    "jwt",
-    "select2",
-    "tinymce",
-    "ckeditor",
-    "geo",
-    "payments",
-    "stripe",
-    "i18n",
-    "translation",
-    "json field",
-    "model utils",
-    "extensions",
-    "uuid",
-    "pagination",
-    "test",
-    "webpack",
+OUT = Path(__file__).resolve().parent / "out"
+SETUPS = ("embedded", "production")
+ENDPOINTS = ("package-list", "package-detail", "grid-list", "search")
+RUNS = ("floor", "cached", "uncached")
+# What other benches import from here.
+__all__ = [
+    "QUERIES",
+    "build_catalogue",
+    "ensure_database",
+    "package_names",
+    "fetch",
+    "parse_wrk",
+    "median_run",
+    "run_wrk",
+    "start_gunicorn",
+    "wrk_script",
+    "bench_env",
+    "setup_django",
 ]
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packages", type=int, default=5000)
     parser.add_argument("--grids", type=int, default=300)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (5)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of cached warm-up (2)")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (make run's 2)")
+    parser.add_argument("--port", type=int, default=8765, help="embedded; production +1")
+    parser.add_argument(
+        "--setups", default=",".join(SETUPS), help="comma-separated: embedded,production"
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/djangopackages_bench"
         ),
+        help="production's PostgreSQL database (created if missing, flushed on a rebuild)",
     )
     parser.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        help="production's Redis (keys under the prefix bench-api are cleared first)",
     )
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the catalogue")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="interleaved floor/warm/cold rounds (medians)"
-    )
-    return parser.parse_args()
+    parser.add_argument("--sqlite-path", type=Path, help="embedded's file (under bench/out/)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the catalogues")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
+    args = parser.parse_args(argv)
+    args.setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+    if unknown := set(args.setups) - set(SETUPS):
+        parser.error(f"unknown set-up(s): {', '.join(sorted(unknown))}")
+    if args.sqlite_path is None:
+        args.sqlite_path = OUT / f"api-{args.packages}-packages-{args.grids}-grids.sqlite3"
+    return args
 
 
-def bench_env(args):
-    env = {
-        **os.environ,
+def _common_env(floor_dir):
+    return {
+        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}},
         "DJANGO_SETTINGS_MODULE": "bench_api_settings",
         "PYTHONPATH": os.pathsep.join([str(SITE), str(ROOT)]),
-        "DJANGOPACKAGES_DOTENV": "0",
+        "DJANGOPACKAGES_DOTENV": "0",  # a developer's .env must not change the set-up
+        "BENCH_FLOOR_DIR": str(floor_dir),
+        "THROTTLE_ANON": "100000000/min",
+        "THROTTLE_USER": "100000000/min",
+    }
+
+
+def bench_env(args, floor_dir=""):
+    """The production set-up's environment (also what bench/load.py serves)."""
+    return {
+        **_common_env(floor_dir),
         "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_SSL_REDIRECT": "0",  # plain http on loopback; TLS is the proxy's
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "CACHE_KEY_PREFIX": "bench-api",
-        "API_CACHE_SECONDS": "300",
-        # One loopback client stands in for many users: production throttles would refuse it.
-        "THROTTLE_ANON": "100000000/min",
-        "THROTTLE_USER": "100000000/min",
-        "LOG_LEVEL": "WARNING",
     }
-    return env
+
+
+def embedded_env(args, floor_dir):
+    """The embedded default: what a fresh `make run` has (its .env: a SECRET_KEY, DEBUG=1)."""
+    return {
+        **_common_env(floor_dir),
+        "SECRET_KEY": "bench-only-development-secret-key-0123456789-abcdefghij",
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{args.sqlite_path}",
+    }
 
 
 def setup_django(env):
+    """Configure Django in this process with `env` (for benches that query in-process)."""
     os.environ.update(env)
     sys.path[:0] = [str(SITE), str(ROOT)]
     import django
@@ -134,279 +162,117 @@ def setup_django(env):
     django.setup()
 
 
-def ensure_database(url):
-    import psycopg
+def clear_redis(url, prefix="bench-api"):
+    """Drop the production set-up's keys: its response cache starts cold, its throttles empty."""
+    import redis
 
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
 
 
-def package_names(count):
-    names = []
-    if NAMES_TSV.exists():
-        for line in NAMES_TSV.read_text().splitlines()[1:]:
-            name, _version, _month, _rank, summary = (line.split("\t") + [""] * 5)[:5]
-            names.append((name.lower(), summary[:300]))
-    base = names or [(f"django-bench-{i}", f"Bench package {i}.") for i in range(count)]
-    result, seen = [], set()
-    for round_ in range(count // len(base) + 1):
-        suffix = "" if round_ == 0 else f"-copy{round_}"
-        for name, summary in base:
-            slug = f"{name}{suffix}"[:100]
-            if slug not in seen:
-                seen.add(slug)
-                result.append((slug, summary))
-    return result[:count]
-
-
-def build_catalogue(packages, grids, rebuild):
-    from django.core.management import call_command
-    from django.db import connection
-
-    from categories.models import Category
-    from grids.models import Grid, GridPackage
-    from packages.models import Package, Version
-
-    call_command("migrate", verbosity=0)
-    if not rebuild and Package.objects.count() == packages and Grid.objects.count() == grids:
-        print(f"reusing the catalogue: {packages} packages, {grids} grids")
-        return
-    print(f"building the catalogue: {packages} packages, {grids} grids ...", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE grids_element, grids_feature, grids_gridpackage, grids_grid, "
-            "packages_version, packages_package, categories_category RESTART IDENTITY CASCADE"
-        )
-    categories = Category.objects.bulk_create(
-        Category(title=title, slug=title.lower() + "s", title_plural=title + "s")
-        for title in ("App", "Framework", "Project", "Other")
+def server_for(setup, args, floor_dir):
+    """(environment, command, port) of one set-up's server; production collects static first."""
+    if setup == "embedded":
+        env, port = embedded_env(args, floor_dir), args.port
+        command = [str(BIN / "python"), "manage.py", "serve", "--"]
+        return env, command + gunicorn_command(port, args.workers), port
+    env, port = bench_env(args, floor_dir), args.port + 1
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
-    rng = random.Random(42)
-    now = datetime.now(UTC)
-    Package.objects.bulk_create(
-        (
-            Package(
-                title=name,
-                slug=name[:100],
-                category=categories[i % len(categories)],
-                repo_url=f"https://github.com/bench/{name}",
-                repo_description=summary,
-                repo_watchers=int(rng.paretovariate(1.2) * 10),
-                repo_forks=rng.randrange(0, 500),
-                participants=[f"dev{n}" for n in range(rng.randrange(1, 25))],
-                commits_over_52=[rng.randrange(0, 5) for _ in range(52)],
-                last_updated=now - timedelta(days=rng.randrange(0, 3000)),
-                last_fetched=now - timedelta(hours=rng.randrange(0, 500)),
-                pypi_url=name,
-                pypi_version=f"{rng.randrange(0, 5)}.{rng.randrange(0, 20)}.0",
-                score=rng.randrange(0, 101),
-            )
-            for i, (name, summary) in enumerate(package_names(packages))
-        ),
-        batch_size=2000,
-    )
-    ids = list(Package.objects.values_list("id", flat=True))
-    Version.objects.bulk_create(
-        (
-            Version(package_id=pk, number="1.0.0", upload_time=now - timedelta(days=pk % 900))
-            for pk in ids
-        ),
-        batch_size=5000,
-    )
-    grid_rows = Grid.objects.bulk_create(
-        Grid(title=f"Grid {n} {QUERIES[n % len(QUERIES)]}", slug=f"grid-{n}", description="")
-        for n in range(grids)
-    )
-    GridPackage.objects.bulk_create(
-        (
-            GridPackage(grid=grid, package_id=pk)
-            for grid in grid_rows
-            for pk in rng.sample(ids, min(20, len(ids)))
-        ),
-        batch_size=5000,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    clear_redis(args.redis_url)
+    return env, gunicorn_command(port, args.workers), port
 
 
-def start_gunicorn(args, env):
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "djangopackages.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{args.port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(args.threads),
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.3)
-    process.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 30 s")
-
-
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return response.read()
-
-
-def wrk_script(directory, name, paths, cold):
-    """A wrk Lua script that rotates over `paths`; `cold` adds a unique query string each time."""
-    quoted = ",\n".join(json.dumps(p) for p in paths)
-    script = directory / f"{name}-{'cold' if cold else 'warm'}.lua"
-    script.write_text(
-        f"local paths = {{\n{quoted}\n}}\n"
-        "local i = math.random(#paths)\n"
-        "request = function()\n"
-        "  i = i % #paths + 1\n"
-        "  local p = paths[i]\n"
-        + (
-            '  local sep = string.find(p, "?", 1, true) and "&" or "?"\n'
-            '  p = p .. sep .. "nonce=" .. math.random(1, 2000000000) .. "-" .. i\n'
-            if cold
-            else ""
-        )
-        + '  return wrk.format("GET", p)\n'
-        "end\n"
-    )
-    return script
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def run_wrk(args, base, script=None, path="/"):
-    command = [
-        "wrk",
-        "--latency",
-        "-t2",
-        f"-c{args.connections}",
-        f"-d{args.duration}s",
-        "--timeout",
-        "5s",
-    ]
-    if script:
-        command += ["-s", str(script)]
-    output = subprocess.run(
-        [*command, base + path], capture_output=True, text=True, check=True
-    ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    latency = {
-        int(p): float(v) * _UNITS[u]
-        for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
-    }
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
+def rotations(args):
+    """The URLs each endpoint rotates over."""
     return {
-        "rps": rate,
-        "p50": latency.get(50),
-        "p99": latency.get(99),
-        "errors": int(errors.group(1)) if errors else 0,
-        "socket": socket_errors.group(1) if socket_errors else "",
-    }
-
-
-def median_run(results):
-    """The median of each figure over several wrk runs (errors are summed)."""
-    return {
-        "rps": statistics.median(r["rps"] for r in results),
-        "p50": statistics.median(r["p50"] for r in results),
-        "p99": statistics.median(r["p99"] for r in results),
-        "errors": sum(r["errors"] for r in results),
-        "socket": "; ".join(r["socket"] for r in results if r["socket"]),
-    }
-
-
-def main():
-    args = parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    env = bench_env(args)
-    ensure_database(args.database_url)
-    setup_django(env)
-    build_catalogue(args.packages, args.grids, args.rebuild)
-
-    from django.core.cache import cache
-
-    from grids.models import Grid
-    from packages.models import Package
-
-    cache.clear()  # the bench's own Redis database: start cold, keyed to nothing stale
-    slugs = list(Package.objects.order_by("?").values_list("slug", flat=True)[:500])
-    grid_slugs = list(Grid.objects.values_list("slug", flat=True))
-    pages = max(1, min(50, args.packages // 20))
-    rotations = {
-        "package-list": [f"/api/v4/packages/?offset={20 * n}" for n in range(pages)],
-        "package-detail": [f"/api/v4/packages/{slug}/" for slug in slugs],
-        "grid-detail": [f"/api/v4/grids/{slug}/" for slug in grid_slugs],
+        "package-list": [
+            f"/api/v4/packages/?offset={20 * n}"
+            for n in range(max(1, min(50, args.packages // 20)))
+        ],
+        "package-detail": [f"/api/v4/packages/{slug}/" for slug in detail_slugs(args.packages)],
+        "grid-list": [
+            f"/api/v4/grids/?offset={20 * n}" for n in range(max(1, -(-args.grids // 20)))
+        ],
         "search": [f"/api/v4/search/?q={q.replace(' ', '+')}" for q in QUERIES],
     }
-    base = f"http://127.0.0.1:{args.port}"
 
+
+def warm_up(args, base, urls, tmpdir):
+    """Put every URL in every worker's cache: fetch each as many times at once as there are
+    workers (a busy sync worker accepts nothing, so the others take the copies), twice over,
+    then a short cached run of each endpoint."""
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        for _pass in range(2):
+            for name in ENDPOINTS:
+                for path in urls[name]:
+                    list(pool.map(fetch, [base + path] * args.workers))
+    warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
+    for name in ENDPOINTS if args.warmup else ():
+        run_wrk(warm, base, wrk_script(tmpdir, name, urls[name], cold=False))
+
+
+def measure(setup, args, urls, tmpdir):
+    """Serve one set-up and run its rounds: {endpoint: {"size", run: median}}."""
+    floor_dir = tmpdir / setup
+    floor_dir.mkdir()
+    env, command, port = server_for(setup, args, floor_dir)
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(command, env, port, log=tmpdir / f"{setup}.log")
+    runs = {name: {run: [] for run in RUNS} for name in ENDPOINTS}
+    try:
+        for name in ENDPOINTS:
+            (floor_dir / f"{name}.json").write_bytes(fetch(base + urls[name][0]))
+        warm_up(args, base, urls, tmpdir)
+        for round_ in range(args.rounds):
+            for name in ENDPOINTS:
+                runs[name]["floor"].append(run_wrk(args, base, path=f"/bench/floor/{name}/"))
+                for run in ("cached", "uncached"):
+                    script = wrk_script(tmpdir, name, urls[name], cold=run == "uncached")
+                    runs[name][run].append(run_wrk(args, base, script))
+            print(f"  {setup}: round {round_ + 1} of {args.rounds} done", flush=True)
+    finally:
+        stop_server(server)
+    return {
+        name: {
+            "size": (floor_dir / f"{name}.json").stat().st_size,
+            **{run: median_run(runs[name][run]) for run in RUNS},
+        }
+        for name in ENDPOINTS
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    print(f"load average at start: {load_average()}", flush=True)
+    if "embedded" in args.setups:
+        args.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        build_in_subprocess(
+            f"sqlite:///{args.sqlite_path}", args.packages, args.grids, args.rebuild
+        )
+    if "production" in args.setups:
+        build_in_subprocess(args.database_url, args.packages, args.grids, args.rebuild)
+    urls = rotations(args)
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        env["BENCH_FLOOR_DIR"] = str(tmpdir)
-        gunicorn = start_gunicorn(args, env)
-        try:
-            for name, paths in rotations.items():
-                (tmpdir / f"{name}.json").write_bytes(fetch(base + paths[0]))
-                for path in paths:  # "warm" means every rotated URL has been served once
-                    fetch(base + path)
-            rows = []
-            for name, paths in rotations.items():
-                size = (tmpdir / f"{name}.json").stat().st_size
-                runs = {"floor": [], "warm": [], "cold": []}
-                # Interleaved rounds, medians reported: one slow moment on a shared machine
-                # must not decide a ratio.
-                for _round in range(args.rounds):
-                    runs["floor"].append(run_wrk(args, base, path=f"/bench/floor/{name}/"))
-                    for label in ("warm", "cold"):
-                        script = wrk_script(tmpdir, name, paths, cold=label == "cold")
-                        runs[label].append(run_wrk(args, base, script))
-                floor, warm, cold = (median_run(runs[label]) for label in ("floor", "warm", "cold"))
-                rows.append((name, size, floor, warm, cold))
-                print(f"  measured {name}", flush=True)
-        finally:
-            gunicorn.send_signal(signal.SIGTERM)
-            gunicorn.wait(timeout=30)
-
+        for setup in args.setups:
+            results[setup] = measure(setup, args, urls, Path(tmp))
     print()
     print(
-        f"{args.packages} packages, {args.grids} grids; gunicorn {args.workers} workers x "
-        f"{args.threads} threads (gthread); wrk 2 threads, {args.connections} connections, "
-        f"{args.duration} s per run, medians of {args.rounds} interleaved rounds; "
-        f"{os.cpu_count()} CPUs shared by all processes"
+        f"{args.packages} packages, {args.grids} grids; gunicorn {args.workers} sync workers; "
+        f"wrk 2 threads, {args.connections} connections, {args.duration} s per run, medians of "
+        f"{args.rounds} interleaved rounds; {os.cpu_count()} CPUs shared by all processes; "
+        f"load average at the end: {load_average()}"
     )
-    header = f"{'endpoint':<16}{'body':>8}  {'run':<6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-    print(header + f"{'vs floor':>10}  errors")
-    for name, size, floor, warm, cold in rows:
-        for label, result in (("floor", floor), ("warm", warm), ("cold", cold)):
-            ratio = "" if label == "floor" else f"{result['rps'] / floor['rps']:.0%}"
-            errors = result["errors"] or ""
-            if result["socket"]:
-                errors = f"{errors} socket: {result['socket']}".strip()
-            print(
-                f"{name if label == 'floor' else '':<16}{size if label == 'floor' else '':>8}  "
-                f"{label:<6}{result['rps']:>9.0f}{result['p50']:>9.2f}{result['p99']:>9.2f}"
-                f"{ratio:>10}  {errors}"
-            )
+    print_table(results)
+    print_targets(results)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import api as bench_api  # noqa: E402
+from bench import api as bench_api  # noqa: E402  (not `import api`: that is the project's app)
 
 MIX = [("list", 30), ("detail", 40), ("grid", 15), ("search", 15)]
 PHASES = [(8, 60), (64, 30)]
