@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from djangopackages.demo.loader import load_demo_catalogue
 from grids import search
+from grids.search import ranking
 from packages.models import Package
 from tests.factories import PackageFactory
 
@@ -90,9 +91,9 @@ def test_column_normalization_agrees_with_the_query_normalization(name):
     queryset = Package.objects.all()
 
     row = (
-        queryset.alias(normalized=search._normalized(queryset, "title"))
-        .annotate(n=search._normalized(queryset, "title"))
-        .annotate(squashed=search._squashed(search._normalized(queryset, "title")))
+        queryset.alias(normalized=ranking.normalized(queryset, "title"))
+        .annotate(n=ranking.normalized(queryset, "title"))
+        .annotate(squashed=ranking.squashed(ranking.normalized(queryset, "title")))
         .values("n", "squashed")
         .get()
     )
