@@ -9,7 +9,7 @@ from djangopackages.demo.loader import load_demo_catalogue
 from grids import search
 from grids.search import ranking
 from packages.models import Package
-from tests.factories import PackageFactory
+from tests.factories import GridFactory, PackageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,22 @@ def test_the_migrations_stored_names_agree_with_the_query_normalization(name):
 
     assert stored_title == search.normalize_query(package.title)
     assert stored_slug == search.normalize_query(package.slug)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("table", ["packages_package", "grids_grid"])
+def test_the_stored_squashed_names_and_words_agree_with_the_query_normalization(name, table):
+    slug = name.lower().replace(" ", "-").replace(".", "-")
+    row = PackageFactory(title=name, slug=slug) if table == "packages_package" else None
+    row = row or GridFactory(title=name, slug=slug)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT search_squashed_title, search_squashed_slug, search_words FROM {table}"
+            " WHERE id = %s",
+            [row.pk],
+        )
+        squashed_title, squashed_slug, words = cursor.fetchone()
+
+    assert (squashed_title, squashed_slug) == (search.squash_query(name), search.squash_query(slug))
+    assert words == f" {search.normalize_query(name)} {search.normalize_query(slug)}"

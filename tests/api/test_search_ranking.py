@@ -1,0 +1,164 @@
+"""Search ranking at scale-ish sizes and misspellings: the tiers hold when each has more rows
+than the limit, popular rows come first within a tier, and PostgreSQL's written statements rank
+as the portable querysets do (SQLite's path)."""
+
+import pytest
+from django.db import connection
+
+from grids import search
+from grids.models import Grid
+from grids.search import postgres, ranking
+from grids.search.names import is_one_edit_from
+from packages.models import Package
+from tests.factories import GridFactory, PackageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _hits(query, **params):
+    return [(hit.slug, hit.weight) for hit in search.search(query, **params)]
+
+
+def _package(slug, stars=0, description="Tools."):
+    return PackageFactory(title=slug, slug=slug, repo_watchers=stars, repo_description=description)
+
+
+@pytest.fixture
+def tiers():
+    """Six rows in each tier for `celery`, the lower tiers more starred than the upper ones."""
+    _package("celery", stars=1)
+    for n in range(6):
+        _package(f"celery-prefix-{n}", stars=100 + n)
+        _package(f"tasks-celery-{n}", stars=1_000 + n)
+        _package(f"queue-{n}", stars=10_000 + n, description="Runs on celery.")
+
+
+@pytest.mark.usefixtures("tiers")
+def test_every_tier_ranks_above_the_next_whatever_the_stars():
+    hits = _hits("celery", limit=20)
+
+    assert [weight for _slug, weight in hits] == [4] + [3] * 6 + [2] * 6 + [1] * 6
+    assert hits[0] == ("celery", search.EXACT)
+    assert [slug for slug, _weight in hits[1:4]] == [
+        "celery-prefix-5",
+        "celery-prefix-4",
+        "celery-prefix-3",
+    ]
+
+
+@pytest.mark.usefixtures("tiers")
+def test_a_limit_below_a_tiers_size_keeps_the_upper_tiers_most_starred_rows():
+    assert _hits("celery", limit=4) == [
+        ("celery", 4),
+        ("celery-prefix-5", 3),
+        ("celery-prefix-4", 3),
+        ("celery-prefix-3", 3),
+    ]
+
+
+def test_the_exact_name_comes_first_among_hundreds_of_popular_matches():
+    for n in range(300):
+        _package(f"pkg-{n}", stars=50_000, description="A django widget.")
+    _package("django-widget", stars=0)
+
+    assert _hits("widget", limit=5)[0] == ("django-widget", search.EXACT)
+
+
+def test_a_word_every_package_has_returns_the_most_starred_first():
+    for n in range(60):
+        _package(f"pkg-{n}", stars=(n * 37) % 61, description="For django.")
+
+    hits = search.search("django", limit=10)
+
+    stars = sorted(((n * 37) % 61 for n in range(60)), reverse=True)[:10]
+    assert [hit.repo_watchers for hit in hits] == stars
+    assert {hit.weight for hit in hits} == {search.ANY_WORDS}
+
+
+@pytest.mark.postgres
+def test_a_misspelling_finds_the_package():
+    _package("django-widget-tweaks", stars=3_000)
+    _package("django-celery", stars=9_000)
+
+    assert _hits("djnago widget") == [("django-widget-tweaks", search.FUZZY)]
+    assert _hits("widgets tweaks") == [("django-widget-tweaks", search.FUZZY)]
+
+
+@pytest.mark.postgres
+def test_strict_matches_rank_above_misspelled_ones():
+    _package("django-widget-tweaks", stars=90_000)
+    _package("forms", stars=1, description="The djnago widget of our dreams.")
+
+    assert _hits("djnago widget") == [("forms", search.ANY_WORDS), ("django-widget-tweaks", 0)]
+    assert _hits("djnago widget", limit=1) == [("forms", search.ANY_WORDS)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", ["django", "djnago", "flask nowhere"])
+def test_no_misspelled_hits_without_a_near_word(query):
+    _package("django-widget-tweaks")
+
+    assert [weight for _slug, weight in _hits(query)] in ([], [search.ANY_WORDS])
+
+
+@pytest.mark.parametrize(
+    ("word", "near"),
+    [
+        ("djnago", True),
+        ("dajngo", True),
+        ("djang", True),
+        ("djangoo", True),
+        ("dxango", True),
+        ("django", True),
+        ("djngao", False),
+        ("flask", False),
+        ("dj", False),
+    ],
+)
+def test_one_edit_from_django(word, near):
+    assert is_one_edit_from(word, "django") is near
+
+
+QUERIES = ["celery", "rest framework", "djangorestframework", "cel", "tasks celery", "c++ x"]
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("tiers")
+@pytest.mark.parametrize("query", QUERIES)
+def test_the_postgresql_statements_rank_as_the_portable_querysets(query):
+    _package("djangorestframework", stars=5)
+    _package("django-rest-framework-tools", stars=50)
+    _package("c-x", stars=5, description="c++ x")
+    GridFactory(title="Celery things", slug="celery-things")
+    GridFactory(title="REST frameworks", slug="rest-frameworks")
+    words, phrase = search.query_words(query), search.normalize_query(query)
+
+    written = postgres.search_packages(words, phrase, limit=10)
+    portable = ranking.ranked(
+        Package.objects.all(), words, phrase, description_field="repo_description"
+    )
+    portable = portable.order_by("-weight", "-repo_watchers", "title", "id")[:10]
+    grids = ranking.ranked(Grid.objects.all(), words, phrase, description_field="description")
+    grids = grids.order_by("-weight", "title", "id")
+
+    assert [(row["slug"], row["weight"]) for row in written] == [
+        (row.slug, row.weight) for row in portable
+    ]
+    assert [
+        (row["slug"], row["weight"]) for row in postgres.search_grids(words, phrase, limit=10)
+    ] == [(row.slug, row.weight) for row in grids]
+
+
+@pytest.mark.postgres
+def test_the_grid_statement_matches_through_the_gin_index():
+    GridFactory.create_batch(3)
+    sql = (
+        f"EXPLAIN SELECT id FROM grids_grid g WHERE {postgres._GRID_DOCUMENT.format(t='g')}"
+        " @@ to_tsquery('simple', 'rest:*')"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "grid_search_idx" in plan
