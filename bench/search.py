@@ -3,23 +3,33 @@
 Builds a synthetic API v4 bundle (N packages with plausible names, descriptions and stars,
 one category, a few grids), imports it with `import_catalogue`'s own `import_bundle` into the
 database DATABASE_URL names (default: a throwaway SQLite file; give PostgreSQL a database of
-its own, e.g. postgres://postgres@127.0.0.1:5432/dp_perf_bench: it is flushed), prints the
-import time, then times uncached in-process searches (medians and p99 of --rounds each) for a
-word nearly every package has, two words, a prefix and a misspelling. Figures only: nothing
-is asserted.
+its own, e.g. postgres://postgres@127.0.0.1:5432/dp_search_bench: it is flushed), prints the
+import time (`--reuse` skips the import when the database already holds N packages), then
+times uncached in-process searches (medians and p99 of --rounds each) for a word nearly every
+package has, two words, a prefix and a misspelling.
+
+On PostgreSQL it then serves the catalogue with gunicorn (production settings as bench/api.py
+sets them up, `--workers` 2, Redis db `--redis-url`) and runs wrk (`--connections` 8,
+`--duration` s) per query, a unique query string on every request so no response comes from
+the cache, printing p50/p99 and whether p99 meets the target (< 50 ms). `--no-wrk` skips it.
+Figures only: nothing is asserted.
 """
 
 import argparse
+import importlib.util
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
+from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["django", "rest framework", "widg", "djnago widget"]
+TARGET_P99_MS = 50
 WORDS = [
     "rest",
     "framework",
@@ -65,43 +75,54 @@ def build_bundle(count, rng):
     return {"categories": [category], "packages": packages, "grids": grids}
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packages", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=30)
-    args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL"):
-        db = Path(tempfile.mkdtemp()) / "bench.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGOPACKAGES_DOTENV", "0")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djangopackages.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
+    parser.add_argument("--reuse", action="store_true", help="keep a catalogue of this size")
+    parser.add_argument("--no-wrk", action="store_true", help="in-process timings only")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--port", type=int, default=18100)
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
+    )
+    return parser.parse_args()
 
-    django.setup()
+
+def import_catalogue(count, *, reuse):
     from django.core.management import call_command
     from django.db import connection
 
-    from grids import search
     from grids.importer import import_bundle
+    from packages.models import Package
 
     call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
-    bundle = build_bundle(args.packages, random.Random(13))
-    started = time.perf_counter()
-    report = import_bundle(bundle)
-    seconds = time.perf_counter() - started
-    print(
-        f"{connection.vendor}: imported {report.created['packages']:,} packages, "
-        f"{len(report.skipped)} skipped, in {seconds:.1f} s"
-    )
+    if reuse and Package.objects.count() == count:
+        print(f"{connection.vendor}: reusing the catalogue of {count:,} packages")
+    else:
+        call_command("flush", interactive=False, verbosity=0)
+        bundle = build_bundle(count, random.Random(13))
+        started = time.perf_counter()
+        report = import_bundle(bundle)
+        seconds = time.perf_counter() - started
+        print(
+            f"{connection.vendor}: imported {report.created['packages']:,} packages, "
+            f"{len(report.skipped)} skipped, in {seconds:.1f} s"
+        )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def time_in_process(rounds):
+    from grids import search
+
     for query in QUERIES:
         times = []
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             started = time.perf_counter()
             hits = search.search(query)
             times.append((time.perf_counter() - started) * 1000)
@@ -112,6 +133,73 @@ def main():
             f"  search {query!r:18} median {statistics.median(times):6.1f} ms  "
             f"p99 {p99:6.1f} ms  ({len(hits)} hits, first {first})"
         )
+
+
+def _bench_api():
+    """bench/api.py's gunicorn and wrk helpers (a file, not the project's `api` package)."""
+    spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_wrk(args, database_url):
+    bench_api = _bench_api()
+    options = types.SimpleNamespace(
+        database_url=database_url,
+        redis_url=args.redis_url,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        connections=args.connections,
+        duration=args.duration,
+    )
+    env = {**bench_api.bench_env(options), "CACHE_KEY_PREFIX": "bench-search"}
+    print(
+        f"wrk -c{args.connections}, {args.duration} s per query, gunicorn {args.workers} "
+        f"workers x {args.threads} threads, a unique query string per request (no cache hit); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        env["BENCH_FLOOR_DIR"] = tmp
+        gunicorn = bench_api.start_gunicorn(options, env)
+        try:
+            for n, query in enumerate(QUERIES):
+                path = f"/api/v4/search/?q={quote_plus(query)}"
+                bench_api.fetch(f"http://127.0.0.1:{args.port}{path}")  # warm the workers
+                script = bench_api.wrk_script(Path(tmp), f"search-{n}", [path], cold=True)
+                result = bench_api.run_wrk(options, f"http://127.0.0.1:{args.port}", script)
+                verdict = "met" if result["p99"] < TARGET_P99_MS else "NOT met"
+                errors = f"  errors {result['errors']}" if result["errors"] else ""
+                print(
+                    f"  wrk {query!r:18} {result['rps']:7.0f} req/s  p50 {result['p50']:6.2f} ms"
+                    f"  p99 {result['p99']:6.2f} ms  (< {TARGET_P99_MS} ms: {verdict}){errors}"
+                )
+        finally:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
+
+
+def main():
+    args = parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        db = Path(tempfile.mkdtemp()) / "bench.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    database_url = os.environ["DATABASE_URL"]
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("DJANGOPACKAGES_DOTENV", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djangopackages.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    import_catalogue(args.packages, reuse=args.reuse)
+    time_in_process(args.rounds)
+    if connection.vendor == "postgresql" and not args.no_wrk:
+        connection.close()
+        run_wrk(args, database_url)
 
 
 if __name__ == "__main__":
