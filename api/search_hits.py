@@ -1,7 +1,15 @@
-"""The v4 search hit as djangopackages.org serves it, built from what `grids.search` returns."""
+"""The v4 search hit as djangopackages.org serves it, built from what `grids.search` returns.
+
+`hits_fields` gives the JSON-ready bodies of the hits, exactly what `SearchResultSerializer` (the
+schema's description) would: the serializer's pass over every field of every hit cost more than
+the search itself, so the view renders these dicts directly (tests/api/test_search.py holds the
+whole body).
+"""
 
 import re
+from datetime import datetime
 
+from rest_framework.fields import DateTimeField
 from rest_framework.request import Request
 from rest_framework.reverse import reverse
 
@@ -10,10 +18,26 @@ from grids.search import EXACT, SearchHit
 
 _NAME_PREFIX = re.compile(r"^django[-_]", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"[-_]")
+_DATETIME = DateTimeField()
+_PK = 9_876_543_210_123  # an id no URL holds otherwise, for `hits_fields` to split at
 
 
-def hit_fields(hit: SearchHit, request: Request) -> dict:
-    """The fields of `SearchResultSerializer` for `hit` (grids: "" and 0, never null)."""
+def _datetime(value: datetime | None) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def hits_fields(hits: list[SearchHit], request: Request) -> list[dict]:
+    """`hit_fields` of every hit, the API URLs reversed once per item type, not once per hit."""
+    urls = {}
+    for item_type in {hit.item_type for hit in hits}:
+        url = reverse(f"{item_type}-detail", kwargs={"pk": _PK}, request=request)
+        urls[item_type] = url.split(str(_PK))
+    return [hit_fields(hit, urls[hit.item_type]) for hit in hits]
+
+
+def hit_fields(hit: SearchHit, url: list[str]) -> dict:
+    """`SearchResultSerializer`'s representation of `hit` (grids: "" and 0, never null);
+    `url` is its item type's API URL split around the id, as `hits_fields` reverses it."""
     return {
         "description": hit.description,
         "title": hit.title,
@@ -21,8 +45,8 @@ def hit_fields(hit: SearchHit, request: Request) -> dict:
         "slug_no_prefix": _NAME_PREFIX.sub("", hit.slug),
         "clean_title": _TITLE_SEPARATORS.sub(" ", hit.title.lower()),
         "absolute_url": site_path(hit.item_type, hit.slug),
-        "created": hit.created,
-        "modified": hit.modified,
+        "created": _datetime(hit.created),
+        "modified": _datetime(hit.modified),
         "weight": hit.weight * 100 // EXACT,
         "item_type": hit.item_type,
         "slug": hit.slug,
@@ -33,8 +57,8 @@ def hit_fields(hit: SearchHit, request: Request) -> dict:
         "score": hit.score,
         "usage": hit.usage,
         "participants": ",".join(hit.participants),
-        "last_committed": hit.last_committed,
-        "last_released": hit.last_released,
+        "last_committed": _datetime(hit.last_committed),
+        "last_released": _datetime(hit.last_released),
         "id": hit.id,
-        "url": reverse(f"{hit.item_type}-detail", kwargs={"pk": hit.id}, request=request),
+        "url": str(hit.id).join(url),
     }

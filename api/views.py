@@ -24,7 +24,7 @@ from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
-from api.search_hits import hit_fields
+from api.search_hits import hits_fields
 from api.serializers.read import (
     CategorySerializer,
     GridSerializer,
@@ -206,8 +206,7 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
             maximum=search.MAX_LIMIT,
         )
         hits = search.search(request.query_params.get("q", ""), limit=limit)
-        results = [hit_fields(hit, request) for hit in hits]
-        return Response(SearchResultSerializer(results, many=True).data)
+        return Response(hits_fields(hits, request))
 
 
 _SCHEMA_VERSION = re.compile(r"^[A-Za-z0-9.-]{1,20}$")

@@ -160,7 +160,7 @@ class SearchResultSerializer(serializers.Serializer):
     modified = serializers.DateTimeField()
     weight = serializers.IntegerField(
         help_text="0-100: 100 exact name match, 75 name prefix, 50 words in the name, "
-        "25 words anywhere."
+        "25 words anywhere, 0 a misspelled name (PostgreSQL)."
     )
     item_type = serializers.ChoiceField(choices=["package", "grid"])
     slug = serializers.CharField()
