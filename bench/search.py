@@ -16,7 +16,6 @@ Figures only: nothing is asserted.
 """
 
 import argparse
-import importlib.util
 import os
 import random
 import statistics
@@ -135,16 +134,10 @@ def time_in_process(rounds):
         )
 
 
-def _bench_api():
-    """bench/api.py's gunicorn and wrk helpers (a file, not the project's `api` package)."""
-    spec = importlib.util.spec_from_file_location("bench_api", ROOT / "bench" / "api.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def measure_with_wrk(args, database_url):
+    from bench.api import bench_env
+    from bench.harness import fetch, run_wrk, start_gunicorn, stop_server, wrk_script
 
-
-def run_wrk(args, database_url):
-    bench_api = _bench_api()
     options = types.SimpleNamespace(
         database_url=database_url,
         redis_url=args.redis_url,
@@ -154,7 +147,7 @@ def run_wrk(args, database_url):
         connections=args.connections,
         duration=args.duration,
     )
-    env = {**bench_api.bench_env(options), "CACHE_KEY_PREFIX": "bench-search"}
+    env = {**bench_env(options), "CACHE_KEY_PREFIX": "bench-search"}
     print(
         f"wrk -c{args.connections}, {args.duration} s per query, gunicorn {args.workers} "
         f"workers x {args.threads} threads, a unique query string per request (no cache hit); "
@@ -162,23 +155,23 @@ def run_wrk(args, database_url):
     )
     with tempfile.TemporaryDirectory() as tmp:
         env["BENCH_FLOOR_DIR"] = tmp
-        gunicorn = bench_api.start_gunicorn(options, env)
+        gunicorn = start_gunicorn(options, env)
         try:
             base = f"http://127.0.0.1:{args.port}"
             # The floor: the same body from a view that does nothing, through the same stack
             # and workers, so a loaded machine shows in its figures too.
-            body = bench_api.fetch(f"{base}/api/v4/search/?q={quote_plus(QUERIES[0])}")
+            body = fetch(f"{base}/api/v4/search/?q={quote_plus(QUERIES[0])}")
             (Path(tmp) / "search.json").write_bytes(body)
-            floor = bench_api.run_wrk(options, base, path="/bench/floor/search/")
+            floor = run_wrk(options, base, path="/bench/floor/search/")
             print(
                 f"  wrk {'floor':18} {floor['rps']:7.0f} req/s  p50 {floor['p50']:6.2f} ms"
                 f"  p99 {floor['p99']:6.2f} ms  (a view returning the same {len(body)} bytes)"
             )
             for n, query in enumerate(QUERIES):
                 path = f"/api/v4/search/?q={quote_plus(query)}"
-                bench_api.fetch(base + path)  # warm the workers
-                script = bench_api.wrk_script(Path(tmp), f"search-{n}", [path], cold=True)
-                result = bench_api.run_wrk(options, base, script)
+                fetch(base + path)  # warm the workers
+                script = wrk_script(Path(tmp), f"search-{n}", [path], cold=True)
+                result = run_wrk(options, base, script)
                 verdict = "met" if result["p99"] < TARGET_P99_MS else "NOT met"
                 errors = f"  errors {result['errors']}" if result["errors"] else ""
                 print(
@@ -186,8 +179,7 @@ def run_wrk(args, database_url):
                     f"  p99 {result['p99']:6.2f} ms  (< {TARGET_P99_MS} ms: {verdict}){errors}"
                 )
         finally:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
+            stop_server(gunicorn)
 
 
 def main():
@@ -209,7 +201,7 @@ def main():
     time_in_process(args.rounds)
     if connection.vendor == "postgresql" and not args.no_wrk:
         connection.close()
-        run_wrk(args, database_url)
+        measure_with_wrk(args, database_url)
 
 
 if __name__ == "__main__":

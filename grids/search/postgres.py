@@ -53,8 +53,13 @@ GRID_FIELDS = ("id", "title", "slug", "description", "weight", "created", "modif
 def search_packages(words: list[str], phrase: str, *, limit: int) -> list[dict]:
     """The best `limit` packages for plain `words`, as `PACKAGE_FIELDS` dicts (one query)."""
     params = _params(words, phrase, limit)
+    # An upper tier finds its rows by its own condition's indexes, then tests the match on
+    # those only: no BitmapAnd with the document's GIN index (dearer than all the rest), and
+    # inside CASE so that PostgreSQL, which orders a row's tests by their estimated costs,
+    # never tests the document before the (cheaper, more selective) names.
     tiers = [
-        f"(SELECT t.id FROM packages_package t WHERE {condition} AND {_matched('t', False)}"
+        f"(SELECT t.id FROM packages_package t WHERE {condition}"
+        f" AND CASE WHEN {condition} THEN {_matched('t', False)} ELSE false END"
         f" ORDER BY t.repo_watchers DESC, t.title, t.id LIMIT %(limit)s)"
         for _weight, condition in _tier_conditions("t", len(words))
     ]
@@ -127,9 +132,7 @@ def _weight(t, word_count):
 
 
 def _matched(t, indexed):
-    # ts_match_vq is what `@@` calls: the same test, without an index scan for it, so the
-    # upper tiers find their rows by their own indexes (a BitmapAnd with the document's GIN
-    # index would cost more than the whole rest of the search).
+    # ts_match_vq is what `@@` calls: the same test, but never an index scan.
     query = "to_tsquery('simple', %(tsquery)s)"
     document = f"{t}.search_document"
     return f"{document} @@ {query}" if indexed else f"ts_match_vq({document}, {query})"
