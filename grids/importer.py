@@ -6,27 +6,32 @@ last_fetched timestamps. A record that cannot be stored is skipped and reported 
 index and reason; everything else still imports. Grids' package lists rebuild memberships;
 a package's own `grids` links add memberships to grids the bundle does not describe.
 
-Records are written in batches of BATCH_SIZE: each record is validated as before (the model's
-field checks and `clean`, uniqueness checked against dictionaries of what the database and
-the batch hold), then the batch's valid records are bulk-inserted and bulk-updated in one
-transaction. Should the database still refuse the batch, it is rolled back and replayed one
-record at a time, so the record at fault is skipped and reported and the others are stored.
-Bulk writes send no model signals: `catalogue_imported` is sent once at the end instead.
+Records are written in batches of BATCH_SIZE. Each record becomes a row (the stored one, read
+once per batch, or the model's defaults, with the record's fields set), checked as the model
+checks it: `clean_fields()` (by the checks `grids.import_checks` compiles once per model, or by
+the model itself for any row they cannot vouch for, whose messages then stand) and
+`Package.clean_identifiers()`, with foreign keys and uniqueness checked against dictionaries of
+what the database and the batch hold. The batch's new rows and changed rows are then written in
+bulk in one transaction (`grids.import_writes`; an unchanged row is not rewritten). Should the
+database still refuse the batch, it is rolled back and replayed one record at a time through
+`full_clean()` and `save()`, so the record at fault is skipped and reported and the others are
+stored. Memberships are written in bulk too (`grids.import_links`). Bulk writes send no model
+signals: `catalogue_imported` is sent once at the end instead.
 """
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
-from urllib.parse import urlsplit
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
-from django.db.models import CharField, TextField
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.db.models import Model
 
 from categories.models import Category
+from grids.import_checks import FieldChecks
+from grids.import_links import add_package_links, set_members
+from grids.import_records import assigned, category_id, link_ids, record_datetime, record_id
 from grids.import_sources import (  # noqa: F401  (the importer's public interface)
     KINDS,
     PAGE_SIZE,
@@ -37,9 +42,10 @@ from grids.import_sources import (  # noqa: F401  (the importer's public interfa
     load_file,
     load_url,
 )
-from grids.models import Grid, GridPackage
+from grids.import_writes import RowWriter
+from grids.models import Grid
 from grids.signals import catalogue_imported
-from packages.models import Package, validate_commits_over_52
+from packages.models import Package, normalized_identifiers
 
 BATCH_SIZE = 1000
 
@@ -63,7 +69,6 @@ TIMESTAMPS = {
     "packages": ["created", "modified", "last_fetched", "last_updated"],
     "grids": ["created", "modified"],
 }
-_LINK = re.compile(r"/(categories|grids|packages)/(\d+)/?$")
 
 
 @dataclass
@@ -84,7 +89,9 @@ class ImportReport:
     warnings: list = field(default_factory=list)
 
 
-def import_bundle(bundle, *, on_progress=None):
+def import_bundle(
+    bundle: dict[str, list], *, on_progress: Callable[[str, int, int], None] | None = None
+) -> ImportReport:
     """Upsert a bundle by id; returns what was created, updated, skipped and left unlinked.
 
     `on_progress(kind, done, total)` is called after each batch.
@@ -97,19 +104,22 @@ def import_bundle(bundle, *, on_progress=None):
         ("packages", Package, PACKAGE_FIELDS),
         ("grids", Grid, GRID_FIELDS),
     ):
+        spec = _Kind(kind, model, fields)
         records = bundle.get(kind, [])
         for start in range(0, len(records), BATCH_SIZE):
             batch = list(enumerate(records[start : start + BATCH_SIZE], start))
-            for index, instance in _upsert_batch(report, kind, batch, model, fields, state):
+            for index, pk in _upsert_batch(report, spec, batch, state):
                 record = records[index]
-                if kind == "packages":
-                    grid_links[instance.pk] = _link_ids(record.get("grids"), "grids")
-                elif kind == "grids":
-                    state.described[instance.pk] = _link_ids(record.get("packages"), "packages")
+                if kind == "categories":
+                    state.category_ids.add(pk)
+                elif kind == "packages":
+                    grid_links[pk] = link_ids(record.get("grids"), "grids")
+                else:
+                    state.described[pk] = link_ids(record.get("packages"), "packages")
             if on_progress:
                 on_progress(kind, min(start + BATCH_SIZE, len(records)), len(records))
-    _set_members(report, state.described)
-    _add_package_links(report, grid_links, set(state.described))
+    set_members(report.warnings, state.described)
+    add_package_links(report.warnings, grid_links, set(state.described))
     reset_id_sequences()
     catalogue_imported.send(sender=import_bundle)
     return report
@@ -118,10 +128,10 @@ def import_bundle(bundle, *, on_progress=None):
 class _ImportState:
     """What the database holds, read once, and kept up to date as batches are stored."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.category_ids = set(Category.objects.values_list("pk", flat=True))
-        self.unique = {}  # (model, field) -> {value: (pk, slug)}
-        self.described = {}  # grid id -> its package ids
+        self.unique: dict = {}  # (model, field) -> {value: (pk, slug)}
+        self.described: dict[int, list[int]] = {}  # grid id -> its package ids
 
     def taken(self, model, field):
         key = (model, field)
@@ -131,70 +141,154 @@ class _ImportState:
         return self.unique[key]
 
 
+class _Kind:
+    """One kind of record, compiled once per import: its model, checks, fields and writer."""
+
+    def __init__(self, kind: str, model: type[Model], fields: list[str]) -> None:
+        self.kind, self.model = kind, model
+        self.exclude = ["category"] if model is Package else []
+        self.checks = FieldChecks(model, self.exclude)
+        # Only Package.clean() queries (for a shared repository): the importer checks that by
+        # dictionary and runs the rest of it (clean_identifiers); other models' clean() is
+        # Model.clean(), which does nothing, or the checks leave them to the model.
+        self.is_checked = model is Package or model.clean is Model.clean
+        self.assigned = [(name, model._meta.get_field(name)) for name in fields]
+        self.concrete = list(model._meta.concrete_fields)
+        self.writer = RowWriter(model)
+        # Field.get_default() returns a default that is not callable as it is, each time.
+        self.defaults = {
+            f.attname: f.get_default()
+            for f in self.concrete
+            if not (f.has_default() and callable(f.default))
+        }
+        self.made_defaults = [
+            (f.attname, f.default) for f in self.concrete if f.has_default() and callable(f.default)
+        ]
+
+    def new_row(self, pk: int) -> dict[str, Any]:
+        """The values `model(pk=pk)` starts with: every field's default."""
+        row = dict(self.defaults)
+        for attname, make in self.made_defaults:
+            row[attname] = make()
+        row["id"] = pk
+        return row
+
+    def stored_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The stored rows of `ids` (one query), values by attname."""
+        names = [field.attname for field in self.concrete]
+        rows = self.model._default_manager.filter(pk__in=ids).order_by().values_list(*names)
+        return {row[0]: dict(zip(names, row, strict=True)) for row in rows} if ids else {}
+
+
 def _unique_fields(model):
     return ["slug", "repo_key"] if model is Package else ["slug"]
 
 
-def _upsert_batch(report, kind, batch, model, fields, state):
-    """Validate and store one batch; yields (index, instance) for each record stored."""
+def _upsert_batch(report, spec, batch, state):
+    """Validate and store one batch; yields (index, pk) for each record stored."""
     ids = [
         record["id"]
         for _, record in batch
         if isinstance(record, dict) and isinstance(record.get("id"), int)
     ]
-    existing = model.objects.in_bulk(ids)
+    stored = spec.stored_rows(ids)
     valid = []
     for index, record in batch:
         try:
-            instance, created = _build(kind, record, model, fields, existing, state)
-            _validate(instance, model, state)
+            row, before = _row(spec, record, stored, state)
+            row = _validated(spec, row, state)
         except (ValidationError, ValueError, TypeError) as exc:
-            report.skipped.append(Skipped(kind, index, _reason(exc)))
+            report.skipped.append(Skipped(spec.kind, index, _reason(exc)))
             continue
-        for name in _unique_fields(model):
-            if getattr(instance, name):
-                state.taken(model, name)[getattr(instance, name)] = (instance.pk, instance.slug)
-        existing[instance.pk] = instance
-        valid.append((index, instance, created))
+        for name in _unique_fields(spec.model):
+            if row[name]:
+                state.taken(spec.model, name)[row[name]] = (row["id"], row["slug"])
+        stored[row["id"]] = row
+        valid.append((index, row, before))
     try:
         with transaction.atomic():
-            model.objects.bulk_create([i for _, i, created in valid if created])
-            updated = [i for _, i, created in valid if not created]
-            if updated:
-                model.objects.bulk_update(updated, _stored_fields(model))
+            spec.writer.insert([row for _, row, before in valid if before is None])
+            # An unchanged row is not rewritten: the database would hold the same values.
+            spec.writer.update([row for _, row, before in valid if before not in (None, row)])
     except DatabaseError:
         # The database refused something the checks let through: one record at a time, so only
         # the one at fault is skipped.
         state.unique.clear()
-        for index, _instance, _created in valid:
-            instance = _upsert(report, kind, index, batch[index - batch[0][0]][1], model, fields)
+        for index, *_ in valid:
+            record = batch[index - batch[0][0]][1]
+            instance = _upsert(
+                report, spec.kind, index, record, spec.model, [n for n, _ in spec.assigned]
+            )
             if instance is not None:
-                yield index, instance
+                yield index, instance.pk
         return
-    for index, instance, created in valid:
-        (report.created if created else report.updated)[kind] += 1
-        yield index, instance
+    for index, row, before in valid:
+        (report.created if before is None else report.updated)[spec.kind] += 1
+        yield index, row["id"]
 
 
-def _stored_fields(model):
-    return [f.name for f in model._meta.concrete_fields if not f.primary_key]
+def _row(spec, record, stored, state):
+    """The row a record makes (the stored one, or defaults, with the record's fields set), and
+    the stored row it replaces (None for a new one); raises ValueError as `_build` does."""
+    pk = record_id(record)
+    before = stored.get(pk)
+    row = spec.new_row(pk) if before is None else dict(before)
+    for name, model_field in spec.assigned:
+        if name in record:
+            row[name] = assigned(model_field, record[name], row[name])
+    for name in TIMESTAMPS[spec.kind]:
+        if name in record:
+            row[name] = record_datetime(record[name], name)
+    if spec.kind == "packages":
+        row["category_id"] = category_id(record.get("category"), state.category_ids)
+    return row, before
 
 
-def _validate(instance, model, state):
-    """`full_clean()` without its per-row queries: foreign keys and uniqueness by dictionary."""
-    exclude = ["category"] if model is Package else []
-    instance.clean_fields(exclude=exclude)
-    if model is Package:
-        instance.clean_identifiers()
-        validate_commits_over_52(instance.commits_over_52)
+def _validated(spec, row, state):
+    """The row checked and normalized as `full_clean()` would leave it (foreign keys and
+    uniqueness by dictionary), or its ValidationError.
+
+    Rows the compiled checks vouch for skip the model instance; any other row gets one and the
+    model's own checks, so their outcome and messages are the model's.
+    """
+    model = spec.model
+    if spec.is_checked and spec.checks.accepts(row) and not _replaces_itself(row):
+        if model is Package:
+            urls = normalized_identifiers(
+                row["repo_url"], row["documentation_url"], row["pypi_url"]
+            )
+            row["repo_url"], row["repo_key"], row["documentation_url"], row["pypi_url"] = urls
     else:
+        instance = model(**row)
+        _validate_fields(instance, model)
+        row = {field.attname: getattr(instance, field.attname) for field in spec.concrete}
+    _check_unique(model, row, state)
+    return row
+
+
+def _replaces_itself(row):
+    return bool(row.get("replacement_id")) and row["replacement_id"] == row["id"]
+
+
+def _validate_fields(instance, model):
+    """The model's own checks, but those the importer makes by dictionary."""
+    if model is Package:
+        instance.clean_fields(exclude=["category"])
+        instance.clean_identifiers()
+    else:
+        instance.clean_fields()
         instance.clean()
+
+
+def _check_unique(model, values, state):
+    """Refuse a slug (or a package's repository) another row holds, as `validate_unique` and
+    `Package.clean` word it."""
     for name in _unique_fields(model):
-        value = getattr(instance, name)
+        value = values[name]
         owner, owner_slug = (
             state.taken(model, name).get(value, (None, None)) if value else (None, None)
         )
-        if owner is not None and owner != instance.pk:
+        if owner is not None and owner != values["id"]:
             if name == "repo_key":
                 message = f"Package {owner_slug!r} already has this repository."
                 raise ValidationError({"repo_url": message})
@@ -212,6 +306,7 @@ def _upsert(report, kind, index, record, model, fields):
     try:
         with transaction.atomic():
             instance, created = _build(kind, record, model, fields)
+            _validate_fields(instance, model)  # as in a batch: field errors first, alone
             instance.full_clean()
             instance.save(touch=False)
     except (ValidationError, ValueError, TypeError, DatabaseError) as exc:
@@ -221,123 +316,24 @@ def _upsert(report, kind, index, record, model, fields):
     return instance
 
 
-def _build(kind, record, model, fields, existing=None, state=None):
-    if not isinstance(record, dict):
-        raise ValueError("not a JSON object")
-    pk = record.get("id")
-    if not isinstance(pk, int) or isinstance(pk, bool) or pk < 1:
-        raise ValueError(f"missing or invalid id: {pk!r}")
-    instance = model.objects.filter(pk=pk).first() if existing is None else existing.get(pk)
+def _build(kind, record, model, fields):
+    """The record as a model instance (the stored one, or a new one): one query per record,
+    for replaying a batch the database refused."""
+    pk = record_id(record)
+    instance = model.objects.filter(pk=pk).first()
     created = instance is None
     if created:
         instance = model(pk=pk)
     for name in fields:
         if name in record:
-            _assign(instance, name, record[name])
+            model_field = instance._meta.get_field(name)
+            setattr(instance, name, assigned(model_field, record[name], getattr(instance, name)))
     for name in TIMESTAMPS[kind]:
         if name in record:
-            setattr(instance, name, _datetime(record[name], name))
+            setattr(instance, name, record_datetime(record[name], name))
     if kind == "packages":
-        known = state.category_ids if state is not None else None
-        instance.category_id = _category_id(record.get("category"), known)
-    if kind == "categories" and state is not None:
-        state.category_ids.add(pk)
+        instance.category_id = category_id(record.get("category"))
     return instance, created
-
-
-def _assign(instance, name, value):
-    if value is None:
-        model_field = instance._meta.get_field(name)
-        if model_field.null:
-            value = None
-        elif isinstance(model_field, CharField | TextField):
-            value = ""
-        else:
-            return  # keep the current value (or the default) rather than fail on a null count
-    setattr(instance, name, value)
-
-
-def _datetime(value, name):
-    if value is None:
-        return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise ValueError(f"{name}: not an ISO 8601 date-time: {value!r}")
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
-
-
-def _category_id(value, known=None):
-    ids = _link_ids([value], "categories")
-    if not ids:
-        raise ValueError(f"category: not a category id or API URL: {value!r}")
-    exists = ids[0] in known if known is not None else Category.objects.filter(pk=ids[0]).exists()
-    if not exists:
-        raise ValueError(f"category {ids[0]} does not exist (import it first or in the same file)")
-    return ids[0]
-
-
-def _link_ids(values, kind):
-    """Ids from API URLs (`.../grids/218/?format=api`) or bare ids; anything else is dropped."""
-    ids = []
-    for value in values or []:
-        if isinstance(value, int) and not isinstance(value, bool):
-            ids.append(value)
-        elif isinstance(value, str):
-            match = _LINK.search(urlsplit(value).path)
-            if match and match.group(1) == kind:
-                ids.append(int(match.group(2)))
-            elif value.isdigit():
-                ids.append(int(value))
-    return ids
-
-
-def _set_members(report, described):
-    """Each described grid's memberships become exactly its listed packages (bulk writes)."""
-    if not described:
-        return
-    wanted = {pid for ids in described.values() for pid in ids}
-    known: set[int] = set()
-    for chunk in _chunks(sorted(wanted)):
-        known.update(Package.objects.filter(pk__in=chunk).values_list("pk", flat=True))
-    present = {}
-    for chunk in _chunks(sorted(described)):
-        for pk, grid_id, package_id in GridPackage.objects.filter(grid_id__in=chunk).values_list(
-            "pk", "grid_id", "package_id"
-        ):
-            present[(grid_id, package_id)] = pk
-    new, gone = [], []
-    for grid_id, package_ids in described.items():
-        for missing in sorted(set(package_ids) - known):
-            report.warnings.append(f"grid {grid_id}: package {missing} is not in the catalogue")
-        keep = set(package_ids) & known
-        gone += [pk for (g, p), pk in present.items() if g == grid_id and p not in keep]
-        new += [
-            GridPackage(grid_id=grid_id, package_id=p)
-            for p in sorted(keep)
-            if (grid_id, p) not in present
-        ]
-    with transaction.atomic():
-        for chunk in _chunks(gone):
-            GridPackage.objects.filter(pk__in=chunk).delete()
-        GridPackage.objects.bulk_create(new, batch_size=BATCH_SIZE)
-
-
-def _chunks(values, size=BATCH_SIZE):
-    values = list(values)
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def _add_package_links(report, grid_links, described):
-    wanted = {(grid_id, package_id) for package_id, ids in grid_links.items() for grid_id in ids}
-    wanted = {pair for pair in wanted if pair[0] not in described}
-    if not wanted:
-        return
-    grids = set(Grid.objects.filter(pk__in={g for g, _ in wanted}).values_list("pk", flat=True))
-    for grid_id, package_id in sorted(wanted):
-        if grid_id not in grids:
-            report.warnings.append(f"package {package_id}: grid {grid_id} is not in the catalogue")
-            continue
-        GridPackage.objects.get_or_create(grid_id=grid_id, package_id=package_id)
 
 
 def reset_id_sequences():

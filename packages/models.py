@@ -39,6 +39,28 @@ def validate_participants(value):
         raise ValidationError("participants must be a list of contributor logins.")
 
 
+def normalized_identifiers(
+    repo_url: str, documentation_url: str, pypi_url: str
+) -> tuple[str, str, str, str]:
+    """`(repo_url, repo_key, documentation_url, pypi_url)` as a package stores them; raises
+    ValidationError naming the first field that cannot be normalized (`Package.clean_identifiers`,
+    and the importer's rows)."""
+    try:
+        repo_url = normalize_repo_url(validate_public_url(repo_url))
+    except IdentifierError as exc:
+        raise ValidationError({"repo_url": str(exc)}) from None
+    repo_key = repo_identity(repo_url)
+    try:
+        documentation_url = validate_public_url(documentation_url)
+    except IdentifierError as exc:
+        raise ValidationError({"documentation_url": str(exc)}) from None
+    try:
+        pypi_url = normalize_pypi_name(pypi_url)
+    except IdentifierError as exc:
+        raise ValidationError({"pypi_url": str(exc)}) from None
+    return repo_url, repo_key, documentation_url, pypi_url
+
+
 class PackageQuerySet(models.QuerySet):
     def stalest_first(self):
         """Never-fetched packages first, then the oldest fetch."""
@@ -197,19 +219,8 @@ class Package(TimeStampedModel):
     def clean_identifiers(self):
         """Normalize and check the URLs and the PyPI name, without a query (`clean()` also
         refuses a repository another package has; bulk importers check that themselves)."""
-        try:
-            self.repo_url = normalize_repo_url(validate_public_url(self.repo_url))
-        except IdentifierError as exc:
-            raise ValidationError({"repo_url": str(exc)}) from None
-        self.repo_key = repo_identity(self.repo_url)
-        try:
-            self.documentation_url = validate_public_url(self.documentation_url)
-        except IdentifierError as exc:
-            raise ValidationError({"documentation_url": str(exc)}) from None
-        try:
-            self.pypi_url = normalize_pypi_name(self.pypi_url)
-        except IdentifierError as exc:
-            raise ValidationError({"pypi_url": str(exc)}) from None
+        identifiers = normalized_identifiers(self.repo_url, self.documentation_url, self.pypi_url)
+        self.repo_url, self.repo_key, self.documentation_url, self.pypi_url = identifiers
         if self.replacement_id and self.replacement_id == self.pk:
             raise ValidationError({"replacement": "A package cannot replace itself."})
 
