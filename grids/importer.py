@@ -146,8 +146,7 @@ class _Kind:
 
     def __init__(self, kind: str, model: type[Model], fields: list[str]) -> None:
         self.kind, self.model = kind, model
-        self.exclude = ["category"] if model is Package else []
-        self.checks = FieldChecks(model, self.exclude)
+        self.checks = FieldChecks(model, _checked_by_dictionary(model))
         # Only Package.clean() queries (for a shared repository): the importer checks that by
         # dictionary and runs the rest of it (clean_identifiers); other models' clean() is
         # Model.clean(), which does nothing, or the checks leave them to the model.
@@ -178,6 +177,11 @@ class _Kind:
         names = [field.attname for field in self.concrete]
         rows = self.model._default_manager.filter(pk__in=ids).order_by().values_list(*names)
         return {row[0]: dict(zip(names, row, strict=True)) for row in rows} if ids else {}
+
+
+def _checked_by_dictionary(model):
+    """The foreign keys the importer checks against what it holds, not by a query per row."""
+    return ["category"] if model is Package else []
 
 
 def _unique_fields(model):
@@ -272,11 +276,10 @@ def _replaces_itself(row):
 
 def _validate_fields(instance, model):
     """The model's own checks, but those the importer makes by dictionary."""
+    instance.clean_fields(exclude=_checked_by_dictionary(model))
     if model is Package:
-        instance.clean_fields(exclude=["category"])
         instance.clean_identifiers()
     else:
-        instance.clean_fields()
         instance.clean()
 
 

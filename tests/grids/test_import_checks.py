@@ -61,7 +61,7 @@ VALUES = st.one_of(
 
 
 @pytest.mark.parametrize("field", CHECKED)
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=VALUES)
 def test_what_a_compiled_check_accepts_the_field_accepts_unchanged(field, value):
     if not compile_check(field)(value):
@@ -259,7 +259,7 @@ def test_a_stored_value_the_model_refuses_is_refused_in_bulk_too():
     ]
 
 
-def test_datetime_values_are_compared_as_instants():
+def test_a_date_time_takes_a_datetime_or_a_null_and_leaves_strings_to_the_model():
     check = compile_check(Package._meta.get_field("last_updated"))
 
     assert check(datetime(2020, 1, 1, tzinfo=UTC))
