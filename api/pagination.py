@@ -10,6 +10,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from api.caching import cached_count
+from api.list_params import may_change_rows
 
 # Far past any catalogue, and well inside the databases' 64-bit integers.
 MAX_COUNT = 1_000_000_000
@@ -64,20 +65,31 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         )
         return limit or cast(int, api_settings.PAGE_SIZE)  # set in settings.REST_FRAMEWORK
 
+    def paginate_queryset(
+        self, queryset: Any, request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        self.view = view
+        return super().paginate_queryset(queryset, request, view)
+
     def get_count(self, queryset: Any) -> int:
-        """The list's size, counted once per filter until the catalogue changes."""
+        """The list's size, counted once per filter until the catalogue changes (parameters
+        no filter reads, such as a cache-busting `?nonce=`, are not part of the key)."""
         request = self.request
         assert request is not None  # paginate_queryset() sets it before counting
-        paging = {self.limit_query_param, self.offset_query_param, "format"}
         filters = sorted(
             (name, tuple(values))
             for name, values in request.query_params.lists()
-            if name not in paging
+            if self._is_filter(name)
         )
         return cached_count(
             (request.path, tuple(filters)),
             lambda: pagination.LimitOffsetPagination.get_count(self, queryset),
         )
+
+    def _is_filter(self, name: str) -> bool:
+        if name in {self.limit_query_param, self.offset_query_param, "format"}:
+            return False
+        return may_change_rows(getattr(self, "view", None), name)
 
     def get_offset(self, request: Request) -> int:
         return parse_count(request, self.offset_query_param, default=0, minimum=0)

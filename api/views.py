@@ -15,15 +15,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView
 
-from api.browsable import is_browsable
+from api.browsable import BrowsableRenderer, is_browsable
 from api.caching import ConditionalCacheMixin
 from api.detail_actions import GridComparisonMixin, PackageScoreMixin
 from api.editing import CategoryEditMixin, GridEditMixin, PackageEditMixin, write_schema
 from api.filters import CategoryFilter, GridFilter, PackageFilter
+from api.list_params import FilterBackend
 from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
+from api.rendering import GRID_JSON, PACKAGE_JSON, JSONDocument, JSONRenderer, Links, RowJSON
 from api.search_hits import hits_fields
 from api.serializers.read import (
     CategorySerializer,
@@ -64,14 +66,18 @@ class IdOrSlugLookupMixin(ViewSetMixinBase):
 
     def get_object(self, queryset=None):
         """The object the URL names, from `queryset` (default: the viewset's queryset)."""
-        lookup = id_or_slug(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-        if lookup is None:
-            raise Http404
         instance = get_object_or_404(
-            self.get_queryset() if queryset is None else queryset, **lookup
+            self.get_queryset() if queryset is None else queryset, **self.lookup()
         )
         self.check_object_permissions(self.request, instance)
         return instance
+
+    def lookup(self) -> dict[str, int | str]:
+        """The filter naming the URL's object (a 404 when the segment names none)."""
+        lookup = id_or_slug(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if lookup is None:
+            raise Http404
+        return lookup
 
 
 class ReadViewSet(
@@ -84,20 +90,57 @@ class ReadViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Base of the resource viewsets: cached, conditional reads; writes come from api.editing."""
+    """Base of the resource viewsets: cached, conditional reads; writes come from api.editing.
+
+    With `row_json` set, a JSON read is built from rows by `api.rendering` (no instances, no
+    serializer); the browsable API goes through the serializer and the instances it shows.
+    """
+
+    renderer_classes = [JSONRenderer, BrowsableRenderer]
+    filter_backends = [FilterBackend]
+    row_json: RowJSON | None = None
 
     def list(self, request, *args, **kwargs):
-        parent = super().list
-        return self.cached_response(request, lambda: parent(request, *args, **kwargs))
+        row_json = self._row_json(request)
+        if row_json is None:
+            parent = super().list
+            return self.cached_response(request, lambda: parent(request, *args, **kwargs))
 
-    def retrieve(self, request, *args, **kwargs):
         def produce():
-            instance = self.get_object()
-            response = Response(self.get_serializer(instance).data)
-            response.last_modified = instance.modified  # type: ignore[attr-defined]  # api.caching reads it
+            queryset = self.filter_queryset(self.get_queryset())
+            rows = self.paginate_queryset(row_json.rows(queryset))
+            links = Links(request, self.format_kwarg)
+            response = self.get_paginated_response(row_json.documents(rows, links))
+            response.data = JSONDocument(response.data)
             return response
 
         return self.cached_response(request, produce)
+
+    def retrieve(self, request, *args, **kwargs):
+        row_json = self._row_json(request)
+
+        def produce():
+            if row_json is None:
+                instance = self.get_object()
+                data, modified = self.get_serializer(instance).data, instance.modified
+            else:
+                row = row_json.rows(self.get_queryset().filter(**self.lookup())).first()
+                if row is None:
+                    raise Http404
+                # Reads: every permission here allows a safe method on any object.
+                self.check_object_permissions(request, row)
+                (data,) = row_json.documents([row], Links(request, self.format_kwarg))
+                data, modified = JSONDocument(data), row["modified"]
+            response = Response(data)
+            response.last_modified = modified  # type: ignore[attr-defined]  # api.caching reads it
+            return response
+
+        return self.cached_response(request, produce)
+
+    def _row_json(self, request) -> RowJSON | None:
+        if self.row_json is None or request.accepted_renderer.format != "json":
+            return None
+        return self.row_json
 
 
 @extend_schema_view(
@@ -129,6 +172,7 @@ class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
         )
     ).order_by("-id")
     serializer_class = GridSerializer
+    row_json = GRID_JSON
     write_serializer_class = GridWriteSerializer
     filterset_class = GridFilter
     permission_classes = [GridPermission]
@@ -148,6 +192,7 @@ class PackageViewSet(PackageScoreMixin, PackageUsageMixin, PackageEditMixin, Rea
         Prefetch("grids", queryset=Grid.objects.only("id", "title").order_by("id"))  # type: ignore[arg-type]
     ).order_by("-id")
     serializer_class = PackageSerializer
+    row_json = PACKAGE_JSON
     write_serializer_class = PackageWriteSerializer
     filterset_class = PackageFilter
     permission_classes = [PackagePermission]

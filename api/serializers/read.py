@@ -4,8 +4,8 @@ What clients may send lives apart, in `api.serializers.write`.
 """
 
 from rest_framework import serializers
-from rest_framework.reverse import reverse
 
+from api.rendering import GRID_JSON, PACKAGE_JSON, Links, detail_link, pypi_project_url
 from categories.models import Category
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.models import Package
@@ -15,7 +15,7 @@ class PyPIURLField(serializers.CharField):
     """The stored PEP 503 project name, shown as its PyPI project page ("" when not on PyPI)."""
 
     def to_representation(self, value):
-        return f"https://pypi.org/project/{value}/" if value else ""
+        return pypi_project_url(value)
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -62,67 +62,23 @@ class PackageSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, instance):
-        """The same JSON DRF's fields would give, built directly: a list page is the hot path.
-
-        The declared fields stay the contract (schema, browsable API); this only skips DRF's
-        per-field machinery and reverses each related URL once per response, not once per row.
-        """
-        url = self._url_builders()
-        return {
-            "category": url["category-detail"](instance.category_id),
-            "grids": [url["grid-detail"](grid.pk) for grid in instance.grids.all()],
-            "id": instance.id,
-            "title": instance.title,
-            "slug": instance.slug,
-            "last_updated": _datetime(instance.last_updated),
-            "last_fetched": _datetime(instance.last_fetched),
-            "repo_url": instance.repo_url,
-            "pypi_version": instance.pypi_version,
-            "created": _datetime(instance.created),
-            "modified": _datetime(instance.modified),
-            "repo_forks": instance.repo_forks,
-            "repo_description": instance.repo_description,
-            "pypi_url": f"https://pypi.org/project/{instance.pypi_url}/"
-            if instance.pypi_url
-            else "",
-            "documentation_url": instance.documentation_url,
-            "repo_watchers": instance.repo_watchers,
-            "commits_over_52": instance.commits_over_52,
-            "participants": instance.participants,
-        }
-
-    def _url_builders(self):
-        builders = getattr(self, "_builders", None)
-        if builders is None:
-            request, format = self.context.get("request"), self.context.get("format")
-            builders = self._builders = {
-                name: detail_url_builder(name, request, format)
-                for name in ("category-detail", "grid-detail")
-            }
-        return builders
+        """The JSON DRF's declared fields would give, built by `api.rendering` (the list and
+        detail pages build it from rows, without instances)."""
+        grids = [grid.pk for grid in instance.grids.all()]
+        return PACKAGE_JSON.from_instance(instance, grids, links_of(self))
 
 
-def detail_url_builder(view_name, request, format=None):
-    """`pk -> URL` of `view_name`, exactly as DRF's hyperlinked fields render it (host,
-    `.json` suffix, `?format=`): one reverse() per distinct pk for the builder's lifetime
-    (a response), since a list page names the same few categories and grids on every row."""
-    urls = {}
-
-    def url(pk):
-        if pk is None:
-            return None
-        if pk not in urls:
-            urls[pk] = reverse(view_name, kwargs={"pk": pk}, request=request, format=format)
-        return urls[pk]
-
-    return url
+def links_of(serializer: serializers.BaseSerializer) -> Links:
+    """The serializer's `Links`, made once: a list's rows share their child serializer."""
+    links = getattr(serializer, "_links", None)
+    if links is None:
+        context = serializer.context
+        links = serializer._links = Links(context.get("request"), context.get("format"))  # type: ignore[attr-defined]
+    return links
 
 
-_DATETIME = serializers.DateTimeField()
-
-
-def _datetime(value):
-    return None if value is None else _DATETIME.to_representation(value)
+# For callers linking to one kind of detail (the comparison's package rows).
+detail_url_builder = detail_link
 
 
 class GridSerializer(serializers.ModelSerializer):
@@ -143,6 +99,10 @@ class GridSerializer(serializers.ModelSerializer):
             "created",
             "modified",
         ]
+
+    def to_representation(self, instance):
+        packages = [package.pk for package in instance.packages.all()]
+        return GRID_JSON.from_instance(instance, packages, links_of(self))
 
 
 class SearchResultSerializer(serializers.Serializer):
