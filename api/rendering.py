@@ -1,21 +1,23 @@
 """Package and grid JSON (API v4), built from plain rows: the one place that shapes them.
 
-A list page or a detail is read as `.values()` rows (no model instances), with one more query
-for the memberships of all the page's rows, and turned into dicts of the public keys in their
-order (`api.serializers.read` declares them for the schema and the browsable API, and builds
-its JSON through the same functions). Links are the detail URLs DRF's hyperlinked fields give
-(host, `.json` suffix, `?format=`), each view's reversed once per response and completed by
-string formatting. `JSONRenderer` writes these documents with orjson: the same bytes as DRF's
-renderer (compact, UTF-8, U+2028/U+2029 escaped), about ten times faster.
+A list page or a detail is one query of `.values()` rows (no model instances), each with its
+members' ids (an array subquery on PostgreSQL, `json_group_array` on SQLite), turned into
+dicts of the public keys in their order (`api.serializers.read` declares them for the schema
+and the browsable API, and builds its JSON through the same functions). Links are the detail
+URLs DRF's hyperlinked fields give (host, `.json` suffix, `?format=`), each view's reversed
+once per response and completed by string formatting. `JSONRenderer` writes these documents
+with orjson: the same bytes as DRF's renderer (compact, UTF-8, U+2028/U+2029 escaped), about
+ten times faster.
 """
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
 import orjson
-from django.db.models import QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import Aggregate, JSONField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from rest_framework import renderers
 from rest_framework.request import Request
@@ -89,6 +91,11 @@ class JSONRenderer(renderers.JSONRenderer):
         return super().render(data, accepted_media_type, renderer_context)
 
 
+class _JSONGroupArray(Aggregate):
+    function = "json_group_array"
+    output_field = JSONField()
+
+
 class RowJSON:
     """How one resource's JSON is read (`columns`, members) and built (`build`)."""
 
@@ -97,24 +104,26 @@ class RowJSON:
     owner_column = member_column = ""
 
     def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        """`queryset` as the rows `documents` reads: no instances, no prefetch."""
-        return queryset.prefetch_related(None).values(*self.columns)
+        """`queryset` as the rows `documents` reads, each with its members' ids: one query,
+        no instances."""
+        return queryset.prefetch_related(None).values(*self.columns, members=self._members())
+
+    def _members(self) -> Subquery:
+        """The ids of a row's members (grids of a package, packages of a grid), as a list."""
+        pairs = GridPackage.objects.filter(**{self.owner_column: OuterRef("id")})
+        if connection.vendor == "postgresql":
+            return ArraySubquery(pairs.values(self.member_column))
+        # SQLite: a JSON array, made by the one row of a GROUP BY over the owner.
+        return Subquery(
+            pairs.values(self.owner_column)
+            .annotate(ids=_JSONGroupArray(self.member_column))
+            .values("ids")
+        )
 
     def documents(self, rows: Sequence[Mapping[str, Any]], links: Links) -> list[dict]:
-        """The JSON of `rows`, their members read in one query (by member id)."""
-        if not rows:
-            return []
-        members: defaultdict[int, list[int]] = defaultdict(list)
-        owners = [row["id"] for row in rows]
-        pairs = (
-            GridPackage.objects.filter(**{f"{self.owner_column}__in": owners})
-            .order_by(self.member_column)
-            .values_list(self.owner_column, self.member_column)
-        )
-        for owner, member in pairs:
-            members[owner].append(member)
+        """The JSON of `rows` (from `rows()`), members by id."""
         zone = timezone.get_current_timezone()
-        return [self.build(row, members[row["id"]], links, zone) for row in rows]
+        return [self.build(row, sorted(row["members"] or ()), links, zone) for row in rows]
 
     def build(
         self, row: Mapping[str, Any], members: Iterable[int], links: Links, zone: tzinfo
