@@ -253,7 +253,10 @@ class ConditionalCacheMixin(ViewSetMixinBase):
 
     def dispatch(self, request, *args, **kwargs):
         if settings.API_CACHE_SECONDS and _is_plain_anonymous_json(request, kwargs):
-            entry, _version = _lookup(response_key(request, JSON))
+            key = response_key(request, JSON)
+            entry, _version = _lookup(key)
+            # A miss need not be looked up again (in Redis) by cached_response().
+            request.api_cache_missed = None if entry is not None else key
             if entry is not None and all(
                 throttle.allow_request(request, self) for throttle in self.get_throttles()
             ):
@@ -269,7 +272,12 @@ class ConditionalCacheMixin(ViewSetMixinBase):
             return produce()
         timeout = settings.API_CACHE_SECONDS
         key = response_key(request, request.accepted_media_type)
-        entry, version = _lookup(key) if timeout else (None, None)
+        if not timeout:
+            entry, version = None, None
+        elif getattr(request, "api_cache_missed", None) == key:
+            entry, version = None, _local.current_version()
+        else:
+            entry, version = _lookup(key)
         if entry is None:
             response = produce()
             if response.status_code != 200:

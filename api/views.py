@@ -109,6 +109,7 @@ class ReadViewSet(
         def produce():
             queryset = self.filter_queryset(self.get_queryset())
             rows = self.paginate_queryset(row_json.rows(queryset))
+            assert rows is not None  # api.pagination always has a limit
             links = Links(request, self.format_kwarg)
             response = self.get_paginated_response(row_json.documents(rows, links))
             response.data = JSONDocument(response.data)
@@ -127,7 +128,7 @@ class ReadViewSet(
                 row = row_json.rows(self.get_queryset().filter(**self.lookup())).first()
                 if row is None:
                     raise Http404
-                # Reads: every permission here allows a safe method on any object.
+                # The permissions see the row: each allows a safe method without reading it.
                 self.check_object_permissions(request, row)
                 (data,) = row_json.documents([row], Links(request, self.format_kwarg))
                 data, modified = JSONDocument(data), row["modified"]
