@@ -125,9 +125,7 @@ class ReadViewSet(
                 instance = self.get_object()
                 data, modified = self.get_serializer(instance).data, instance.modified
             else:
-                row = row_json.rows(self.get_queryset().filter(**self.lookup())).first()
-                if row is None:
-                    raise Http404
+                row = get_object_or_404(row_json.rows(self.get_queryset()), **self.lookup())
                 # The permissions see the row: each allows a safe method without reading it.
                 self.check_object_permissions(request, row)
                 (data,) = row_json.documents([row], Links(request, self.format_kwarg))
