@@ -1,15 +1,16 @@
 """Package and grid JSON (API v4), built from plain rows: the one place that shapes them.
 
-A list page or a detail is one query of `.values()` rows (no model instances), each with its
-members' ids (an array subquery on PostgreSQL, `json_group_array` on SQLite), turned into
-dicts of the public keys in their order (`api.serializers.read` declares them for the schema
-and the browsable API, and builds its JSON through the same functions). Links are the detail
-URLs DRF's hyperlinked fields give (host, `.json` suffix, `?format=`), each view's reversed
-once per response and completed by string formatting. `JSONRenderer` writes these documents
-with orjson: the same bytes as DRF's renderer (compact, UTF-8, U+2028/U+2029 escaped), about
-ten times faster.
+A detail is one query of `.values()` rows (no model instances) with its members' ids (an
+array subquery on PostgreSQL, `json_group_array` on SQLite); a list page is two (its rows,
+then the memberships of them all). Rows become dicts of the public keys in their order
+(`api.serializers.read` declares them for the schema and the browsable API, and builds its
+JSON through the same functions). Links are the detail URLs DRF's hyperlinked fields give
+(host, `.json` suffix, `?format=`), each view's reversed once per response and completed by
+string formatting. `JSONRenderer` writes these documents with orjson: the same bytes as
+DRF's renderer (compact, UTF-8, U+2028/U+2029 escaped), about ten times faster.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
@@ -103,14 +104,18 @@ class RowJSON:
     # The membership table's column naming this resource's rows, and the one naming members.
     owner_column = member_column = ""
 
-    def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        """`queryset` as the rows `documents` reads, each with its members' ids: one query,
-        no instances."""
-        return queryset.prefetch_related(None).values(*self.columns, members=self._members())
+    def rows(self, queryset: QuerySet[Any], *, members: bool = False) -> QuerySet[Any]:
+        """`queryset` as the rows `documents` reads: no instances, no prefetch. With `members`,
+        each row carries its members' ids (one query for a detail; a list page leaves them to
+        `documents`, since the database would compute them for the rows an offset skips too)."""
+        rows = queryset.prefetch_related(None)
+        if members:
+            return rows.values(*self.columns, members=self._members())
+        return rows.values(*self.columns)
 
     def _members(self) -> Subquery:
         """The ids of a row's members (grids of a package, packages of a grid), as a list."""
-        pairs = GridPackage.objects.filter(**{self.owner_column: OuterRef("id")})
+        pairs = GridPackage.objects.filter(**{self.owner_column: OuterRef("id")}).order_by()
         if connection.vendor == "postgresql":
             return ArraySubquery(pairs.values(self.member_column))
         # SQLite: a JSON array, made by the one row of a GROUP BY over the owner.
@@ -121,7 +126,16 @@ class RowJSON:
         )
 
     def documents(self, rows: Sequence[Mapping[str, Any]], links: Links) -> list[dict]:
-        """The JSON of `rows` (from `rows()`), members by id."""
+        """The JSON of `rows` (from `rows()`), members by id: read in one query for all the
+        rows unless they carry them."""
+        if rows and "members" not in rows[0]:
+            members: defaultdict[int, list[int]] = defaultdict(list)
+            pairs = GridPackage.objects.filter(
+                **{f"{self.owner_column}__in": [row["id"] for row in rows]}
+            ).values_list(self.owner_column, self.member_column)
+            for owner, member in pairs.order_by():
+                members[owner].append(member)
+            rows = [{**row, "members": members[row["id"]]} for row in rows]
         zone = timezone.get_current_timezone()
         return [self.build(row, sorted(row["members"] or ()), links, zone) for row in rows]
 

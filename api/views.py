@@ -125,7 +125,8 @@ class ReadViewSet(
                 instance = self.get_object()
                 data, modified = self.get_serializer(instance).data, instance.modified
             else:
-                row = get_object_or_404(row_json.rows(self.get_queryset()), **self.lookup())
+                rows = row_json.rows(self.get_queryset(), members=True)
+                row = get_object_or_404(rows, **self.lookup())
                 # The permissions see the row: each allows a safe method without reading it.
                 self.check_object_permissions(request, row)
                 (data,) = row_json.documents([row], Links(request, self.format_kwarg))
