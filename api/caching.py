@@ -5,15 +5,17 @@ Every JSON 200 carries an `ETag` (a hash of its body). The rendered body is kept
 path with query string and media type (the bodies hold absolute links to the request's host).
 A cached entry answers a matching `If-None-Match` with a 304, and any other request with its
 body, without touching the database or the serializers. An anonymous JSON request is answered
-from the cache before DRF's dispatch (its throttles are still counted).
+from the cache by the URL's view function, before the viewset is built or DRF dispatches
+(its throttles are still counted, in one round trip).
 
 Where the version lives depends on the default cache:
 - a shared cache (Redis): a version key any save or delete of a catalogue row redraws (model
   signals, api/signals.py); entries are kept in Redis and in each process's memory;
 - process memory (no Redis, the embedded default): entries only in this process, tagged with
   this process's own version (redrawn by its writes) and the database's generation (SQLite's
-  `PRAGMA data_version`, PostgreSQL's current snapshot), which changes with any other
-  process's commit.
+  `PRAGMA data_version`, read on a connection of the process's own that Django's
+  `CONN_MAX_AGE` never recycles; PostgreSQL's current snapshot), which changes with any
+  other process's commit.
 Each process re-reads the version at most once per `LOCAL_VERSION_SECONDS`: a write is seen at
 once by the process that made it and within that second by the others. While Redis is
 unreachable responses are rendered uncached, and a new version is drawn when it answers again
@@ -24,7 +26,10 @@ seen by the others at once on the embedded default, elsewhere once the entries e
 doing bulk writes call `bump_catalogue_version()`.
 """
 
+import functools
 import hashlib
+import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -39,6 +44,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
 
 from api.mixin_base import ViewSetMixinBase
+from api.throttling import count_all
 from djangopackages.redis_cache import outage
 
 VERSION_KEY = "api:catalogue-version"
@@ -64,8 +70,42 @@ def _is_shared_cache():
     return type(caches["default"]) is not LocMemCache
 
 
+class _SqliteDataVersion:
+    """`PRAGMA data_version` of an SQLite file, read on a connection of this process's own.
+
+    The value changes whenever another connection (Django's included) commits to the file.
+    Django's own connection is closed and reopened every `CONN_MAX_AGE` seconds, and a new
+    connection counts afresh, so reading it there would drop every cached entry of the process
+    once a minute; this connection stays open. None for an in-memory database, which only
+    Django's connection can see.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.opened: tuple[int, str] | None = None
+        self.connection: sqlite3.Connection | None = None
+
+    def read(self, name) -> str | None:
+        name = str(name)
+        if name == ":memory:" or "mode=memory" in name:
+            return None
+        with self.lock:
+            if self.opened != (os.getpid(), name):  # a forked worker opens its own
+                self.connection = sqlite3.connect(name, check_same_thread=False)
+                self.opened = (os.getpid(), name)
+            assert self.connection is not None
+            return f"file:{self.connection.execute('PRAGMA data_version').fetchone()[0]}"
+
+
+_sqlite_data_version = _SqliteDataVersion()
+
+
 def _database_generation():
-    """A token that changes whenever another connection commits (one trivial query)."""
+    """A token that changes whenever another connection commits (one trivial read)."""
+    if connection.vendor == "sqlite":
+        version = _sqlite_data_version.read(connection.settings_dict["NAME"])
+        if version is not None:
+            return version
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA data_version")
@@ -243,28 +283,49 @@ def _is_plain_anonymous_json(request, kwargs):
     )
 
 
+def _cached_answer(request, kwargs, throttle_classes, view):
+    """The cached response to a plain anonymous JSON read, its throttles counted; None when
+    the view must answer (not such a read, nothing cached, or a throttle refuses: the view
+    then answers the 429)."""
+    if not settings.API_CACHE_SECONDS or not _is_plain_anonymous_json(request, kwargs):
+        return None
+    entry, _version = _lookup(response_key(request, JSON))
+    if entry is None or not all(count_all(request, view, [t() for t in throttle_classes])):
+        return None
+    replay = _replay(request, entry)
+    for name, value in entry["headers"].items():
+        replay[name] = value
+    return replay
+
+
 class ConditionalCacheMixin(ViewSetMixinBase):
     """For viewsets: `cached_response(request, produce)` wraps an action's JSON response.
 
     A response with a `last_modified` attribute also sends `Last-Modified`; 304s are decided
     by `If-None-Match` only, since a membership change alters a body without touching
-    `modified`.
+    `modified`. A plain anonymous JSON read whose response is cached is answered by the view
+    function before the viewset is built, its throttles counted (`as_view`). Every throttle of
+    a request is counted in one cache round trip (`check_throttles`).
     """
 
-    def dispatch(self, request, *args, **kwargs):
-        if settings.API_CACHE_SECONDS and _is_plain_anonymous_json(request, kwargs):
-            key = response_key(request, JSON)
-            entry, _version = _lookup(key)
-            # A miss need not be looked up again (in Redis) by cached_response().
-            request.api_cache_missed = None if entry is not None else key
-            if entry is not None and all(
-                throttle.allow_request(request, self) for throttle in self.get_throttles()
-            ):
-                replay = _replay(request, entry)
-                for name, value in entry["headers"].items():
-                    replay[name] = value
-                return replay
-        return super().dispatch(request, *args, **kwargs)
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        view = super().as_view(actions, **initkwargs)
+
+        def cached_view(request, *args, **kwargs):
+            throttles = initkwargs.get("throttle_classes", cls.throttle_classes)
+            answer = _cached_answer(request, kwargs, throttles, cls)
+            return view(request, *args, **kwargs) if answer is None else answer
+
+        return functools.update_wrapper(cached_view, view)
+
+    def check_throttles(self, request):
+        throttles = self.get_throttles()
+        allowed = count_all(request, self, throttles)
+        waits = [throttle.wait() for throttle, ok in zip(throttles, allowed, strict=True) if not ok]
+        if waits:
+            durations = [wait for wait in waits if wait is not None]
+            self.throttled(request, max(durations) if durations else None)  # type: ignore[arg-type]  # DRF takes None
 
     def cached_response(self, request, produce):
         """Serve `produce()`'s JSON response through the cache and the ETag check."""

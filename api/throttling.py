@@ -63,40 +63,71 @@ class WindowThrottle(BaseThrottle):
     """At most N requests per window for one key; subclasses say which requests and whose."""
 
     scope = ""
+    reset_at = 0.0  # when the window this request was counted in ends (set by count_all)
 
     def get_key(self, request, view):
         """The bucket this request counts against, or None when the throttle does not apply."""
         raise NotImplementedError
 
-    def allow_request(self, request, view):
+    def bucket(self, request, view):
+        """(cache key, limit, period) this request counts against, or None when unthrottled."""
         limit, period = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
         if limit is None:
-            return True
+            return None
         key = self.get_key(request, view)
         if key is None:
-            return True
+            return None
         key = str(key)
         if not _PLAIN_KEY.match(key):
             # A forwarded address is client-supplied text: keep cache keys short and clean.
             key = hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=16).hexdigest()
-        key = f"{self.scope}:{key}"
-        try:
-            count, self.reset_at = _hit(caches[CACHE_ALIAS], key, period)
-        except CACHE_ERRORS as exc:
-            # A lost cache server must not take the site down: count in this process meanwhile.
-            if not isinstance(exc, CacheUnavailableError):
-                outage.failed(exc)
-            count, self.reset_at = _hit(_local_counters, key, period)
-        return count <= limit
+        return f"{self.scope}:{key}", limit, period
+
+    def allow_request(self, request, view):
+        return count_all(request, view, [self])[0]
 
     def wait(self):
         return max(1, math.ceil(self.reset_at - time.time()))
 
 
+def count_all(request, view, throttles):
+    """Count `request` against every throttle (as DRF does: all of them, even after a refusal);
+    whether each allows it. The windows kept in Redis are counted in one round trip."""
+    allowed = [True] * len(throttles)
+    buckets = []
+    for n, throttle in enumerate(throttles):
+        if not isinstance(throttle, WindowThrottle):
+            allowed[n] = throttle.allow_request(request, view)
+        elif (bucket := throttle.bucket(request, view)) is not None:
+            buckets.append((n, throttle, *bucket))
+    if buckets:
+        windows = [(key, period) for _n, _throttle, key, _limit, period in buckets]
+        try:
+            counts = _hit_all(caches[CACHE_ALIAS], windows)
+        except CACHE_ERRORS as exc:
+            # A lost cache server must not take the site down: count in this process meanwhile.
+            if not isinstance(exc, CacheUnavailableError):
+                outage.failed(exc)
+            counts = _hit_all(_local_counters, windows)
+        for (n, throttle, _key, limit, _period), (count, reset_at) in zip(
+            buckets, counts, strict=True
+        ):
+            throttle.reset_at = reset_at
+            allowed[n] = count <= limit
+    return allowed
+
+
+def _hit_all(cache, windows):
+    """`_hit` for each (key, period), in one round trip to Redis."""
+    if isinstance(cache, RedisCache):
+        return _hit_redis(cache, windows)
+    return [_hit(cache, key, period) for key, period in windows]
+
+
 def _hit(cache, key, period):
     """Count one request against `key`; return (requests in this window, window end time)."""
     if isinstance(cache, RedisCache):
-        return _hit_redis(cache, key, period)
+        return _hit_redis(cache, [(key, period)])[0]
     now = time.time()
     start_key = f"{key}:start"
     start = cache.get(start_key)
@@ -112,31 +143,44 @@ def _hit(cache, key, period):
     return count, start + period
 
 
-# The same window logic as above in one round trip: open the window if none is open, then
-# count this request in it. KEYS: window start, counter prefix; ARGV: now (ms), period (s).
+# The same window logic as above, for several windows in one round trip: open each window if
+# none is open, then count this request in it. KEYS: window start and counter prefix of each
+# window in turn; ARGV: now (ms), then each window's period (s). Returns start, count, ...
 _REDIS_HIT = """
-local start = redis.call('GET', KEYS[1])
-if not start then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
-  start = redis.call('GET', KEYS[1])
+local result = {}
+for n = 1, #KEYS / 2 do
+  local start = redis.call('GET', KEYS[2 * n - 1])
+  if not start then
+    redis.call('SET', KEYS[2 * n - 1], ARGV[1], 'EX', ARGV[n + 1], 'NX')
+    start = redis.call('GET', KEYS[2 * n - 1])
+  end
+  local counter = KEYS[2 * n] .. ':' .. start
+  local count = redis.call('INCR', counter)
+  if count == 1 then redis.call('EXPIRE', counter, tonumber(ARGV[n + 1]) + 1) end
+  result[2 * n - 1] = start
+  result[2 * n] = count
 end
-local counter = KEYS[2] .. ':' .. start
-local count = redis.call('INCR', counter)
-if count == 1 then redis.call('EXPIRE', counter, tonumber(ARGV[2]) + 1) end
-return {start, count}
+return result
 """
 
 
-def _hit_redis(cache, key, period):
+def _hit_redis(cache, windows):
     client = cache._cache.get_client(write=True)
     # Keyed by the client itself, not id(): a new client may reuse a collected one's id.
     script = _redis_scripts.get(client)
     if script is None:
         script = _redis_scripts[client] = client.register_script(_REDIS_HIT)
-    # Key names of their own: the other path stores pickled values under `:start`.
-    keys = [cache.make_and_validate_key(f"{key}:window"), cache.make_and_validate_key(f"{key}:n")]
-    start_ms, count = script(keys=keys, args=[int(time.time() * 1000), period])
-    return int(count), int(start_ms) / 1000 + period
+    # Key names of their own: the other path stores pickled values under `:start`. Our keys
+    # are plain (see bucket()), so the per-character validation is skipped.
+    keys = []
+    for key, _period in windows:
+        keys += [cache.make_key(f"{key}:window"), cache.make_key(f"{key}:n")]
+    periods = [period for _key, period in windows]
+    reply = script(keys=keys, args=[int(time.time() * 1000), *periods])
+    return [
+        (int(reply[2 * n + 1]), int(reply[2 * n]) / 1000 + period)
+        for n, period in enumerate(periods)
+    ]
 
 
 _redis_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()

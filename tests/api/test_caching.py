@@ -254,3 +254,44 @@ def test_an_anonymous_cached_read_is_answered_before_drf_dispatches(client, pack
     assert again.content == first.content
     assert again["Vary"] == first["Vary"]
     assert again["Allow"] == first["Allow"]
+
+
+def test_a_cached_anonymous_read_is_answered_before_the_viewset_is_built(
+    client, package, monkeypatch
+):
+    from rest_framework.viewsets import ViewSetMixin
+
+    first = client.get("/api/v4/packages/django-foo/")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a viewset was built for a cached read")
+
+    monkeypatch.setattr(ViewSetMixin, "initialize_request", fail)
+    monkeypatch.setattr(caching.ConditionalCacheMixin, "__init__", fail, raising=False)
+    again = client.get("/api/v4/packages/django-foo/")
+
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+
+def test_the_sqlite_generation_survives_a_reconnect_and_sees_another_commit(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "db.sqlite3"
+    with sqlite3.connect(path) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE t (x)")
+    generation = caching._SqliteDataVersion()
+
+    before = generation.read(path)
+    with sqlite3.connect(path) as reader:  # a reconnect, as Django's after CONN_MAX_AGE
+        reader.execute("SELECT * FROM t").fetchall()
+    unchanged = generation.read(path)
+    with sqlite3.connect(path) as writer:
+        writer.execute("INSERT INTO t VALUES (1)")
+    after = generation.read(path)
+
+    assert before == unchanged
+    assert after != before
+    assert generation.read(":memory:") is None
+    assert generation.read("file:memorydb_default?mode=memory&cache=shared") is None

@@ -434,3 +434,31 @@ def test_redis_window_counts_in_one_script_call():
     assert [first[0], second[0], other[0]] == [1, 2, 1]
     assert first[1] == second[1]
     assert before + 59 <= first[1] <= time.time() + 60
+
+
+@pytest.mark.skipif(not _redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_every_throttle_of_a_request_is_counted_in_one_redis_round_trip(rates, monkeypatch):
+    from types import SimpleNamespace
+
+    import redis
+
+    from api import throttling
+    from api.throttling import CreateThrottle, UserThrottle, count_all
+    from djangopackages.redis_cache import PooledRedisCache
+
+    rates(user="5/min", create="1/h")
+    cache = PooledRedisCache("redis://127.0.0.1:6379/5", {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    monkeypatch.setattr(throttling, "caches", {throttling.CACHE_ALIAS: cache})
+    calls = []
+    evalsha = redis.Redis.evalsha
+    monkeypatch.setattr(redis.Redis, "evalsha", lambda *a, **k: calls.append(1) or evalsha(*a, **k))
+    user = SimpleNamespace(is_authenticated=True, pk=uuid.uuid4().int % 10**9)
+    request = SimpleNamespace(user=user, method="POST", META={"REMOTE_ADDR": "192.0.2.7"})
+
+    first = count_all(request, None, [UserThrottle(), CreateThrottle()])
+    second_throttles = [UserThrottle(), CreateThrottle()]
+    second = count_all(request, None, second_throttles)
+
+    assert (first, second) == ([True, True], [True, False])
+    assert len(calls) == 2
+    assert 3500 <= second_throttles[1].wait() <= 3600
