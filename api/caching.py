@@ -5,8 +5,8 @@ Every JSON 200 carries an `ETag` (a hash of its body). The rendered body is kept
 path with query string and media type (the bodies hold absolute links to the request's host).
 A cached entry answers a matching `If-None-Match` with a 304, and any other request with its
 body, without touching the database or the serializers. An anonymous JSON request is answered
-from the cache by the URL's view function, before the viewset is built or DRF dispatches
-(its throttles are still counted, in one round trip).
+from the cache by `CachedResponseMiddleware`, before its URL is resolved or a viewset is
+built (the view's throttles are still counted, in one round trip).
 
 Where the version lives depends on the default cache:
 - a shared cache (Redis): a version key any save or delete of a catalogue row redraws (model
@@ -26,7 +26,6 @@ seen by the others at once on the embedded default, elsewhere once the entries e
 doing bulk writes call `bump_catalogue_version()`.
 """
 
-import functools
 import hashlib
 import os
 import sqlite3
@@ -52,6 +51,7 @@ LOCAL_VERSION_SECONDS = 1.0
 LOCAL_ENTRIES = 2000
 LOCAL_BYTES = 64 * 1024 * 1024
 JSON = "application/json"
+API_PREFIX = "/api/"
 # Accept headers DRF answers with its JSON renderer, so the cache can be read before it runs.
 _JSON_ACCEPTS = {None, "", "*/*", JSON}
 # Each new database connection starts SQLite's data_version counting afresh.
@@ -271,26 +271,36 @@ def _replay(request, entry):
     return replay
 
 
-def _is_plain_anonymous_json(request, kwargs):
-    """A GET/HEAD whose answer is DRF's JSON rendering for an anonymous client."""
+def _is_plain_anonymous_json(request):
+    """A GET/HEAD from an anonymous client that DRF answers in JSON if the URL renders JSON.
+
+    Whether it does (no `.api` suffix, no `?format=api`) needs no check here: the response
+    cache keys hold the path and query string, and no JSON entry is stored for a URL that
+    renders anything else."""
     return (
         request.method in {"GET", "HEAD"}
+        and request.path_info.startswith(API_PREFIX)
         and "HTTP_AUTHORIZATION" not in request.META
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and request.META.get("HTTP_ACCEPT") in _JSON_ACCEPTS
-        and request.GET.get("format", JSON) in {"json", JSON}
-        and kwargs.get("format") in {None, "json"}
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
     )
 
 
-def _cached_answer(request, kwargs, throttle_classes, view):
-    """The cached response to a plain anonymous JSON read, its throttles counted; None when
-    the view must answer (not such a read, nothing cached, or a throttle refuses: the view
-    then answers the 429)."""
-    if not settings.API_CACHE_SECONDS or not _is_plain_anonymous_json(request, kwargs):
+def _cached_answer(request):
+    """The cached response to a plain anonymous JSON read, counted against the throttles of
+    the view that rendered it; None when the view must answer (not such a read, nothing
+    cached, or a throttle refuses: the view then answers the 429)."""
+    if not settings.API_CACHE_SECONDS or not _is_plain_anonymous_json(request):
         return None
-    entry, _version = _lookup(response_key(request, JSON))
-    if entry is None or not all(count_all(request, view, [t() for t in throttle_classes])):
+    key = response_key(request, JSON)
+    entry, version = _lookup(key)
+    if entry is None:
+        request.api_cache_missed = (key, version)  # the view need not look again
+        return None
+    if "throttles" not in entry:
+        return None
+    view, throttle_classes = entry["throttles"]
+    if not all(count_all(request, view, [throttle() for throttle in throttle_classes])):
         return None
     replay = _replay(request, entry)
     for name, value in entry["headers"].items():
@@ -298,26 +308,28 @@ def _cached_answer(request, kwargs, throttle_classes, view):
     return replay
 
 
+class CachedResponseMiddleware:
+    """The innermost middleware: a plain anonymous JSON read whose response is cached is
+    answered here, before its URL is resolved or a viewset is built, its throttles counted
+    as the view would count them. Every other request goes on to the view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        answer = _cached_answer(request)
+        return self.get_response(request) if answer is None else answer
+
+
 class ConditionalCacheMixin(ViewSetMixinBase):
     """For viewsets: `cached_response(request, produce)` wraps an action's JSON response.
 
     A response with a `last_modified` attribute also sends `Last-Modified`; 304s are decided
     by `If-None-Match` only, since a membership change alters a body without touching
-    `modified`. A plain anonymous JSON read whose response is cached is answered by the view
-    function before the viewset is built, its throttles counted (`as_view`). Every throttle of
-    a request is counted in one cache round trip (`check_throttles`).
+    `modified`. Every throttle of a request is counted in one cache round trip
+    (`check_throttles`); cached entries name the view's throttles, which
+    `CachedResponseMiddleware` counts when it answers from the cache.
     """
-
-    @classmethod
-    def as_view(cls, actions=None, **initkwargs):
-        view = super().as_view(actions, **initkwargs)
-
-        def cached_view(request, *args, **kwargs):
-            throttles = initkwargs.get("throttle_classes", cls.throttle_classes)
-            answer = _cached_answer(request, kwargs, throttles, cls)
-            return view(request, *args, **kwargs) if answer is None else answer
-
-        return functools.update_wrapper(cached_view, view)
 
     def check_throttles(self, request):
         throttles = self.get_throttles()
@@ -333,10 +345,11 @@ class ConditionalCacheMixin(ViewSetMixinBase):
             return produce()
         timeout = settings.API_CACHE_SECONDS
         key = response_key(request, request.accepted_media_type)
+        missed = getattr(request._request, "api_cache_missed", None)
         if not timeout:
             entry, version = None, None
-        elif getattr(request, "api_cache_missed", None) == key:
-            entry, version = None, _local.current_version()
+        elif missed is not None and missed[0] == key:  # the middleware just looked
+            entry, version = None, missed[1]
         else:
             entry, version = _lookup(key)
         if entry is None:
@@ -364,4 +377,6 @@ class ConditionalCacheMixin(ViewSetMixinBase):
             "content_type": response["Content-Type"],
             "last_modified": http_date(modified.timestamp()) if modified else None,
             "headers": dict(self.default_response_headers),
+            # What CachedResponseMiddleware counts a replay against: this view's throttles.
+            "throttles": (type(self), tuple(self.throttle_classes)),
         }

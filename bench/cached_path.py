@@ -8,7 +8,8 @@ URLconf), fills the response cache, then sends `--requests` GETs straight throug
 handler, for each endpoint: the floor view with a body of the same size, and the cached
 endpoint rotating over its URLs. Prints microseconds per request and the cached/floor ratio of
 request rates. `--profile NAME` runs cProfile over that endpoint's cached requests and prints
-the functions with the most time of their own. Build the catalogue first (bench/api.py does).
+the functions with the most time of their own; `--no-throttle` leaves the anonymous rate unset
+(the difference is what counting costs). Build the catalogue first (bench/api.py does).
 """
 
 import argparse
@@ -74,10 +75,15 @@ def main():
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--profile", choices=ENDPOINTS)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--no-throttle", action="store_true", help="anonymous rate unset: what throttling costs"
+    )
     own, rest = parser.parse_known_args()
     args = parse_args(rest)
     floor_dir = Path(tempfile.mkdtemp())
     env = (bench_env if own.setup == "production" else embedded_env)(args, floor_dir)
+    if own.no_throttle:
+        env["THROTTLE_ANON"] = ""
     os.environ.update(env)
     sys.path[:0] = [str(SITE)]
     from django.core.wsgi import get_wsgi_application
@@ -112,6 +118,7 @@ def main():
         if profiler:
             stats = pstats.Stats(profiler)
             stats.sort_stats("tottime").print_stats(own.top)
+            stats.print_callees(r"caching.py.*\(_cached_answer\)")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "djangopackages.errors.DatabaseUnavailableMiddleware",
     "api.middleware.RequestBodyLimitMiddleware",
     "api.middleware.MethodNotAllowedMiddleware",
+    # Innermost: cached anonymous API reads answered before URL resolution (api/caching.py).
+    "api.caching.CachedResponseMiddleware",
 ]
 
 ROOT_URLCONF = "djangopackages.urls"

@@ -256,22 +256,25 @@ def test_an_anonymous_cached_read_is_answered_before_drf_dispatches(client, pack
     assert again["Allow"] == first["Allow"]
 
 
-def test_a_cached_anonymous_read_is_answered_before_the_viewset_is_built(
+def test_a_cached_anonymous_read_is_answered_before_its_url_is_resolved(
     client, package, monkeypatch
 ):
-    from rest_framework.viewsets import ViewSetMixin
+    from django.urls.resolvers import URLResolver
 
     first = client.get("/api/v4/packages/django-foo/")
 
     def fail(*args, **kwargs):
-        raise AssertionError("a viewset was built for a cached read")
+        raise AssertionError("the URL of a cached read was resolved")
 
-    monkeypatch.setattr(ViewSetMixin, "initialize_request", fail)
-    monkeypatch.setattr(caching.ConditionalCacheMixin, "__init__", fail, raising=False)
+    monkeypatch.setattr(URLResolver, "resolve", fail)
     again = client.get("/api/v4/packages/django-foo/")
 
     assert again.content == first.content
-    assert again["ETag"] == first["ETag"]
+    assert (again["ETag"], again["Vary"], again["Allow"]) == (
+        first["ETag"],
+        first["Vary"],
+        first["Allow"],
+    )
 
 
 def test_the_sqlite_generation_survives_a_reconnect_and_sees_another_commit(tmp_path):
@@ -295,3 +298,15 @@ def test_the_sqlite_generation_survives_a_reconnect_and_sees_another_commit(tmp_
     assert after != before
     assert generation.read(":memory:") is None
     assert generation.read("file:memorydb_default?mode=memory&cache=shared") is None
+
+
+def test_an_uncached_read_looks_in_the_cache_once(client, package, monkeypatch):
+    lookups = []
+    lookup = caching._lookup
+    monkeypatch.setattr(caching, "_lookup", lambda key: lookups.append(key) or lookup(key))
+
+    client.get("/api/v4/packages/django-foo/")
+    client.get("/api/v4/packages/django-foo/")
+
+    assert len(lookups) == 2
+    assert lookups[0] == lookups[1]
