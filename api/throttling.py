@@ -14,15 +14,16 @@ proxies append to `X-Forwarded-For`; then the address that many hops from the en
 import functools
 import hashlib
 import math
+import os
 import re
+import threading
 import time
-import weakref
-from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import NoScriptError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -164,26 +165,57 @@ return result
 """
 
 
+_REDIS_HIT_SHA = hashlib.sha1(_REDIS_HIT.encode()).hexdigest()  # noqa: S324  (Redis's name)
+
+
+class _ScriptConnection:
+    """The window script on a Redis connection of this thread's own: one send and one read
+    per request, without the client's pool checks, retries and bookkeeping (which cost as
+    much as the round trip itself). A failed call drops the connection; the next reconnects."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def call(self, cache, keys, args):
+        if outage.is_down():
+            raise CacheUnavailableError("Redis is down; retrying shortly")
+        pool = cache._cache._get_connection_pool(True)
+        opened = getattr(self.local, "opened", None)
+        if opened is None or opened[0] is not pool or opened[1] != os.getpid():
+            opened = self.local.opened = (pool, os.getpid(), pool.make_connection())
+        connection = opened[2]
+        command = ("EVALSHA", _REDIS_HIT_SHA, len(keys), *keys, *args)
+        try:
+            connection.send_command(*command)
+            try:
+                return connection.read_response()
+            except NoScriptError:
+                connection.send_command("SCRIPT", "LOAD", _REDIS_HIT)
+                connection.read_response()
+                connection.send_command(*command)
+                return connection.read_response()
+        except BaseException:
+            connection.disconnect()
+            raise
+
+
+_script_connection = _ScriptConnection()
+
+
 def _hit_redis(cache, windows):
-    client = cache._cache.get_client(write=True)
-    # Keyed by the client itself, not id(): a new client may reuse a collected one's id.
-    script = _redis_scripts.get(client)
-    if script is None:
-        script = _redis_scripts[client] = client.register_script(_REDIS_HIT)
     # Key names of their own: the other path stores pickled values under `:start`. Our keys
     # are plain (see bucket()), so the per-character validation is skipped.
     keys = []
     for key, _period in windows:
         keys += [cache.make_key(f"{key}:window"), cache.make_key(f"{key}:n")]
     periods = [period for _key, period in windows]
-    reply = script(keys=keys, args=[int(time.time() * 1000), *periods])
+    reply = _script_connection.call(cache, keys, [int(time.time() * 1000), *periods])
     return [
         (int(reply[2 * n + 1]), int(reply[2 * n]) / 1000 + period)
         for n, period in enumerate(periods)
     ]
 
 
-_redis_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 # Where counts go while the throttle cache is unreachable: this process only.
 _local_counters = LocMemCache("throttle-outage-counters", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
