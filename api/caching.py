@@ -35,6 +35,7 @@ import uuid
 from collections import OrderedDict
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
@@ -299,6 +300,11 @@ def _cached_answer(request):
         return None
     if "throttles" not in entry:
         return None
+    # What the lazy user resolves to without a session cookie, at a fraction of the cost;
+    # resolving it reads the session, so SessionMiddleware sends `Vary: Cookie` as for the view.
+    request.user = AnonymousUser()
+    if hasattr(request, "session"):
+        request.session.accessed = True
     view, throttle_classes = entry["throttles"]
     if not all(count_all(request, view, [throttle() for throttle in throttle_classes])):
         return None

@@ -70,6 +70,19 @@ class WindowThrottle(BaseThrottle):
         """The bucket this request counts against, or None when the throttle does not apply."""
         raise NotImplementedError
 
+    def get_ident(self, request):
+        """DRF's client address (socket peer, or `NUM_PROXIES` hops from the end of
+        `X-Forwarded-For`), read from META: `request.headers` builds a dict of every header."""
+        xff = request.META.get("HTTP_X_FORWARDED_FOR")
+        remote_addr = request.META.get("REMOTE_ADDR")
+        num_proxies = api_settings.NUM_PROXIES
+        if num_proxies is not None:
+            if num_proxies == 0 or xff is None:
+                return remote_addr
+            addrs = xff.split(",")
+            return addrs[-min(num_proxies, len(addrs))].strip()
+        return "".join(xff.split()) if xff else remote_addr
+
     def bucket(self, request, view):
         """(cache key, limit, period) this request counts against, or None when unthrottled."""
         limit, period = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))

@@ -119,6 +119,8 @@ def main():
             stats = pstats.Stats(profiler)
             stats.sort_stats("tottime").print_stats(own.top)
             stats.print_callees(r"caching.py.*\(_cached_answer\)")
+            stats.print_callees(r"throttling.py.*\(count_all\)")
+            stats.print_callees(r"throttling.py.*\(get_key\)")
 
 
 if __name__ == "__main__":
