@@ -239,10 +239,14 @@ def _matches(request, etag):
 
 
 def response_key(request, media_type):
-    """The cache key of a response: scheme, host, path and query string, media type."""
-    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    digest = hashlib.blake2b(f"{url} {media_type}".encode(), digest_size=16).hexdigest()
-    return f"api:response:{digest}"
+    """The cache key of a response: scheme, host, path and query string, media type.
+
+    The host and path as received, unescaped and unvalidated: cheap enough for the middleware,
+    and an entry is only stored after `get_host()` accepted the host (`cached_response`)."""
+    url = f"{request.scheme}://{request._get_raw_host()}{request.path}"
+    text = f"{url}?{request.META.get('QUERY_STRING', '')} {media_type}"
+    digest = hashlib.blake2b(text.encode("utf-8", "backslashreplace"), digest_size=16)
+    return f"api:response:{digest.hexdigest()}"
 
 
 def _lookup(key):
@@ -350,6 +354,7 @@ class ConditionalCacheMixin(ViewSetMixinBase):
         if request.accepted_renderer.format != "json":
             return produce()
         timeout = settings.API_CACHE_SECONDS
+        request.get_host()  # a host ALLOWED_HOSTS refuses is a 400, never a cache key
         key = response_key(request, request.accepted_media_type)
         missed = getattr(request._request, "api_cache_missed", None)
         if not timeout:

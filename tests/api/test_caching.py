@@ -310,3 +310,14 @@ def test_an_uncached_read_looks_in_the_cache_once(client, package, monkeypatch):
 
     assert len(lookups) == 2
     assert lookups[0] == lookups[1]
+
+
+def test_a_host_allowed_hosts_refuses_is_a_400_however_often_it_asks(client, package, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+
+    codes = [
+        client.get("/api/v4/packages/django-foo/", HTTP_HOST="evil.example").status_code
+        for _ in range(2)
+    ]
+
+    assert codes == [400, 400]
