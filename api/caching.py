@@ -50,6 +50,7 @@ from djangopackages.redis_cache import outage
 VERSION_KEY = "api:catalogue-version"
 LOCAL_VERSION_SECONDS = 1.0
 LOCAL_ENTRIES = 2000
+PROBATION_ENTRIES = 400  # of LOCAL_ENTRIES: entries stored but not asked for again yet
 LOCAL_BYTES = 64 * 1024 * 1024
 JSON = "application/json"
 API_PREFIX = "/api/"
@@ -118,7 +119,9 @@ def _database_generation():
 
 
 class _LocalEntries:
-    """This process's most recently used entries, all of one catalogue version."""
+    """This process's most recently used entries, all of one catalogue version: a segmented
+    LRU (new entries on probation, those asked for again protected), so a scan of one-off
+    URLs cannot evict the entries that are read."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -129,7 +132,8 @@ class _LocalEntries:
 
     def reset(self, version=None, *, checked=True):
         with self.lock:
-            self.entries = OrderedDict()
+            self.entries = OrderedDict()  # asked for at least twice, least recent first
+            self.probation = OrderedDict()  # stored, not asked for since
             self.counts = {}
             self.bytes = 0
             self.version = version
@@ -161,20 +165,36 @@ class _LocalEntries:
     def get(self, key):
         with self.lock:
             entry = self.entries.get(key)
-            if entry is None or entry["expires_at"] < time.time():
+            if entry is None:
+                entry = self.probation.pop(key, None)
+                if entry is not None:  # asked for again: protected from scans from now on
+                    self.entries[key] = entry
+                    while len(self.entries) > LOCAL_ENTRIES - PROBATION_ENTRIES:
+                        self._drop(self.entries)
+            if entry is None:
+                return None
+            if entry["expires_at"] < time.time():  # let a fresh one take its place
+                self.bytes -= len(self.entries.pop(key)["body"])
                 return None
             self.entries.move_to_end(key)
             return entry
 
     def put(self, key, entry):
+        """Keep `entry` on probation: only an entry asked for again joins the protected ones,
+        so a client sending a new query string each time evicts only other such entries."""
         with self.lock:
-            if entry["version"] != self.version or key in self.entries:
+            if entry["version"] != self.version or key in self.entries or key in self.probation:
                 return
-            self.entries[key] = entry
+            self.probation[key] = entry
             self.bytes += len(entry["body"])
-            while len(self.entries) > LOCAL_ENTRIES or self.bytes > LOCAL_BYTES:
-                _, dropped = self.entries.popitem(last=False)
-                self.bytes -= len(dropped["body"])
+            while len(self.probation) > PROBATION_ENTRIES:
+                self._drop(self.probation)
+            while self.bytes > LOCAL_BYTES:
+                self._drop(self.probation or self.entries)
+
+    def _drop(self, entries):
+        _, dropped = entries.popitem(last=False)
+        self.bytes -= len(dropped["body"])
 
 
 _local = _LocalEntries()

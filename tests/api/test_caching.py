@@ -321,3 +321,31 @@ def test_a_host_allowed_hosts_refuses_is_a_400_however_often_it_asks(client, pac
     ]
 
     assert codes == [400, 400]
+
+
+def _entry(body=b"{}", expires_in=300):
+    return {"version": "v", "body": body, "expires_at": time.time() + expires_in}
+
+
+def test_one_off_urls_do_not_evict_the_entries_that_are_read_again():
+    entries = caching._LocalEntries()
+    entries.reset("v")
+    entries.put("read-again", _entry())
+    entries.get("read-again")
+
+    for n in range(caching.LOCAL_ENTRIES * 2):
+        entries.put(f"one-off-{n}", _entry())
+
+    assert entries.get("read-again") is not None
+    assert len(entries.probation) + len(entries.entries) <= caching.LOCAL_ENTRIES
+
+
+def test_an_expired_entry_makes_way_for_a_fresh_one():
+    entries = caching._LocalEntries()
+    entries.reset("v")
+    entries.put("key", _entry(b"old", expires_in=-1))
+    entries.get("key")
+
+    assert entries.get("key") is None
+    entries.put("key", _entry(b"new"))
+    assert entries.get("key")["body"] == b"new"
