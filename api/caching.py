@@ -27,8 +27,6 @@ doing bulk writes call `bump_catalogue_version()`.
 """
 
 import hashlib
-import os
-import sqlite3
 import threading
 import time
 import uuid
@@ -38,11 +36,11 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection, transaction
-from django.db.backends.signals import connection_created
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
 
+from api.generation import database_generation
 from api.mixin_base import ViewSetMixinBase
 from api.throttling import count_all
 from djangopackages.redis_cache import outage
@@ -56,66 +54,11 @@ JSON = "application/json"
 API_PREFIX = "/api/"
 # Accept headers DRF answers with its JSON renderer, so the cache can be read before it runs.
 _JSON_ACCEPTS = {None, "", "*/*", JSON}
-# Each new database connection starts SQLite's data_version counting afresh.
-_connections_opened = [0]
-
-
-def _count_connection(**_kwargs):
-    _connections_opened[0] += 1
-
-
-connection_created.connect(_count_connection, dispatch_uid="api-caching-connections")
 
 
 def _is_shared_cache():
     """Is the default cache seen by every process (Redis), not this process's memory only?"""
     return type(caches["default"]) is not LocMemCache
-
-
-class _SqliteDataVersion:
-    """`PRAGMA data_version` of an SQLite file, read on a connection of this process's own.
-
-    The value changes whenever another connection (Django's included) commits to the file.
-    Django's own connection is closed and reopened every `CONN_MAX_AGE` seconds, and a new
-    connection counts afresh, so reading it there would drop every cached entry of the process
-    once a minute; this connection stays open. None for an in-memory database, which only
-    Django's connection can see.
-    """
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.opened: tuple[int, str] | None = None
-        self.connection: sqlite3.Connection | None = None
-
-    def read(self, name) -> str | None:
-        name = str(name)
-        if name == ":memory:" or "mode=memory" in name:
-            return None
-        with self.lock:
-            if self.opened != (os.getpid(), name):  # a forked worker opens its own
-                self.connection = sqlite3.connect(name, check_same_thread=False)
-                self.opened = (os.getpid(), name)
-            assert self.connection is not None
-            return f"file:{self.connection.execute('PRAGMA data_version').fetchone()[0]}"
-
-
-_sqlite_data_version = _SqliteDataVersion()
-
-
-def _database_generation():
-    """A token that changes whenever another connection commits (one trivial read)."""
-    if connection.vendor == "sqlite":
-        version = _sqlite_data_version.read(connection.settings_dict["NAME"])
-        if version is not None:
-            return version
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("PRAGMA data_version")
-            return f"{_connections_opened[0]}:{cursor.fetchone()[0]}"
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_current_snapshot()::text")
-            return cursor.fetchone()[0]
-    return uuid.uuid4().hex  # no generation to read: never reuse an entry across checks
 
 
 class _LocalEntries:
@@ -153,7 +96,7 @@ class _LocalEntries:
 
     def _read_version(self):
         if not _is_shared_cache():
-            self.generation = _database_generation()
+            self.generation = database_generation()
             return f"{self.own_version}:{self.generation}"
         version = cache.get(VERSION_KEY)
         if outage.is_down():

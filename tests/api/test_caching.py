@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils.http import http_date
 
 from api import caching
+from api import generation as db_generation
 from api.serializers.read import PackageSerializer
 from packages.models import Package
 from tests.factories import GridFactory, GridPackageFactory, PackageFactory
@@ -166,7 +167,7 @@ def test_another_processs_commit_is_seen_once_the_database_generation_is_recheck
 ):
     client.get("/api/v4/packages/")
     Package.objects.filter(pk=package.pk).update(title="Changed elsewhere")
-    monkeypatch.setattr(caching, "_database_generation", lambda: "after-another-commit")
+    monkeypatch.setattr(caching, "database_generation", lambda: "after-another-commit")
 
     with django_assert_max_num_queries(0):
         within_the_second = client.get("/api/v4/packages/").json()
@@ -183,14 +184,14 @@ def test_the_database_generation_changes_when_another_connection_commits():
         PackageFactory(slug="written-by-another-worker")
         connection.close()
 
-    before = caching._database_generation()
-    unchanged = caching._database_generation()
+    before = db_generation.database_generation()
+    unchanged = db_generation.database_generation()
     thread = threading.Thread(target=commit_elsewhere)
     thread.start()
     thread.join()
 
     assert unchanged == before
-    assert caching._database_generation() != before
+    assert db_generation.database_generation() != before
 
 
 def test_the_embedded_cache_serves_its_own_writes_at_once(client, package):
@@ -284,7 +285,7 @@ def test_the_sqlite_generation_survives_a_reconnect_and_sees_another_commit(tmp_
     with sqlite3.connect(path) as setup:
         setup.execute("PRAGMA journal_mode=WAL")
         setup.execute("CREATE TABLE t (x)")
-    generation = caching._SqliteDataVersion()
+    generation = db_generation.SqliteDataVersion()
 
     before = generation.read(path)
     with sqlite3.connect(path) as reader:  # a reconnect, as Django's after CONN_MAX_AGE
