@@ -8,14 +8,24 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test test-fast typecheck lint format admin migrate demo fetch worker shell lock clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# A venv is reused only once an install into it has finished (the stamp). Anything else (an
+# install that died half-way, a venv whose interpreter is gone) is removed and made again.
+ifneq ($(wildcard $(STAMP)),)
+ifneq ($(shell $(BIN)/python -c 'print("ok")' 2>/dev/null),ok)
+$(shell rm -f $(STAMP))
+endif
+endif
 
-# Pinned, hashed versions from the lock (`make lock` regenerates it from pyproject.toml).
-$(STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+# Exactly the locked set, whatever the index has published since: every pin with its hash and
+# no dependency resolution (`--no-deps`), so the interpreter's own pip (23.0 and up) installs
+# it; `pip check` then proves the set complete. `make lock` regenerates the lock.
+$(STAMP): requirements-dev.lock
+	@rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	@echo "installing the locked dependencies into $(VENV)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
 		-r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip check --disable-pip-version-check
 	@touch $@
 
 install: $(STAMP)
@@ -72,14 +82,14 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# After changing dependencies in pyproject.toml: pin them again (needs the registry).
-lock: | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip-tools
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --no-emit-find-links --extra rq -o requirements.lock pyproject.toml
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --no-emit-find-links --extra rq --extra dev \
-		-o requirements-dev.lock pyproject.toml
+# After changing dependencies in pyproject.toml: pin them again (needs the registry). One
+# universal resolution for every supported Python and platform, markers kept (uv); the
+# versions already locked are kept unless pyproject.toml needs others.
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--no-emit-index-url --extra rq
+lock: install
+	$(UV_COMPILE) -o requirements.lock pyproject.toml
+	$(UV_COMPILE) --extra dev -o requirements-dev.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
