@@ -80,6 +80,17 @@ def _redis_reachable_again():
     outage.reset()
 
 
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis of this test run's own (tests/redis_server.py); the test is skipped without one."""
+    from tests.redis_server import private_redis
+
+    with private_redis() as url:
+        if url is None:
+            pytest.skip("needs redis-server on PATH (or TEST_REDIS_URL naming a test-only Redis)")
+        yield url
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

@@ -291,25 +291,12 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _redis_is_up():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "backend",
-    [
-        pytest.param(
-            "redis",
-            marks=pytest.mark.skipif(not _redis_is_up(), reason="needs Redis on 127.0.0.1:6379"),
-        ),
-    ],
+    ["redis"],
 )
-def test_two_gunicorn_workers_share_one_anonymous_limit(tmp_path, backend):
+def test_two_gunicorn_workers_share_one_anonymous_limit(tmp_path, backend, redis_url):
     """The 6th anonymous request in a minute is a 429 (THROTTLE_ANON=5/min), whichever worker.
 
     Redis takes a concurrent burst (its counter is atomic). Without Redis each worker counts
@@ -324,7 +311,7 @@ def test_two_gunicorn_workers_share_one_anonymous_limit(tmp_path, backend):
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "REDIS_URL": "redis://127.0.0.1:6379/5",
+        "REDIS_URL": redis_url,
         "CACHE_KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
         "THROTTLE_ANON": "5/min",
         "API_CACHE_SECONDS": "0",
@@ -419,14 +406,13 @@ def _wait_until_serving(url):
     raise AssertionError("gunicorn did not start serving")
 
 
-@pytest.mark.skipif(not _redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
-def test_redis_window_counts_in_one_script_call():
+def test_redis_window_counts_in_one_script_call(redis_url):
     import uuid
 
     from api.throttling import _hit
     from djangopackages.redis_cache import PooledRedisCache
 
-    cache = PooledRedisCache("redis://127.0.0.1:6379/5", {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    cache = PooledRedisCache(redis_url, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
     before = time.time()
     first = _hit(cache, "anon:1.2.3.4", 60)
     second = _hit(cache, "anon:1.2.3.4", 60)
@@ -436,8 +422,9 @@ def test_redis_window_counts_in_one_script_call():
     assert before + 59 <= first[1] <= time.time() + 60
 
 
-@pytest.mark.skipif(not _redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
-def test_every_throttle_of_a_request_is_counted_in_one_redis_round_trip(rates, monkeypatch):
+def test_every_throttle_of_a_request_is_counted_in_one_redis_round_trip(
+    rates, monkeypatch, redis_url
+):
     from types import SimpleNamespace
 
     from redis.connection import AbstractConnection
@@ -447,7 +434,7 @@ def test_every_throttle_of_a_request_is_counted_in_one_redis_round_trip(rates, m
     from djangopackages.redis_cache import PooledRedisCache
 
     rates(user="5/min", create="1/h")
-    cache = PooledRedisCache("redis://127.0.0.1:6379/5", {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    cache = PooledRedisCache(redis_url, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
     monkeypatch.setattr(throttling, "caches", {throttling.CACHE_ALIAS: cache})
     throttling._hit(cache, "warm-up", 60)  # the script is loaded (a new Redis knows none)
     calls = []

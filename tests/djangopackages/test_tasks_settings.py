@@ -23,7 +23,7 @@ def test_the_database_queue_is_the_default():
 
 
 def test_rq_is_one_variable_away():
-    result = show_backend(TASKS_BACKEND="rq", REDIS_URL="redis://127.0.0.1:6379/3")
+    result = show_backend(TASKS_BACKEND="rq", REDIS_URL="redis://127.0.0.1:1/0")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "RQBackend True"
 
