@@ -8,6 +8,9 @@ plain-http client can never get https links by sending the header.
 Request limits: the request line and each header may be 8190 bytes (gunicorn's maxima), at
 most 100 headers. Anything within reaches Django, which answers under /api/ in JSON; beyond
 them gunicorn itself answers with a plain 400 (headers) or 414 (request line).
+
+No control socket: gunicorn's default is one path per user (~/.gunicorn/gunicorn.ctl), which
+every checkout and container of that user would share and fight over; nothing here uses it.
 """
 
 forwarded_allow_ips = ""
@@ -15,3 +18,4 @@ secure_scheme_headers: dict[str, str] = {}
 limit_request_line = 8190
 limit_request_field_size = 8190
 limit_request_fields = 100
+control_socket_disable = True

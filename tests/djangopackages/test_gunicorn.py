@@ -22,7 +22,13 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def home(tmp_path_factory):
+    """The server's HOME and XDG_RUNTIME_DIR: where gunicorn would put per-user files."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, home):
     """One gunicorn worker in production mode, TRUST_X_FORWARDED_PROTO unset."""
     port = _free_port()
     env = {
@@ -31,6 +37,8 @@ def served(tmp_path_factory):
         if key not in {"TRUST_X_FORWARDED_PROTO", "REDIS_URL", "DEBUG"}
     }
     env.update(
+        HOME=str(home),
+        XDG_RUNTIME_DIR=str(home / "run"),
         DJANGOPACKAGES_DOTENV="0",
         SECRET_KEY="gunicorn-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         ALLOWED_HOSTS="127.0.0.1",
@@ -88,3 +96,10 @@ def test_anonymous_trace_is_json_405_through_gunicorn(served):
 
     assert response.status_code == 405
     assert response.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.slow
+def test_no_control_socket_is_shared_by_the_users_checkouts(served, home):
+    """gunicorn's control socket defaults to one path per user ($XDG_RUNTIME_DIR or
+    ~/.gunicorn/gunicorn.ctl): two `make run`s on different ports would fight over it."""
+    assert sorted(p.name for p in home.rglob("*.ctl")) == []
