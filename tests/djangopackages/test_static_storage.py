@@ -53,3 +53,23 @@ def test_production_settings_use_the_forgiving_storage():
     result = run_manage("shell", "--no-imports", "-c", code, **production_env())
 
     assert result.stdout.strip() == "djangopackages.storage.ForgivingManifestStaticFilesStorage"
+
+
+def test_after_collectstatic_a_name_missing_from_the_manifest_warns_nothing(
+    settings, tmp_path, monkeypatch, caplog
+):
+    """whitenoise asks for names it guesses from hashed files (`x.min.css.<hash>.map` ->
+    `x.min.map`); with a manifest present such a miss is not a missing collectstatic."""
+    (tmp_path / "staticfiles.json").write_text(
+        '{"paths": {"site.css": "site.0123456789ab.css"}, "version": "1.1", "hash": "x"}'
+    )
+    monkeypatch.setattr(ForgivingManifestStaticFilesStorage, "_warned", False)
+    storage = ForgivingManifestStaticFilesStorage(location=tmp_path)
+
+    with caplog.at_level(logging.WARNING, logger="djangopackages.storage"):
+        found = storage.stored_name("site.css")
+        guessed = storage.stored_name("rest_framework/css/bootstrap-theme.min.map")
+
+    assert found == "site.0123456789ab.css"
+    assert guessed == "rest_framework/css/bootstrap-theme.min.map"
+    assert [r.getMessage() for r in caplog.records if r.name == "djangopackages.storage"] == []
