@@ -10,9 +10,9 @@ import logging
 import math
 import sys
 from argparse import ArgumentParser
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import DatabaseError, connection
 
+from common.commands import EX_USAGE, exit_64_on_usage_errors
 from djangopackages.redis_cache import ping
 from packages.fetch.config import SOURCES, FetcherConfig
 from packages.fetch.http import CallStats
@@ -32,6 +33,10 @@ from packages.fetch.summary import EXIT_CANNOT_RUN, EXIT_DEGRADED, EXIT_OK
 from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
 
 class Command(BaseCommand):
     help = (
@@ -39,15 +44,13 @@ class Command(BaseCommand):
         f"hours, stalest first. Exit codes: {EXIT_OK} the run completed (some packages may have "
         f"failed; the summary says which); {EXIT_DEGRADED} a host was stopped as unreachable, "
         f"or every attempted package failed; {EXIT_CANNOT_RUN} it could not run (bad "
-        "configuration, database or cache unreachable), with a one-line reason."
+        f"configuration, database or cache unreachable); {EX_USAGE} a usage error (an unknown "
+        "option or slug, a bad value); the last two with a one-line reason. -v takes a level: "
+        "`-v 2 SLUG` names each failed package."
     )
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        for action in parser._actions:
-            if action.dest == "verbosity":  # a bare -v means -v 2
-                action.nargs, action.const = "?", 2
-        return parser
+        return exit_64_on_usage_errors(super().create_parser(prog_name, subcommand, **kwargs))
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="Only these packages.")
@@ -79,14 +82,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, slugs: list[str], **options: Any) -> None:
         as_json, verbose = options["json"], options["verbosity"] >= 2
         if options["workers"] is not None and options["workers"] < 1:
-            raise CommandError("--workers must be at least 1")
+            raise CommandError("--workers must be at least 1", returncode=EX_USAGE)
         if options["limit"] is not None and options["limit"] < 1:
-            raise CommandError("--limit must be at least 1")
+            raise CommandError("--limit must be at least 1", returncode=EX_USAGE)
         max_wait = options["max_wait"]
         if max_wait is not None and not 0 <= max_wait < math.inf:
-            raise CommandError(f"--max-wait must be 0 or more seconds, not {max_wait}")
+            raise CommandError(
+                f"--max-wait must be 0 or more seconds, not {max_wait}", returncode=EX_USAGE
+            )
         if options["enqueue"] and (options["dry_run"] or options["source"]):
-            raise CommandError("--enqueue fetches every source for real: drop --dry-run/--source")
+            raise CommandError(
+                "--enqueue fetches every source for real: drop --dry-run/--source",
+                returncode=EX_USAGE,
+            )
         with _logging_at(logging.INFO if verbose else None if as_json else logging.WARNING):
             try:
                 config = FetcherConfig.from_settings(
@@ -171,7 +179,7 @@ def _check_slugs(slugs: list[str]) -> None:
         raise CommandError(f"cannot run: database unavailable ({_one_line(exc)})") from None
     unknown = sorted(set(slugs) - known)
     if unknown:
-        raise CommandError(f"unknown package slug(s): {', '.join(unknown)}")
+        raise CommandError(f"unknown package slug(s): {', '.join(unknown)}", returncode=EX_USAGE)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -210,24 +218,8 @@ class _Report:
         if not total or self.quiet or not self.stderr.isatty():
             return  # --json: the object alone, on a terminal too
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
 
-        self.bar = Progress(
-            TextColumn("fetching"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("failed {task.fields[failed]}"),
-            TextColumn("calls {task.fields[calls]}"),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
-            transient=True,
-        )
+        self.bar = progress_bar(Console(file=sys.stderr))
         self.bar.start()
         self.task = self.bar.add_task("fetching", total=total, failed=0, calls="none")
 
@@ -238,8 +230,7 @@ class _Report:
                 self._say(f"{slug}: failed: {outcome.error}")
         if self.bar is not None:
             calls = self.stats.calls if self.stats else {}
-            shown = ", ".join(f"{host} {n}" for host, n in sorted(calls.items())) or "none"
-            self.bar.update(self.task, advance=1, failed=self.failed, calls=shown)
+            self.bar.update(self.task, advance=1, failed=self.failed, calls=calls_by_host(calls))
 
     def host_stopped(self, label: str, reason: str) -> None:
         if not self.quiet:
@@ -255,3 +246,40 @@ class _Report:
             self.bar.console.print(line, highlight=False, markup=False)
         else:
             self.stderr.write(line)
+
+
+# What the bar's columns other than the per-host calls take at most: those come last and are
+# cut to the rest of the terminal's width, so done/total, failures and time left stay in view.
+_FIXED_COLUMNS_WIDTH = 56
+
+
+def progress_bar(console: "Console") -> "Progress":
+    """The run's progress line: `fetching ━━━  12/300 failed 0 0:00:41 calls github 24, …`."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Column
+
+    calls_width = max(0, console.width - _FIXED_COLUMNS_WIDTH)
+    return Progress(
+        TextColumn("fetching"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TimeRemainingColumn(),
+        TextColumn(
+            "calls {task.fields[calls]}",
+            table_column=Column(no_wrap=True, overflow="ellipsis", max_width=calls_width),
+        ),
+        console=console,
+        transient=True,
+    )
+
+
+def calls_by_host(calls: Mapping[str, int]) -> str:
+    """`github 1,204, pypi 310` (by host name), or `none`."""
+    return ", ".join(f"{host} {n:,}" for host, n in sorted(calls.items())) or "none"

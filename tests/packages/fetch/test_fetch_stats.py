@@ -276,7 +276,7 @@ def test_unreachable_host_is_stopped_and_its_packages_keep_every_stored_value(fe
     out, err = StringIO(), StringIO()
     began = time.monotonic()
     with pytest.raises(SystemExit) as exited:
-        call_command("fetch_stats", "--json", "-v", stdout=out, stderr=err)
+        call_command("fetch_stats", "--json", "-v", "2", stdout=out, stderr=err)
     assert time.monotonic() - began < 30
     assert exited.value.code == 2
     assert catalogue_snapshot() == before  # not one value (lease, failure count...) moved

@@ -5,6 +5,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import socket
@@ -88,11 +89,13 @@ def command_env(template_db, tmp_path, upstream):
     }
 
 
-def run_on_terminal(env, *args, timeout=60):
+def run_on_terminal(env, *args, timeout=60, columns=140):
     """Run fetch_stats with stdin, stdout and stderr on a pseudo-terminal: (exit code, output)."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    env = {**env, "TERM": "xterm-256color", "COLUMNS": "140"}
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**env, "TERM": "xterm-256color"}
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
     for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         env.pop(name, None)
     process = subprocess.Popen(
@@ -136,6 +139,27 @@ def test_on_a_terminal_a_progress_bar_renders_then_the_summary(command_env, upst
 
 
 @pytest.mark.slow
+def test_on_an_80_column_terminal_the_bar_keeps_count_failures_and_time_left(command_env, upstream):
+    """The per-host call counts grow with every host a run reaches; they come last, so they are
+    what an 80-column terminal cuts, never done/total, failures or the time left."""
+    upstream.delay = 0.05
+    code, output = run_on_terminal(command_env, "--workers", "2", columns=80)
+    assert code == 0, output
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)  # colours, not movement
+    frames = [
+        frame.strip()
+        for frame in re.split(r"[\r\n]|\x1b\[[0-9;?]*[A-Za-z]", plain)
+        if frame.strip().startswith("fetching")
+    ]
+    assert frames, output
+    for frame in frames:
+        assert len(frame) <= 80, frame
+        assert re.search(rf"\b\d+/{PACKAGES}\b", frame), frame
+        assert "failed 0" in frame, frame
+        assert re.search(r"(\d+:\d\d:\d\d|-:--:--)", frame), frame
+
+
+@pytest.mark.slow
 def test_in_a_pipe_stdout_is_the_summary_line_and_stderr_is_empty(command_env):
     done = manage(command_env, "fetch_stats")
     assert done.returncode == 0
@@ -166,7 +190,7 @@ def test_json_on_a_terminal_is_the_object_alone_without_a_progress_bar(command_e
 @pytest.mark.slow
 def test_verbose_names_each_failed_package_once_on_stderr(command_env, upstream):
     upstream.routes.pop("/pypi/pypi/p1/json")  # 404: p1 fails, the others are fetched
-    done = manage(command_env, "fetch_stats", "--json", "-v")
+    done = manage(command_env, "fetch_stats", "--json", "-v", "2")
     assert done.returncode == 0
     assert json.loads(done.stdout)["failed"] == 1
     failures = [line for line in done.stderr.splitlines() if "failed" in line]
@@ -210,9 +234,55 @@ def test_unreachable_cache_exits_1_with_a_one_line_reason(command_env):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["-v", "p1"], "-v takes a level from 0 to 3 before any slug: -v 2 SLUG"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+        (["no-such-package"], "unknown package slug(s): no-such-package"),
+    ],
+)
+def test_a_usage_error_exits_64_with_one_line_not_the_unreachable_code(command_env, args, reason):
+    """cron tells a typo (64, EX_USAGE) from an outage (2) or a run that could not start (1)."""
+    done = manage(command_env, "fetch_stats", *args)
+    assert done.returncode == 64, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert reason in lines[0]
+
+
+@pytest.mark.slow
 def test_help_documents_the_exit_codes(command_env):
     done = manage(command_env, "fetch_stats", "--help")
     text = " ".join(done.stdout.split())
     assert "0 the run completed" in text
     assert "2 a host was stopped as unreachable, or every attempted package failed" in text
     assert "1 it could not run" in text
+    assert "64 a usage error" in text
+
+
+def test_the_progress_line_cuts_the_per_host_calls_never_the_count_failures_or_time_left():
+    """Six hosts with thousands of calls each, on 80 columns: the calls are cut with an ellipsis."""
+    import io
+
+    from rich.console import Console
+
+    from packages.management.commands.fetch_stats import calls_by_host, progress_bar
+
+    out = io.StringIO()
+    console = Console(file=out, width=80, color_system=None)
+    bar = progress_bar(console)
+    calls = {"github": 12345, "gitlab": 789, "bitbucket": 1234, "codeberg": 56, "pypi": 23456}
+    calls["pypistats"] = 2345
+    task = bar.add_task("fetching", total=50000, failed=2345, calls=calls_by_host(calls))
+    bar.update(task, completed=12345)
+    console.print(bar.make_tasks_table(bar.tasks))
+
+    line = out.getvalue().rstrip("\n")
+    assert len(line) <= 80, line
+    assert "12345/50000" in line
+    assert "failed 2,345" in line or "failed 2345" in line
+    assert re.search(r"(\d+:\d\d:\d\d|-:--:--) calls bitbucket 1,234, ", line), line
+    assert line.endswith("…"), line
