@@ -6,7 +6,10 @@ memory stays flat) and the total deadline. The deadline covers connect, headers 
 timer shuts the request's socket down when it expires, so an upstream that trickles its headers
 or body one byte at a time cannot hold a fetch longer than FETCH_DEADLINE. For an untrusted
 origin, the address a new connection actually reached must be public too (the guard's own DNS
-lookup may differ from the connection's: DNS rebinding).
+lookup may differ from the connection's: DNS rebinding). Certificates are verified against the
+system's trust store (truststore; on Linux OpenSSL's default paths, which `SSL_CERT_FILE` and
+`SSL_CERT_DIR` can name) and certifi's bundle, so a CA an operator adds to the system (a
+TLS-intercepting proxy's) is trusted.
 """
 
 import contextlib
@@ -17,7 +20,9 @@ from collections.abc import Mapping
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
+import certifi
 import requests
+import truststore
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -161,9 +166,20 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+def tls_context() -> ssl.SSLContext:
+    """The authorities a fetch trusts: the system's and certifi's (see the module docstring)."""
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cafile=certifi.where())
+    return context
+
+
 class _WatchedAdapter(HTTPAdapter):
+    def __init__(self, ssl_context: ssl.SSLContext, **kwargs: Any) -> None:
+        self.ssl_context = ssl_context  # before super(), which builds the pool manager
+        super().__init__(**kwargs)
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
+        super().init_poolmanager(*args, **kwargs, ssl_context=self.ssl_context)
         self.poolmanager.pool_classes_by_scheme = {
             "http": _WatchedHTTPPool,
             "https": _WatchedHTTPSPool,
@@ -182,6 +198,7 @@ class Transport:
         self.config = config
         self._lock = threading.Lock()
         self._sessions: dict[str, requests.Session] = {}
+        self._tls = tls_context()
 
     def send(
         self, origin: str, url: str, headers: Mapping[str, str], *, public_only: bool = False
@@ -223,7 +240,7 @@ class Transport:
                 session.cookies.set_policy(_NoCookies())
                 session.trust_env = False  # no proxies or .netrc credentials from the env
                 adapter = _WatchedAdapter(
-                    pool_connections=1, pool_maxsize=self.config.pool_size, max_retries=0
+                    self._tls, pool_connections=1, pool_maxsize=self.config.pool_size, max_retries=0
                 )
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
