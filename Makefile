@@ -41,7 +41,12 @@ migrate: install .env
 demo: migrate
 	$(BIN)/python manage.py load_demo --if-empty
 
+# The port `make run` serves on, remembered for `make admin` in another terminal.
+RUN_PORT_FILE := $(VENV)/.run-port
+ADMIN_PORT := $(if $(filter file,$(origin PORT)),$(or $(shell cat $(RUN_PORT_FILE) 2>/dev/null),$(PORT)),$(PORT))
+
 run: demo
+	@echo "$(PORT)" > $(RUN_PORT_FILE)
 	@echo ""
 	@echo "  API root: http://127.0.0.1:$(PORT)/api/v4/"
 	@echo "  Admin:    http://127.0.0.1:$(PORT)/admin/   (make admin prints a login)"
@@ -51,7 +56,7 @@ run: demo
 		--access-logfile -
 
 admin: migrate
-	$(BIN)/python manage.py dev_admin
+	$(BIN)/python manage.py dev_admin --port $(ADMIN_PORT)
 
 # `make fetch ARGS="--all --workers 4"` passes options to fetch_stats.
 fetch: migrate

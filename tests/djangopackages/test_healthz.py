@@ -39,7 +39,10 @@ def test_healthz_says_redis_is_ok_when_it_answers(client, settings, redis_url):
 
 
 def test_healthz_is_200_degraded_when_redis_is_unreachable(client, settings):
-    settings.CACHES = {**settings.CACHES, "default": _redis_cache(f"redis://127.0.0.1:{closed_port()}/0")}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": _redis_cache(f"redis://127.0.0.1:{closed_port()}/0"),
+    }
 
     response = client.get("/healthz")
 
@@ -48,7 +51,10 @@ def test_healthz_is_200_degraded_when_redis_is_unreachable(client, settings):
 
 
 def test_healthz_is_503_for_the_database_even_with_redis_down(client, settings, monkeypatch):
-    settings.CACHES = {**settings.CACHES, "default": _redis_cache(f"redis://127.0.0.1:{closed_port()}/0")}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": _redis_cache(f"redis://127.0.0.1:{closed_port()}/0"),
+    }
 
     def broken_cursor(*args, **kwargs):
         raise OperationalError("connection refused")
