@@ -127,3 +127,18 @@ def test_make_install_builds_a_venv_with_the_interpreters_own_pip(tmp_path):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
+
+
+def test_building_the_project_prints_no_deprecation(tmp_path):
+    """`pip install .` (a deployment without the Makefile) builds with the newest setuptools:
+    pyproject.toml must say nothing it deprecates (its license as a TOML table printed three
+    boxed warnings per build)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--disable-pip-version-check",
+         "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "deprecat" not in output.lower(), output
+    assert list(tmp_path.glob("djangopackages-*.whl"))
