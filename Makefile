@@ -6,7 +6,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast typecheck lint format admin migrate demo fetch worker shell lock clean
+.PHONY: install run test test-fast image-test typecheck lint format admin migrate demo fetch worker shell lock clean
 
 # A venv is reused only once an install into it has finished (the stamp). Anything else (an
 # install that died half-way, a venv whose interpreter is gone) is removed and made again.
@@ -71,6 +71,11 @@ shell: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The production image, built and run as README's "Docker, with workers" section says (podman and
+# buildah stand in for Docker: ../shared/container/build-base.sh on these machines).
+image-test: install
+	IMAGE_TEST=1 $(BIN)/python -m pytest -p no:cacheprovider -v tests/image $(PYTEST_ARGS)
 
 # The edit-test loop: SQLite, two processes, no browser.
 test-fast: install

@@ -51,6 +51,7 @@ def test_installs_come_from_the_locks():
     dockerfile = (ROOT / "Dockerfile").read_text()
     makefile = (ROOT / "Makefile").read_text()
 
-    assert "pip install --require-hashes -r requirements.lock" in dockerfile
-    assert "--require-hashes" in makefile
-    assert "-r requirements-dev.lock" in makefile
+    assert "pip install --no-deps --require-hashes -r requirements.lock && pip check" in dockerfile
+    assert "pip install ." not in dockerfile  # nothing resolved or built beyond the lock
+    assert "--no-deps --require-hashes \\\n\t\t-r requirements-dev.lock" in makefile
+    assert "pip check" in makefile
