@@ -73,7 +73,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The production image, built and run as README's "Docker, with workers" section says (podman and
-# buildah stand in for Docker: ../shared/container/build-base.sh on these machines).
+# buildah stand in for Docker where no engine runs; .ci/run sets them up when it can).
 image-test: install
 	IMAGE_TEST=1 $(BIN)/python -m pytest -p no:cacheprovider -v tests/image $(PYTEST_ARGS)
 

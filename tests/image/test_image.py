@@ -2,9 +2,9 @@
 command of README's "Docker, with workers" section, in order, against PostgreSQL and a Redis of
 the test's own, the upstreams on a local fake (`make image-test`; skipped otherwise).
 
-Docker's engine does not run on these machines; podman and buildah do (`../shared/container/
-build-base.sh` installs them and builds a local stand-in for the `python:3.11-slim` base), with
-host networking only. So each README command is translated, not rewritten: `docker build` is
+Docker's engine does not run on these machines; podman and buildah do (.ci/run installs them and
+builds a local stand-in for the `python:3.11-slim` base where the machine offers it), with host
+networking only. So each README command is translated, not rewritten: `docker build` is
 `buildah bud --format docker` (HEALTHCHECK kept), `docker run` is `podman run --network host`
 (a `-p` mapping is moot there: the container gets a free `PORT` instead), `--env-file prod.env`
 is README's own prod.env block with this machine's values, and names and volumes get a suffix
@@ -116,10 +116,10 @@ class Flow:
 def engine():
     for tool in ("podman", "buildah"):
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: run ../shared/container/build-base.sh (see README)")
+            pytest.fail(f"{tool} is missing: install podman and buildah (see .ci/run)")
     base = "docker.io/library/python:3.11-slim"
     if run("podman", "image", "exists", base, check=False).returncode:
-        pytest.fail("no python:3.11-slim image: run ../shared/container/build-base.sh")
+        pytest.fail("no python:3.11-slim image here (see .ci/run)")
 
 
 @pytest.fixture(scope="module")
