@@ -3,7 +3,9 @@
 Metrics: stars (default), score, downloads, version, last-commit; `label=` replaces the left
 text. Every answer is a small SVG (an unknown package is a 404 "unknown" badge) with an ETag
 and `Cache-Control: public, max-age=3600`, so README proxies (GitHub's camo) keep a copy; a bad
-metric or label is a 400 JSON error, since no badge could say what went wrong.
+metric or label is a 400 JSON error, since no badge could say what went wrong. Control
+characters are dropped from the label and from stored values, so the SVG is well-formed XML
+whatever a query or a row holds.
 """
 
 import hashlib
@@ -14,6 +16,7 @@ from django.utils.html import escape
 from django.utils.http import parse_etags
 
 from api.lookups import id_or_slug
+from common.text import strip_control_characters, xml_text
 from packages.models import Package
 
 METRICS = ("stars", "score", "downloads", "version", "last-commit")
@@ -83,9 +86,10 @@ def _text_width(text: str) -> int:
 
 def render_badge(badge: Badge) -> str:
     """A flat shields-style SVG: grey label on the left, coloured value on the right."""
-    label_width, value_width = _text_width(badge.label) + 10, _text_width(badge.value) + 10
+    label, value = xml_text(badge.label), xml_text(badge.value)
+    label_width, value_width = _text_width(label) + 10, _text_width(value) + 10
     width = label_width + value_width
-    label, value = escape(badge.label), escape(badge.value)
+    label, value = escape(label), escape(value)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
         f'aria-label="{label}: {value}"><title>{label}: {value}</title>'
@@ -117,7 +121,7 @@ def package_badge(request: HttpRequest, pk: str) -> HttpResponse:
             {"metric": [f"Unknown metric {metric!r}: use one of {', '.join(METRICS)}."]},
             status=400,
         )
-    label = request.GET.get("label", "").strip()
+    label = strip_control_characters(request.GET.get("label", ""), multiline=False).strip()
     if len(label) > MAX_LABEL_CHARS:
         return JsonResponse(
             {"label": [f"A label has at most {MAX_LABEL_CHARS} characters."]}, status=400

@@ -2,8 +2,13 @@
 
 `/feeds/packages.atom` lists the 30 packages added last; `/feeds/releases.atom` the 30 PyPI
 releases uploaded last across the catalogue (yanked ones left out). Entries link to the
-package's browsable API page.
+package's browsable API page. Every text an entry carries goes through `common.text.xml_text`,
+so a control character stored in a title or a description (typed before the rule, or by an
+upstream) is left out instead of making the whole feed a 500.
 """
+
+from typing import Any
+
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -11,9 +16,28 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from common.text import xml_text
 from packages.models import Package, Version
 
 FEED_ENTRIES = 30
+
+
+def _xml_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return xml_text(value)
+    if isinstance(value, list | tuple):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
+class XmlSafeAtom1Feed(Atom1Feed):
+    """Atom 1.0 whose every string (feed and entries) holds only characters XML can carry."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*_xml_safe(args), **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args: Any, **kwargs: Any) -> None:
+        super().add_item(*_xml_safe(args), **{k: _xml_safe(v) for k, v in kwargs.items()})
 
 
 def _package_page(package_id):
@@ -23,7 +47,7 @@ def _package_page(package_id):
 class NewPackagesFeed(Feed):
     """The packages added to the catalogue last, newest first."""
 
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom1Feed
 
     def title(self):
         return f"{settings.SITE_NAME}: new packages"
@@ -59,7 +83,7 @@ class NewPackagesFeed(Feed):
 class NewReleasesFeed(Feed):
     """The PyPI releases uploaded last across the catalogue, newest first."""
 
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom1Feed
 
     def title(self):
         return f"{settings.SITE_NAME}: new releases"

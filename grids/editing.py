@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common.text import multi_line
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.editing import changed_columns, unique_slug
 
@@ -104,6 +105,7 @@ def delete_feature(*, feature, user):
 @transaction.atomic
 def set_cell(*, membership, feature, text, user):
     """Create or overwrite the cell for one package and one feature; return (cell, created)."""
+    multi_line(text)
     cell = (
         Element.objects.select_for_update().filter(grid_package=membership, feature=feature).first()
     )
@@ -128,6 +130,7 @@ def set_cell(*, membership, feature, text, user):
 
 @transaction.atomic
 def update_cell(*, cell, user, text):
+    multi_line(text)
     cell.text = text
     cell.save()
     _touch(cell.grid_package.grid, user)

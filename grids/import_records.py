@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from categories.models import Category
+from common.text import strip_control_characters
 
 _LINK = re.compile(r"/(categories|grids|packages)/(\d+)/?$")
 
@@ -28,7 +29,10 @@ def record_id(record: Any) -> int:
 
 
 def assigned(model_field: models.Field, value: Any, current: Any) -> Any:
-    """What a record's value sets: a null is None, "" or (for a count) the current value."""
+    """What a record's value sets: a null is None, "" or (for a count) the current value; text
+    without control characters (`common.text`: another site's text is an upstream's)."""
+    if isinstance(value, str):
+        return strip_control_characters(value, multiline=isinstance(model_field, models.TextField))
     if value is None:
         if model_field.null:
             return None

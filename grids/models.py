@@ -4,13 +4,14 @@ from django.conf import settings
 from django.db import models
 
 from common.models import TimeStampedModel
+from common.text import multi_line, single_line
 from packages.models import Package
 
 
 class Grid(TimeStampedModel):
-    title = models.CharField(max_length=100)
+    title = models.CharField(max_length=100, validators=[single_line])
     slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[multi_line])
     is_locked = models.BooleanField(default=False, help_text="Only staff may edit a locked grid.")
     header = models.BooleanField(default=False, help_text="Featured on the front page.")
     packages = models.ManyToManyField(Package, through="GridPackage", related_name="grids")
@@ -51,8 +52,8 @@ class Feature(TimeStampedModel):
     """One column of a grid: a property the packages are compared on."""
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="features")
-    title = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=100, validators=[single_line])
+    description = models.TextField(blank=True, validators=[multi_line])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -69,7 +70,7 @@ class Element(TimeStampedModel):
 
     grid_package = models.ForeignKey(GridPackage, on_delete=models.CASCADE, related_name="elements")
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="elements")
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, validators=[multi_line])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -10,6 +10,7 @@ from django.utils.timesince import timesince
 
 from categories.models import Category
 from common.models import TimeStampedModel
+from common.text import multi_line, single_line
 from packages.fetch.forges.base import WEEKS
 from packages.identifiers import (
     IdentifierError,
@@ -90,7 +91,7 @@ class PackageQuerySet(models.QuerySet):
 
 
 class Package(TimeStampedModel):
-    title = models.CharField(max_length=100)
+    title = models.CharField(max_length=100, validators=[single_line])
     slug = models.SlugField(max_length=100, unique=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="packages")
 
@@ -101,7 +102,7 @@ class Package(TimeStampedModel):
         editable=False,
         help_text="The repository's identity (`repo_identity`): one package per repository.",
     )
-    repo_description = models.TextField(blank=True)
+    repo_description = models.TextField(blank=True, validators=[multi_line])
     repo_watchers = models.PositiveIntegerField(default=0, help_text="Stars.")
     repo_forks = models.PositiveIntegerField(default=0)
     participants = models.JSONField(

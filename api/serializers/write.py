@@ -4,18 +4,21 @@ Each lists the fields a client may send, refuses any other (read-only ones by na
 unknown), and answers in the read representation (`api.serializers.read`).
 """
 
-from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.core.validators import RegexValidator
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.reverse import reverse
-from rest_framework.utils import html
 
-from api.lookups import id_or_slug
 from api.permissions import is_staff
+from api.serializers.write_base import (
+    SLUG_RULE,
+    CatalogueRelatedField,
+    WriteSerializer,
+    line_field,
+    slug_field,
+    text_field,
+)
 from categories.models import Category
 from grids.editing import (
     add_package,
@@ -37,91 +40,8 @@ from packages.identifiers import (
 )
 from packages.models import Package
 
-SLUG_RULE = RegexValidator(
-    r"^[a-z0-9_-]+$", "Only lower-case letters, digits, hyphens and underscores are allowed."
-)
-DESCRIPTION_MAX_LENGTH = 2000
 SET_BY_SERVER = "Read-only: set by the server."
 FETCHED = "Read-only: filled in by the stats fetcher."
-# Keys an HTML form from the browsable API adds to what the user typed.
-_FORM_KEYS = {"csrfmiddlewaretoken", "_method", "_content", "_content_type"}
-
-
-class CatalogueRelatedField(serializers.HyperlinkedRelatedField):
-    """A related row given as its API URL, numeric id or slug; shown as its API URL."""
-
-    default_error_messages = {
-        **serializers.HyperlinkedRelatedField.default_error_messages,
-        "not_found": "Nothing has the id or slug {value!r}.",
-        "incorrect_type": "Expected an API URL, an id or a slug, not {data_type}.",
-    }
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | str):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if isinstance(data, str) and "/" in data:
-            return super().to_internal_value(data)
-        try:
-            return self.get_object(self.view_name, (), {self.lookup_url_kwarg: str(data)})
-        except ObjectDoesNotExist:
-            self.fail("not_found", value=str(data)[:100])
-
-    def get_object(self, view_name, view_args, view_kwargs):
-        queryset = self.get_queryset()
-        assert queryset is not None, "a CatalogueRelatedField always names its queryset"
-        lookup = id_or_slug(str(view_kwargs.get(self.lookup_url_kwarg, "")))
-        if lookup is None:
-            raise queryset.model.DoesNotExist
-        return queryset.get(**lookup)
-
-    def use_pk_only_optimization(self):
-        return True
-
-
-class WriteSerializer(serializers.Serializer):
-    """Accepts exactly its own writable fields.
-
-    `refused_fields` maps the resource's other fields to why they cannot be written; sending
-    one, or a field the resource does not have, is a 400 naming it.
-    """
-
-    refused_fields: dict[str, str] = {}
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            ignored = _FORM_KEYS if html.is_html_input(data) else set()
-            errors = {
-                name: [self.refused_fields.get(name, "Unknown field.")]
-                for name in data
-                if name not in writable and name not in ignored
-            }
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
-
-    @property
-    def user(self):
-        return self.context["request"].user
-
-    def validate_slug(self, value):
-        if value == "" and self.instance is not None:
-            raise serializers.ValidationError("This field may not be blank.")
-        model = self.Meta.model  # type: ignore[attr-defined]  # each subclass declares Meta
-        taken = model.objects.filter(slug=value).exclude(pk=getattr(self.instance, "pk", None))
-        if value and taken.exists():
-            raise serializers.ValidationError(f"The slug {value!r} is already taken.")
-        return value
-
-
-def _slug_field():
-    return serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        validators=[SLUG_RULE],
-        help_text="Lower-case letters, digits, - and _; made from the title when omitted.",
-    )
 
 
 class PackageWriteSerializer(WriteSerializer):
@@ -132,8 +52,8 @@ class PackageWriteSerializer(WriteSerializer):
         queryset=Category.objects.order_by("title"),
         help_text="The category's API URL, id or slug.",
     )
-    title = serializers.CharField(max_length=100)
-    slug = _slug_field()
+    title = line_field(100)
+    slug = slug_field()
     repo_url = serializers.CharField(
         max_length=255,
         required=False,
@@ -147,11 +67,8 @@ class PackageWriteSerializer(WriteSerializer):
         help_text="A PyPI project name or project page URL; stored as the PEP 503 name.",
     )
     documentation_url = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    repo_description = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH,
-        required=False,
-        allow_blank=True,
-        help_text="Writable until the repository's stats are first fetched.",
+    repo_description = text_field(
+        help_text="Writable until the repository's stats are first fetched."
     )
 
     refused_fields = {
@@ -232,11 +149,9 @@ def _has_repo_stats(package):
 
 
 class GridWriteSerializer(WriteSerializer):
-    title = serializers.CharField(max_length=100)
-    slug = _slug_field()
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
-    )
+    title = line_field(100)
+    slug = slug_field()
+    description = text_field()
     is_locked = serializers.BooleanField(required=False, help_text="Staff only.")
     header = serializers.BooleanField(required=False, help_text="Staff only.")
 
@@ -269,12 +184,10 @@ class GridWriteSerializer(WriteSerializer):
 
 
 class CategoryWriteSerializer(WriteSerializer):
-    title = serializers.CharField(max_length=50)
+    title = line_field(50)
     slug = serializers.CharField(max_length=50, validators=[SLUG_RULE])
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
-    )
-    title_plural = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    description = text_field()
+    title_plural = line_field(50, required=False, allow_blank=True)
     show_pypi = serializers.BooleanField(required=False)
 
     refused_fields = {"id": SET_BY_SERVER, "created": SET_BY_SERVER, "modified": SET_BY_SERVER}
@@ -313,10 +226,8 @@ class GridPackageWriteSerializer(WriteSerializer):
 
 
 class GridFeatureWriteSerializer(WriteSerializer):
-    title = serializers.CharField(max_length=100)
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
-    )
+    title = line_field(100)
+    description = text_field()
 
     refused_fields = {
         "id": SET_BY_SERVER,
@@ -344,9 +255,7 @@ class GridCellWriteSerializer(WriteSerializer):
     feature = serializers.PrimaryKeyRelatedField(
         queryset=Feature.objects.all(), help_text="The id of one of this grid's features."
     )
-    text = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, trim_whitespace=False
-    )
+    text = text_field(required=True, trim_whitespace=False)
 
     refused_fields = {"id": SET_BY_SERVER, "created": SET_BY_SERVER, "modified": SET_BY_SERVER}
 
@@ -376,9 +285,7 @@ class GridCellWriteSerializer(WriteSerializer):
 class GridCellTextSerializer(WriteSerializer):
     """Changes an existing cell's text."""
 
-    text = serializers.CharField(
-        max_length=DESCRIPTION_MAX_LENGTH, allow_blank=True, trim_whitespace=False
-    )
+    text = text_field(required=True, trim_whitespace=False)
 
     refused_fields = {
         "id": SET_BY_SERVER,

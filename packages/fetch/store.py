@@ -7,7 +7,8 @@ fetched without error. The two columns people also edit are compared and set: a 
 repository or PyPI name was edited meanwhile is dropped (the new identifiers are fetched next),
 and `documentation_url` is filled only while it is still empty. The HTTP validators gathered
 during the fetch are saved in the same transaction, so a run killed at any point leaves a
-package fully updated or untouched.
+package fully updated or untouched. Text an upstream sends is stored without control characters
+(`common.text`), so one hostile description cannot reach an output.
 """
 
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import PyPIProject, PyPIRelease
 from packages.models import HttpValidator, Package, Version
@@ -232,7 +234,7 @@ def _repo_changes(
     package: Package, repo: RepoStats, now: datetime, notes: list[str]
 ) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    description = (repo.description or "").strip()
+    description = strip_control_characters(repo.description or "").strip()
     if description and description != package.repo_description:
         changes["repo_description"] = description
     for name, value in (("repo_watchers", repo.watchers), ("repo_forks", repo.forks)):
@@ -273,7 +275,7 @@ def _pypi_changes(package: Package, project: PyPIProject) -> dict[str, Any]:
         wanted["supports_python3"] = project.supports_python3
     if not package.documentation_url and project.documentation_url:
         wanted["documentation_url"] = project.documentation_url
-    for name, value in wanted.items():
+    for name, value in _without_controls(wanted).items():
         if getattr(package, name) != value:
             changes[name] = value
     return changes
@@ -287,18 +289,35 @@ def _version_changes(
     existing = {v.number: v for v in Version.objects.filter(package=package)}
     new: list[Version] = []
     changed: list[Version] = []
+    seen: set[str] = set()
     for release in releases:
         values = {
             "upload_time": release.upload_time,
             "is_yanked": release.is_yanked,
             "is_prerelease": release.is_prerelease,
-            "requires_python": release.requires_python,
+            "requires_python": strip_control_characters(release.requires_python),
         }
-        row = existing.get(release.number)
+        number = strip_control_characters(release.number)
+        if number in seen:  # "1.0" and "1.0\x01" are one release once cleaned
+            continue
+        seen.add(number)
+        row = existing.get(number)
         if row is None:
-            new.append(Version(package=package, number=release.number, **values))
+            new.append(Version(package=package, number=number, **values))
         elif any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
             changed.append(row)
     return new, changed
+
+
+def _without_controls(values: dict[str, Any]) -> dict[str, Any]:
+    """Upstream strings (alone or in a list) without control characters."""
+    return {
+        name: strip_control_characters(value)
+        if isinstance(value, str)
+        else [strip_control_characters(v) if isinstance(v, str) else v for v in value]
+        if isinstance(value, list)
+        else value
+        for name, value in values.items()
+    }
