@@ -9,7 +9,6 @@ upstream) is left out instead of making the whole feed a 500.
 
 from typing import Any
 
-
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import F

@@ -5,8 +5,8 @@ are already stored."""
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.utils import timezone
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from categories.models import Category
@@ -41,9 +41,7 @@ def writer():
 @pytest.mark.parametrize("title", ["django\x0bwidgets", "\x0bdjango-widgets", "a\tb", "a\nb"])
 def test_a_title_with_a_control_character_is_a_400_naming_the_title(writer, title):
     CategoryFactory(slug="apps")
-    response = writer.post(
-        "/api/v4/packages/", {"category": "apps", "title": title}, format="json"
-    )
+    response = writer.post("/api/v4/packages/", {"category": "apps", "title": title}, format="json")
     assert response.status_code == 400, response.content
     assert list(response.json()) == ["title"]
     assert "control character" in response.json()["title"][0]
@@ -163,7 +161,6 @@ def test_a_stored_version_with_control_characters_gives_a_well_formed_badge(clie
     package = PackageFactory(slug="widgets")
     Package.objects.filter(pk=package.pk).update(pypi_version="2.0\x01\x1b")
     assert badge(client, "/api/v4/packages/widgets/badge.svg?metric=version") == "version: v2.0"
-
 
 
 def test_an_imported_catalogue_is_stored_without_control_characters(tmp_path):
