@@ -7,7 +7,7 @@ repository; `Django_REST.framework` and `django-rest-framework` are one PyPI pro
 """
 
 import re
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
 PYPI_HOSTS = {"pypi.org", "pypi.python.org", "www.pypi.org"}
@@ -20,25 +20,54 @@ class IdentifierError(ValueError):
 
 
 def normalize_repo_url(url):
-    """Return the canonical form of a repository URL ("" stays "").
+    """Return the canonical form of a repository URL ("" stays ""); raise IdentifierError.
 
-    https scheme, lower-case host without `www.`, no credentials, no query or fragment,
-    no trailing slash and no `.git` suffix.
+    https scheme; the host as a resolver reads it (percent-decoded, IDNA/NFKC-mapped, lower
+    case, without the root's trailing dot) and without `www.`; no credentials, query or
+    fragment; the path percent-decoded (`%2F` is a slash, `%72` an `r`) and encoded again one
+    way, slashes collapsed, no trailing slash and no `.git` suffix. Refused: control characters
+    or lone surrogates (written or percent-encoded), escapes that are not UTF-8, and `.` or
+    `..` path segments, none of which names a repository.
     """
+    if _UNPRINTABLE.search(url or ""):
+        raise IdentifierError(f"URL contains control characters: {_shown(url)}")
     url = (url or "").strip()
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise IdentifierError(f"not a valid URL: {_shown(url)}") from None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        raise IdentifierError(f"not an http(s) URL: {url!r}")
-    host = parts.hostname.lower()
-    if host.startswith("www."):
-        host = host[4:]
-    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
-    path = re.sub(r"/+", "/", parts.path).rstrip("/")
+        raise IdentifierError(f"not an http(s) URL: {_shown(url)}")
+    host = _ascii_host(parts.hostname, url).removeprefix("www.")
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    try:
+        path = unquote(parts.path, errors="strict")
+    except UnicodeDecodeError:
+        raise IdentifierError(f"not a valid URL path: {_shown(url)}") from None
+    segments = [segment for segment in path.split("/") if segment]
+    if _UNPRINTABLE.search(path) or {".", ".."} & set(segments):
+        raise IdentifierError(f"not a valid URL path: {_shown(url)}")
+    path = "/".join(segments)
     if path.lower().endswith(".git"):
         path = path[:-4].rstrip("/")
+    path = quote(f"/{path}" if path else "", safe=_PATH_SAFE)
     return urlunsplit(("https", netloc, path, "", ""))
+
+
+# Controls (C0, DEL) and lone surrogates: never part of a URL, written or percent-decoded.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+# What stays unescaped in a normalized path (RFC 3986 unreserved, sub-delims, ":" and "@").
+_PATH_SAFE = "/-._~!$&'()*+,;=:@"
+# A forge's owner and repository names (GitHub, GitLab, Bitbucket, Forgejo alike).
+_FORGE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def _shown(url):
+    """A URL as an error message quotes it: at most 200 characters, escapes visible."""
+    return ascii(url[:200])
 
 
 # Forges whose owner and repository names ignore case (`Owner/Repo` is `owner/repo`).
@@ -49,7 +78,9 @@ def split_repo_url(url: str) -> tuple[str, str, str] | None:
     """`https://github.com/o/r/tree/main` -> ("github.com", "o", "r"); None when not a repo URL.
 
     GitLab subgroups keep every namespace in the owner (`group/sub`); other forges take the first
-    two path segments (`/o/r/tree/main` is still `o/r`) and drop a trailing `.git`.
+    two path segments (`/o/r/tree/main` is still `o/r`) and drop a trailing `.git`. Owner and
+    name hold only what forges allow in names (letters, digits, `.`, `_`, `-`): a space or an
+    escape (`%20`) in them names no repository. Give it a normalized URL (`normalize_repo_url`).
     """
     parts = urlsplit((url or "").strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -67,8 +98,8 @@ def split_repo_url(url: str) -> tuple[str, str, str] | None:
     else:
         owner, name = segments[0], segments[1]
     name = name.removesuffix(".git")
-    if not owner or not name:
-        return None
+    if not all(_FORGE_NAME.match(part) for part in (*owner.split("/"), name)):
+        return None  # empty, or holding what no forge allows in a name
     return host, owner, name
 
 
