@@ -7,18 +7,21 @@ an endpoint without one is a 404): GitHub and Forgejo sign the raw body with HMA
 GitLab sends the secret itself (`X-Gitlab-Token`); every comparison is constant-time. The
 package is found by its repository's identity (`repo_key`) and a refresh is queued through
 `packages.tasks.enqueue_refresh`, at most once per FETCH_WEBHOOK_MIN_INTERVAL seconds per
-package; a delivery id received before queues nothing. Bodies are capped like every API body
-(api.middleware) and requests are throttled like other anonymous ones.
+package; a delivery id received before queues nothing, and a delivery answered 503 (the queue
+or the database failed; the forge will retry) is forgotten, so its redelivery is queued. Bodies
+are capped like every API body (api.middleware) and requests are throttled like other anonymous
+ones.
 """
 
 import hashlib
 import hmac
 import json
+import logging
 from datetime import timedelta
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -36,6 +39,8 @@ from api.models import WebhookDelivery
 from packages.identifiers import IdentifierError, normalize_repo_url, repo_identity
 from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh
+
+logger = logging.getLogger(__name__)
 
 DELIVERIES_KEPT = timedelta(days=7)
 
@@ -93,9 +98,19 @@ class WebhookView(APIView):
         payload = _payload(request, body)
         if event not in self.refresh_events:
             return self._answer(f"event {event!r} does not refresh packages: ignored")
-        delivery = self._first_header(request, self.delivery_headers)
-        if delivery and not _first_delivery(self.forge, delivery[:100]):
-            return self._answer(f"delivery {delivery[:100]} was already received: nothing queued")
+        delivery = self._first_header(request, self.delivery_headers)[:100]
+        if delivery and not _first_delivery(self.forge, delivery):
+            return self._answer(f"delivery {delivery} was already received: nothing queued")
+        try:
+            return self._refresh(payload)
+        except Exception:
+            # Not queued (the queue refused, the database failed): the forge's redelivery of
+            # this id must be taken as new, not as a replay.
+            if delivery:
+                _forget_delivery(self.forge, delivery)
+            raise
+
+    def _refresh(self, payload: dict) -> Response:
         urls = self.repo_urls(payload)
         # The repository's identity, however the package spells its URL (case, `.git`, ...).
         keys = [repo_identity(url) for url in urls]
@@ -165,6 +180,14 @@ def _first_delivery(forge: str, delivery_id: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def _forget_delivery(forge: str, delivery_id: str) -> None:
+    """Undo `_first_delivery` for a delivery that queued nothing because of a failure."""
+    try:
+        WebhookDelivery.objects.filter(forge=forge, delivery_id=delivery_id).delete()
+    except DatabaseError:
+        logger.warning("could not forget %s delivery %s", forge, delivery_id)
 
 
 def _normalized(*urls) -> list[str]:

@@ -92,7 +92,9 @@ def enqueue_refresh(
             .filter(package_id__in=ids)
             .values_list("package_id", "state", "queued_at", "webhook_queued_at")
         )
+        stamps: dict[int, datetime | None] = {}
         for pk, state, queued_at, webhook_queued_at in rows:
+            stamps[pk] = webhook_queued_at
             if state == State.QUEUED and queued_at and queued_at > now - QUEUED_EXPIRES:
                 result.already_queued.append(pk)
             elif min_interval and webhook_queued_at and webhook_queued_at > now - min_interval:
@@ -121,6 +123,9 @@ def enqueue_refresh(
     except Exception as exc:
         logger.warning("could not queue refreshes: %r", exc)
         unsent = PackageRefresh.objects.filter(token=token, state=State.QUEUED, task_id="")
+        if by == "webhook":  # nothing queued, so no interval either: the forge's retry goes through
+            for pk in unsent.values_list("package_id", flat=True):
+                unsent.filter(package_id=pk).update(webhook_queued_at=stamps[pk])
         _finish(unsent, "failed", "enqueue", f"could not queue: {exc}", state_of=token)
         raise RefreshQueueError(f"the task queue refused the work ({exc})") from exc
     return result

@@ -1,5 +1,6 @@
 """Signed forge webhooks: a correctly signed push refreshes the package through the worker;
-bad or missing signatures, replays and pushes within the interval queue nothing."""
+bad or missing signatures, replays and pushes within the interval queue nothing; a delivery
+answered 503 records nothing, and hostile URLs in a signed payload are ignored."""
 
 import hashlib
 import hmac
@@ -12,8 +13,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from api.models import WebhookDelivery
 from packages.models import Package, PackageRefresh
 from tests.factories import PackageFactory
 from tests.packages.conftest import serve_github_repo, serve_pypi
@@ -303,3 +306,63 @@ def test_the_webhooks_are_in_the_openapi_schema(client):
 def test_a_deleted_package_is_not_queued(client, forge, widgets):
     Package.objects.filter(pk=widgets.pk).delete()
     assert push(client, forge, widgets).json()["queued"] == []
+
+
+# --- deliveries that could not be queued, hostile payloads ----------------------------------
+
+
+def test_a_delivery_answered_503_is_queued_when_the_forge_redelivers_it(
+    client, forge, widgets, monkeypatch
+):
+    delivery = str(uuid.uuid4())
+    with monkeypatch.context() as patched:
+
+        def refuse(self, task, args, kwargs):
+            raise ConnectionError("queue is down")
+
+        patched.setattr(DatabaseBackend, "enqueue", refuse)
+        refused = push(client, forge, widgets, delivery=delivery)
+
+    assert refused.status_code == 503
+    assert refused.json() == {"detail": "The task queue is unavailable; the forge will retry."}
+    assert not WebhookDelivery.objects.exists()
+    assert PackageRefresh.objects.get(package=widgets).webhook_queued_at is None
+
+    redelivered = push(client, forge, widgets, delivery=delivery)
+
+    assert redelivered.status_code == 202
+    assert redelivered.json()["queued"] == ["widgets"]
+    assert queued_tasks() == 1
+
+
+def test_after_a_503_the_next_real_push_is_not_too_soon(client, forge, widgets, monkeypatch):
+    with monkeypatch.context() as patched:
+        patched.setattr(DatabaseBackend, "enqueue", lambda *a: (_ for _ in ()).throw(OSError()))
+        assert push(client, forge, widgets).status_code == 503
+
+    fresh = push(client, forge, widgets)
+
+    assert fresh.json()["too_soon"] == []
+    assert fresh.json()["queued"] == ["widgets"]
+
+
+HOSTILE_URLS = [
+    "https://github.com/octo/widgets\x00",
+    "https://github.com/octo/wid\x00gets",
+    "https://github.com/octo/widgets\ud800",
+    "https://github.com\udfff/octo/widgets",
+    "https://github.com/octo/widgets\x0b",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_a_nul_or_lone_surrogate_in_a_signed_url_is_ignored(client, forge, widgets, url):
+    # json.dumps writes "\u0000" and "\ud800" escapes: valid JSON that decodes to those chars.
+    body = json.dumps(forge.payload(url)).encode()
+
+    response = deliver(client, forge, raw=body)
+
+    assert response.status_code == 202, response.content[:300]
+    assert response.json()["queued"] == []
+    assert "no repository URL in the payload" in response.json()["detail"]
+    assert queued_tasks() == 0
