@@ -1,5 +1,15 @@
 """Signing in: the token endpoint, the browsable API's login form and the admin's login, all
-password-throttled per client address and per username (one budget, the `token` rate)."""
+password-throttled per client address and per username (one budget, the `token` rate).
+
+The username budget belongs to the account a login would reach. Django's login forms strip the
+username and NFKC-normalize it (`UsernameField`), then ModelBackend looks it up exactly; the token
+endpoint reads it the same way (`login_username`). The budget's key is that name, case-folded, so
+`' staffer'`, full-width `ｓｔａｆｆｅｒ` or `STAFFER` spend the budget of `staffer` and cannot
+reset it during a lockout.
+"""
+
+import unicodedata
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import authenticate
@@ -15,7 +25,32 @@ from rest_framework.views import APIView
 from api.editing import ERRORS
 from api.throttling import AnonThrottle, TokenThrottle, UsernameThrottle
 
-PASSWORD_THROTTLES = (TokenThrottle, UsernameThrottle)
+
+def login_username(raw: str) -> str:
+    """The username authentication looks up for what a person typed, as Django's login form
+    reads it: surrounding whitespace stripped, then NFKC (full-width letters become ASCII)."""
+    return unicodedata.normalize("NFKC", raw.strip())
+
+
+def username_budget_key(raw: str) -> str:
+    """The per-username budget's name for what a person typed: every spelling of one account
+    (spaces, width, case) shares it; "" when no username was given."""
+    return unicodedata.normalize("NFKC", login_username(raw).strip().casefold())
+
+
+class AccountThrottle(UsernameThrottle):
+    """`UsernameThrottle` counted per account (`username_budget_key`), not per spelling."""
+
+    def get_key(self, request: Any, view: Any) -> str | None:
+        data = getattr(request, "data", None)
+        if data is None:  # a plain Django view: the login form's POST
+            data = request.POST
+        username = data.get("username") if hasattr(data, "get") else None
+        key = username_budget_key(username) if isinstance(username, str) else ""
+        return f"username:{key}" if key else None
+
+
+PASSWORD_THROTTLES = (TokenThrottle, AccountThrottle)
 
 
 class AuthTokenRequestSerializer(serializers.Serializer):
@@ -95,7 +130,7 @@ class AuthTokenView(APIView):
         serializer.is_valid(raise_exception=True)
         user = authenticate(
             request=request._request,
-            username=serializer.validated_data["username"],
+            username=login_username(serializer.validated_data["username"]),
             password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
