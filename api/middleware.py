@@ -4,6 +4,8 @@
 from django.conf import settings
 from django.http import JsonResponse
 
+from api.v3.rendering import error_document
+
 API_PREFIX = "/api/"
 V4_PREFIX = "/api/v4/"
 
@@ -23,12 +25,11 @@ class RequestBodyLimitMiddleware:
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
-                return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+                message = "Invalid Content-Length header."
+                return JsonResponse(error_document(request.path, 400, message), status=400)
             if length > limit:
-                return JsonResponse(
-                    {"detail": f"Request body too large: at most {limit} bytes are accepted."},
-                    status=413,
-                )
+                message = f"Request body too large: at most {limit} bytes are accepted."
+                return JsonResponse(error_document(request.path, 413, message), status=413)
         return self.get_response(request)
 
 

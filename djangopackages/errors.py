@@ -1,8 +1,9 @@
 """Error responses: JSON `{"detail": ...}` for every API error, and 503 when the database is down.
 
-Django's own error views answer HTML; API clients get JSON for 400/403/404/500 under `/api/`,
-with DEBUG too (where Django answers its debug pages instead of calling the handlers), and a
-database outage becomes a fast 503 with `Retry-After` instead of a 500 anywhere.
+Django's own error views answer HTML; API clients get JSON for 400/403/404/500 under `/api/`
+(API v3's `{"error", "message"}` shape under `/api/v3/`), with DEBUG too (where Django answers
+its debug pages instead of calling the handlers), and a database outage becomes a fast 503 with
+`Retry-After` instead of a 500 anywhere.
 """
 
 import logging
@@ -12,6 +13,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework.response import Response
+
+from api.v3.rendering import error_document
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +26,8 @@ def _is_api(request):
     return request.path.startswith(API_PREFIX)
 
 
-def _json_error(status, detail):
-    return JsonResponse({"detail": detail}, status=status)
+def _json_error(request, status, detail):
+    return JsonResponse(error_document(request.path, status, detail), status=status)
 
 
 _MESSAGES = {
@@ -46,25 +49,25 @@ def _message(status):
 
 def bad_request(request, exception, template_name="400.html"):
     if _is_api(request):
-        return _json_error(400, _message(400))
+        return _json_error(request, 400, _message(400))
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception, template_name="403.html"):
     if _is_api(request):
-        return _json_error(403, _message(403))
+        return _json_error(request, 403, _message(403))
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception, template_name="404.html"):
     if _is_api(request):
-        return _json_error(404, _message(404))
+        return _json_error(request, 404, _message(404))
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request, template_name="500.html"):
     if _is_api(request):
-        return _json_error(500, _message(500))
+        return _json_error(request, 500, _message(500))
     return defaults.server_error(request)
 
 
@@ -84,7 +87,7 @@ class ApiJsonErrorsMiddleware:
             and response.get("Content-Type", "").startswith("text/html")
             and not isinstance(response, Response)
         ):
-            return _json_error(response.status_code, _message(response.status_code))
+            return _json_error(request, response.status_code, _message(response.status_code))
         return response
 
 
@@ -103,7 +106,7 @@ class DatabaseUnavailableMiddleware:
         logger.warning("database unavailable: %s", exception)
         detail = "The database is unavailable; try again shortly."
         if _is_api(request) or request.path == "/healthz":
-            response = _json_error(503, detail)
+            response = _json_error(request, 503, detail)
         else:
             response = HttpResponse(detail, status=503, content_type="text/plain")
         response["Retry-After"] = RETRY_AFTER_SECONDS

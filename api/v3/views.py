@@ -4,6 +4,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from api.v3.representations import (
     package_resource,
 )
 from categories.models import Category
+from common.text import forbidden_character
 from grids.models import Grid
 from packages.models import Package
 
@@ -78,6 +80,9 @@ class V3PackageViewSet(V3ViewSet):
     def list(self, request):
         queryset = packages_for_v3()
         category = request.query_params.get("category")
+        if category and forbidden_character(category) is not None:
+            # Never a slug, and PostgreSQL refuses a NUL in a query: a 400, not a 500.
+            raise ParseError(f"category {category[:100]!r} is not a category slug.")
         if category:
             queryset = queryset.filter(category__slug=category)
         return self.cached(

@@ -123,8 +123,10 @@ def feed(client, url):
 
 def test_a_stored_description_with_control_characters_still_gives_a_well_formed_feed(client):
     category = CategoryFactory(title="Apps\x0c")
-    package = PackageFactory(category=category, title="bad\x0btitle")
-    Package.objects.filter(pk=package.pk).update(repo_description="Widgets\x08\x01 for Django")
+    package = PackageFactory(category=category)
+    Package.objects.filter(pk=package.pk).update(
+        title="bad\x0btitle", repo_description="Widgets\x08\x01 for Django"
+    )
 
     root = feed(client, "/feeds/packages.atom")
 
@@ -135,7 +137,8 @@ def test_a_stored_description_with_control_characters_still_gives_a_well_formed_
 
 
 def test_stored_control_characters_in_releases_still_give_a_well_formed_feed(client):
-    package = PackageFactory(title="bad\x0btitle")
+    package = PackageFactory()
+    Package.objects.filter(pk=package.pk).update(title="bad\x0btitle")
     VersionFactory(package=package, number="1.0\x01", upload_time=timezone.now())
 
     root = feed(client, "/feeds/releases.atom")
