@@ -13,13 +13,20 @@ def debug(settings):
     settings.DEBUG = True
 
 
-@pytest.mark.parametrize("path", ["/api/v4/no-such-thing/", "/api/v3/no/such/thing/", "/api/x"])
-def test_an_unknown_api_path_is_a_json_404(debug, client, path):
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v4/no-such-thing/", {"detail": "Not found."}),
+        ("/api/v3/no/such/thing/", {"error": 404, "message": "Not found."}),  # v3's own shape
+        ("/api/x", {"detail": "Not found."}),
+    ],
+)
+def test_an_unknown_api_path_is_a_json_404(debug, client, path, body):
     response = client.get(path)
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == body
 
 
 def test_an_unhandled_error_is_a_json_500(debug, monkeypatch):
