@@ -19,7 +19,7 @@ from rest_framework.serializers import BaseSerializer
 
 from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
-from api.permissions import GridContentPermission
+from api.permissions import GridContentPermission, is_staff
 from api.serializers.read import (
     GridCellSerializer,
     GridFeatureSerializer,
@@ -215,7 +215,9 @@ class GridPackageViewSet(
         return instance
 
     def perform_destroy(self, instance):
-        grid_editing.remove_package(membership=instance, user=self.request.user)
+        user = self.request.user
+        only = None if is_staff(user) else user  # the permission's rule, again under the locks
+        grid_editing.remove_package(membership=instance, user=user, only_cells_by=only)
 
 
 @extend_schema(parameters=[GRID])
@@ -235,7 +237,9 @@ class FeatureViewSet(GridContentMixin, EditMixin, viewsets.ModelViewSet):
         return Feature.objects.filter(grid=self.grid).order_by("id")
 
     def perform_destroy(self, instance):
-        grid_editing.delete_feature(feature=instance, user=self.request.user)
+        user = self.request.user
+        only = None if is_staff(user) else user
+        grid_editing.delete_feature(feature=instance, user=user, only_cells_by=only)
 
 
 @extend_schema(parameters=[GRID])

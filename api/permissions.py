@@ -6,6 +6,8 @@ Reads are open to everyone. Every write needs a signed-in user: anonymous writes
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from grids.editing import OthersCellsError
+
 LOCKED = "This grid is locked: only staff may change it or its packages, features and cells."
 
 
@@ -81,10 +83,7 @@ class GridContentPermission(_WritesNeedSignIn):
         cells = getattr(obj, "elements", None)
         others = 0 if cells is None else cells.exclude(created_by=request.user).count()
         if others:
-            self.message = (
-                f"Deleting it would delete {others} cell(s) someone else wrote; only their "
-                "creators or staff may delete those. Delete your own cells first, or ask staff."
-            )
+            self.message = str(OthersCellsError(others))
             return False
         return True
 

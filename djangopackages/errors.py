@@ -1,4 +1,5 @@
-"""Error responses: JSON `{"detail": ...}` for every API error, and 503 when the database is down.
+"""Error responses: JSON `{"detail": ...}` for every API error, and 503 when the database is down
+(409 when two writes deadlocked).
 
 Django's own error views answer HTML; API clients get JSON for 400/403/404/500 under `/api/`
 (API v3's `{"error", "message"}` shape under `/api/v3/`), with DEBUG too (where Django answers
@@ -7,6 +8,7 @@ its debug pages instead of calling the handlers), and a database outage becomes 
 """
 
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
@@ -91,8 +93,43 @@ class ApiJsonErrorsMiddleware:
         return response
 
 
+@dataclass(frozen=True)
+class DatabaseFailure:
+    """How a database error is answered: its status and what the client is told."""
+
+    status: int
+    detail: str
+    log: str
+
+
+UNAVAILABLE = DatabaseFailure(503, "The database is unavailable; try again shortly.", "unavailable")
+# By SQLSTATE (PostgreSQL's error codes, read from the driver's error): what is not an outage.
+DATABASE_FAILURES = {
+    # Two writes waited on each other (or a serializable transaction lost): the request did
+    # nothing, and the same request again will most likely succeed.
+    "40P01": DatabaseFailure(
+        409, "This conflicted with an edit made at the same time; try again.", "deadlock"
+    ),
+    "40001": DatabaseFailure(
+        409, "This conflicted with an edit made at the same time; try again.", "serialization"
+    ),
+    # statement_timeout (DB_STATEMENT_TIMEOUT): the database is up but did not answer in time.
+    "57014": DatabaseFailure(
+        503, "The database did not answer in time; try again shortly.", "statement timeout"
+    ),
+}
+
+
+def database_failure(exception: BaseException) -> DatabaseFailure:
+    """The answer to a database error: by the SQLSTATE its driver error carries, else an
+    outage (a refused or lost connection, a stalled server cut by the client)."""
+    sqlstate = getattr(exception.__cause__, "sqlstate", None)
+    return DATABASE_FAILURES.get(sqlstate or "", UNAVAILABLE)
+
+
 class DatabaseUnavailableMiddleware:
-    """Turn a lost database connection into 503 + Retry-After (JSON under /api/ and /healthz)."""
+    """Turn a database error into a fast answer with Retry-After (JSON under /api/ and /healthz):
+    a lost, refused or stalled database is a 503; a deadlock a 409 (`DATABASE_FAILURES`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -103,11 +140,14 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        logger.warning("database unavailable: %s", exception)
-        detail = "The database is unavailable; try again shortly."
+        failure = database_failure(exception)
+        logger.warning("database %s: %s", failure.log, exception)
         if _is_api(request) or request.path == "/healthz":
-            response = _json_error(request, 503, detail)
+            response = _json_error(request, failure.status, failure.detail)
         else:
-            response = HttpResponse(detail, status=503, content_type="text/plain")
-        response["Retry-After"] = RETRY_AFTER_SECONDS
+            response = HttpResponse(
+                failure.detail, status=failure.status, content_type="text/plain"
+            )
+        if failure.status == 503:
+            response["Retry-After"] = RETRY_AFTER_SECONDS
         return response

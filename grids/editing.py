@@ -3,21 +3,54 @@
 Every change to a grid's content also records who touched the grid and bumps its `modified`.
 A grid holds at most `GRID_MAX_PACKAGES` rows, `GRID_MAX_FEATURES` features and
 `GRID_MAX_CELLS` cells; adding beyond a bound is a ValidationError naming it.
+
+Locks, always in one order: the grid row, then the membership (row) or feature, then the cells.
+Every edit of a grid's content takes the grid's lock first, so two edits of one grid run one
+after the other instead of deadlocking, and each re-reads what it acts on once it holds the lock:
+a cell for a row removed meanwhile is refused, and a row removal finding a cell someone else
+wrote meanwhile is refused (`OthersCellsError`) rather than deleting it.
 """
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from common.text import multi_line
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.editing import changed_columns, unique_slug
 
+NOT_IN_GRID = "This package is not in this grid: add it to the grid first."
+
+
+class OthersCellsError(Exception):
+    """Deleting a row or a feature would delete cells someone else wrote."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"Deleting it would delete {count} cell(s) someone else wrote; only their creators "
+            "or staff may delete those. Delete your own cells first, or ask staff."
+        )
+
+
+def _lock_grid(grid_id: int) -> None:
+    """The first lock of every content edit (see the module docstring)."""
+    list(Grid.objects.select_for_update().filter(pk=grid_id).values_list("pk", flat=True))
+
+
+def _refuse_others_cells(cells: QuerySet[Element], only_cells_by: AbstractBaseUser | None) -> None:
+    """Lock `cells`; with `only_cells_by` (a user), refuse when someone else wrote one."""
+    writers = list(cells.select_for_update().values_list("created_by_id", flat=True))
+    if only_cells_by is not None:
+        others = sum(1 for writer in writers if writer is None or writer != only_cells_by.pk)
+        if others:
+            raise OthersCellsError(others)
+
 
 def _check_room(grid, *, setting, what, count):
-    """Refuse one more `what` in `grid` once it holds the `setting` bound's worth."""
-    # Lock the grid row so concurrent adds cannot both take the last place.
-    Grid.objects.select_for_update().filter(pk=grid.pk).first()
+    """Refuse one more `what` in `grid` once it holds the `setting` bound's worth (the caller
+    holds the grid's lock, so concurrent adds cannot both take the last place)."""
     bound = getattr(settings, setting)
     if count() >= bound:
         raise ValidationError(
@@ -56,11 +89,13 @@ def update_grid(*, grid, user, changes):
 
 @transaction.atomic
 def delete_grid(*, grid, user):
+    _lock_grid(grid.pk)
     grid.delete()
 
 
 @transaction.atomic
 def add_package(*, grid, package, user):
+    _lock_grid(grid.pk)
     _check_room(grid, setting="GRID_MAX_PACKAGES", what="packages", count=grid.grid_packages.count)
     membership = GridPackage.objects.create(grid=grid, package=package, created_by=user)
     _touch(grid, user)
@@ -68,14 +103,21 @@ def add_package(*, grid, package, user):
 
 
 @transaction.atomic
-def remove_package(*, membership, user):
+def remove_package(*, membership, user, only_cells_by=None):
+    """Remove a row and its cells. `only_cells_by` (a user): refuse (OthersCellsError) when the
+    row holds a cell someone else wrote; GridPackage.DoesNotExist when it was removed meanwhile."""
     grid = membership.grid
+    _lock_grid(grid.pk)
+    if not GridPackage.objects.select_for_update().filter(pk=membership.pk).exists():
+        raise GridPackage.DoesNotExist("This package was removed from the grid meanwhile.")
+    _refuse_others_cells(Element.objects.filter(grid_package=membership), only_cells_by)
     membership.delete()
     _touch(grid, user)
 
 
 @transaction.atomic
 def create_feature(*, grid, user, title, description=""):
+    _lock_grid(grid.pk)
     _check_room(grid, setting="GRID_MAX_FEATURES", what="features", count=grid.features.count)
     feature = Feature.objects.create(
         grid=grid, title=title, description=description, created_by=user
@@ -87,6 +129,7 @@ def create_feature(*, grid, user, title, description=""):
 @transaction.atomic
 def update_feature(*, feature, user, changes):
     """Write the columns `changes` changes, and only those."""
+    _lock_grid(feature.grid_id)
     stored = Feature.objects.select_for_update().get(pk=feature.pk)
     changed = changed_columns(feature, changes, stored=stored)
     if changed:
@@ -96,8 +139,13 @@ def update_feature(*, feature, user, changes):
 
 
 @transaction.atomic
-def delete_feature(*, feature, user):
+def delete_feature(*, feature, user, only_cells_by=None):
+    """Delete a feature and its cells; `only_cells_by` as for `remove_package`."""
     grid = feature.grid
+    _lock_grid(grid.pk)
+    if not Feature.objects.select_for_update().filter(pk=feature.pk).exists():
+        raise Feature.DoesNotExist("This feature was deleted meanwhile.")
+    _refuse_others_cells(Element.objects.filter(feature=feature), only_cells_by)
     feature.delete()
     _touch(grid, user)
 
@@ -106,12 +154,17 @@ def delete_feature(*, feature, user):
 def set_cell(*, membership, feature, text, user):
     """Create or overwrite the cell for one package and one feature; return (cell, created)."""
     multi_line(text)
+    grid = membership.grid
+    _lock_grid(grid.pk)
+    if not GridPackage.objects.select_for_update().filter(pk=membership.pk).exists():
+        raise ValidationError({"package": [NOT_IN_GRID]})  # removed since it was validated
+    if not Feature.objects.filter(pk=feature.pk, grid=grid).exists():
+        raise ValidationError({"feature": ["This feature was deleted meanwhile."]})
     cell = (
         Element.objects.select_for_update().filter(grid_package=membership, feature=feature).first()
     )
     created = cell is None
     if created:
-        grid = membership.grid
         _check_room(
             grid,
             setting="GRID_MAX_CELLS",
@@ -131,6 +184,9 @@ def set_cell(*, membership, feature, text, user):
 @transaction.atomic
 def update_cell(*, cell, user, text):
     multi_line(text)
+    _lock_grid(cell.grid_package.grid_id)
+    if not Element.objects.select_for_update().filter(pk=cell.pk).exists():
+        raise Element.DoesNotExist("This cell was deleted meanwhile.")
     cell.text = text
     cell.save()
     _touch(cell.grid_package.grid, user)
@@ -140,5 +196,6 @@ def update_cell(*, cell, user, text):
 @transaction.atomic
 def delete_cell(*, cell, user):
     grid = cell.grid_package.grid
+    _lock_grid(grid.pk)
     cell.delete()
     _touch(grid, user)

@@ -21,6 +21,7 @@ from api.serializers.write_base import (
 )
 from categories.models import Category
 from grids.editing import (
+    NOT_IN_GRID,
     add_package,
     create_feature,
     create_grid,
@@ -272,9 +273,7 @@ class GridCellWriteSerializer(WriteSerializer):
             grid=self.context["grid"], package=attrs["package"]
         ).first()
         if membership is None:
-            raise serializers.ValidationError(
-                {"package": ["This package is not in this grid: add it to the grid first."]}
-            )
+            raise serializers.ValidationError({"package": [NOT_IN_GRID]})
         return {"membership": membership, "feature": attrs["feature"], "text": attrs["text"]}
 
     def create(self, validated_data):
