@@ -17,6 +17,7 @@ from django.views import defaults
 from rest_framework.response import Response
 
 from api.v3.rendering import error_document
+from djangopackages.postgresql.base import DatabaseStalledError
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ DATABASE_FAILURES = {
     "40001": DatabaseFailure(
         409, "This conflicted with an edit made at the same time; try again.", "serialization"
     ),
-    # statement_timeout (DB_STATEMENT_TIMEOUT): the database is up but did not answer in time.
+    # statement_timeout (DB_STATEMENT_TIMEOUT): the database is up but did not answer in time
+    # (as for DB_STALL_TIMEOUT, below).
     "57014": DatabaseFailure(
         503, "The database did not answer in time; try again shortly.", "statement timeout"
     ),
@@ -123,6 +125,8 @@ DATABASE_FAILURES = {
 def database_failure(exception: BaseException) -> DatabaseFailure:
     """The answer to a database error: by the SQLSTATE its driver error carries, else an
     outage (a refused or lost connection, a stalled server cut by the client)."""
+    if isinstance(exception.__cause__, DatabaseStalledError):
+        return DATABASE_FAILURES["57014"]  # a silent server, cut by the client: not in time
     sqlstate = getattr(exception.__cause__, "sqlstate", None)
     return DATABASE_FAILURES.get(sqlstate or "", UNAVAILABLE)
 

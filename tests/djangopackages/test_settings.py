@@ -1,5 +1,6 @@
 """Settings read from the environment: refusal without SECRET_KEY and a clean deploy check."""
 
+import ast
 import os
 import secrets
 import subprocess
@@ -108,7 +109,7 @@ def test_database_url_selects_postgresql():
     code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
     env = production_env() | {"DATABASE_URL": "postgres://u@db.example.org:5432/x"}
     assert run_manage("shell", "--no-imports", "-c", code, **env).stdout.strip() == (
-        "django.db.backends.postgresql"
+        "djangopackages.postgresql"  # Django's, with a bound on every wait (docs/configuration.md)
     )
     env.pop("DATABASE_URL")
     assert (
@@ -129,3 +130,19 @@ def test_unusable_database_url_is_a_one_line_error():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("configuration error: DATABASE_URL is not a database URL")
+
+
+def test_postgresql_connections_carry_timeouts_and_keepalives():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    url = "postgres://u@db.example.org:5432/x?options=-c%20work_mem%3D64MB"
+    env = production_env() | {"DATABASE_URL": url, "DB_STATEMENT_TIMEOUT": "9"}
+    env |= {"DB_KEEPALIVES_IDLE": "20", "DB_IDLE_IN_TRANSACTION_TIMEOUT": "45"}
+
+    options = ast.literal_eval(run_manage("shell", "--no-imports", "-c", code, **env).stdout)
+
+    assert options["options"] == (
+        "-c statement_timeout=9s -c idle_in_transaction_session_timeout=45s -c work_mem=64MB"
+    )
+    assert (options["keepalives"], options["keepalives_idle"]) == (1, 20)
+    assert (options["keepalives_interval"], options["keepalives_count"]) == (10, 3)
+    assert options["connect_timeout"] == 5

@@ -1,0 +1,83 @@
+"""Django's PostgreSQL backend, bounded: no request waits forever on a silent database.
+
+The server ends a slow statement itself (`statement_timeout`, set with the other session
+settings in settings.py), and TCP keepalives find a dead peer on an idle connection. Neither
+helps when the server, or a proxy in front of it, keeps the connection open and answers nothing:
+its kernel still acknowledges every packet. So every wait for the server on a connection (a
+query, a commit, the health check) is bounded by DB_STALL_TIMEOUT seconds: past it the
+connection is closed (its state is unknown) and `DatabaseStalledError`, an OperationalError, is
+raised; the error middleware answers 503. Migrations run without either bound.
+"""
+
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import connections
+from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
+
+
+class DatabaseStalledError(psycopg.OperationalError):
+    """The server did not answer within DB_STALL_TIMEOUT seconds; the connection was closed."""
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose every wait for the server lasts at most `stall_timeout`."""
+
+    stall_timeout: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        if timeout is None:
+            timeout = self.stall_timeout
+        try:
+            return super().wait(gen, interval=interval, timeout=timeout)
+        except psycopg.OperationalError as exc:
+            if self.closed or self.pgconn.transaction_status != TransactionStatus.ACTIVE:
+                raise  # the server answered (an error), or the connection is gone
+            # Still waiting for an answer, past the bound: what the session did is unknown.
+            self.close()
+            raise DatabaseStalledError(
+                f"the database did not answer within {timeout:g} s; connection closed"
+            ) from exc
+
+
+class _Driver:
+    """psycopg as the backend uses it (exceptions, types), connecting with BoundedConnection."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(psycopg, name)
+
+    @staticmethod
+    def connect(*args: Any, **kwargs: Any) -> BoundedConnection:
+        return BoundedConnection.connect(*args, **kwargs)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    Database = _Driver()
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if isinstance(connection, BoundedConnection):
+            connection.stall_timeout = settings.DB_STALL_TIMEOUT or None
+        return connection
+
+
+def lift_bounds_for_migrations(using: str = "default", **kwargs: Any) -> None:
+    """pre_migrate: a migration may take long on a large table; nothing cuts it short."""
+    _set_bounds(using, lifted=True)
+
+
+def restore_bounds_after_migrations(using: str = "default", **kwargs: Any) -> None:
+    """post_migrate: the connection's configured bounds again."""
+    _set_bounds(using, lifted=False)
+
+
+def _set_bounds(using: str, *, lifted: bool) -> None:
+    connection = connections[using]
+    if not isinstance(connection, DatabaseWrapper):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0" if lifted else "RESET statement_timeout")
+    if isinstance(connection.connection, BoundedConnection):
+        connection.connection.stall_timeout = None if lifted else settings.DB_STALL_TIMEOUT or None
