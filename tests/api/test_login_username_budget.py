@@ -71,7 +71,9 @@ def test_respelled_guesses_spend_the_account_budget(rates, staffer, spelling):
 
 
 @pytest.mark.parametrize(
-    ("attempt", "status"), [(login_form, 302), (admin_login, 302), (token, 200)], ids=str
+    ("attempt", "status"),
+    [(login_form, 302), (admin_login, 302), (token, 200)],
+    ids=["login_form", "admin_login", "token"],
 )
 def test_every_login_reads_a_full_width_username_as_the_login_form_does(staffer, attempt, status):
     client = APIClient()
