@@ -6,7 +6,8 @@ helps when the server, or a proxy in front of it, keeps the connection open and 
 its kernel still acknowledges every packet. So every wait for the server on a connection (a
 query, a commit, the health check) is bounded by DB_STALL_TIMEOUT seconds: past it the
 connection is closed (its state is unknown) and `DatabaseStalledError`, an OperationalError, is
-raised; the error middleware answers 503. Migrations run without either bound.
+raised; the error middleware answers 503. Migrations, and the connection Django uses to create
+and drop databases, run without either bound.
 """
 
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connections
+from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
 
@@ -56,9 +58,21 @@ class _Driver:
 class DatabaseWrapper(base.DatabaseWrapper):
     Database = _Driver()
 
+    @property
+    def is_unbounded(self) -> bool:
+        """The connection Django opens to create and drop databases (the test databases): a
+        large one takes its time, and no request waits on it."""
+        return self.alias == NO_DB_ALIAS
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params = super().get_connection_params()
+        if self.is_unbounded:
+            params["options"] = f"{params.get('options', '')} -c statement_timeout=0".strip()
+        return params
+
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
-        if isinstance(connection, BoundedConnection):
+        if isinstance(connection, BoundedConnection) and not self.is_unbounded:
             connection.stall_timeout = settings.DB_STALL_TIMEOUT or None
         return connection
 

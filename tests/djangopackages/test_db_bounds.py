@@ -4,7 +4,8 @@ settings, a client-side bound on every wait; a statement the server cuts short i
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.backends.base.base import NO_DB_ALIAS
 from django.http import JsonResponse
 from django.urls import path
 
@@ -57,3 +58,16 @@ def test_migrations_run_without_bounds_and_restore_them(settings):
 
     assert show("statement_timeout") == f"{settings.DB_STATEMENT_TIMEOUT}s"
     assert connection.connection.stall_timeout == settings.DB_STALL_TIMEOUT
+
+
+def test_creating_and_dropping_databases_is_not_bounded():
+    # The connection the test runner creates and drops databases with.
+    wrapper = type(connections["default"])
+    nodb = wrapper({**connection.settings_dict, "NAME": "postgres"}, alias=NO_DB_ALIAS)
+    try:
+        with nodb.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "0"
+        assert nodb.connection.stall_timeout is None
+    finally:
+        nodb.close()
