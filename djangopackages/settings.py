@@ -7,6 +7,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from djangopackages.postgresql import connection_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -150,38 +152,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     )
 # PostgreSQL: a refused, dead or stalled database answers every request at once or within a
-# bound, never holds it until gunicorn kills the worker (README, "Database"). The server ends
-# slow statements and forgotten transactions itself; keepalives find a dead peer on an idle
-# connection; the backend (djangopackages/postgresql) stops waiting on a silent one.
+# bound, never holds it until gunicorn kills the worker (README, "Database"): the server ends
+# slow statements and forgotten transactions, keepalives find a dead peer on an idle connection,
+# the backend (djangopackages/postgresql) stops waiting on a silent one.
 DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 10)
-DB_STALL_TIMEOUT = env_int(
-    "DB_STALL_TIMEOUT", DB_STATEMENT_TIMEOUT + 5 if DB_STATEMENT_TIMEOUT else 0
-)
+DB_STALL_TIMEOUT = env_int("DB_STALL_TIMEOUT", DB_STATEMENT_TIMEOUT and DB_STATEMENT_TIMEOUT + 5)
 # Session settings sent at connect (libpq `options`, `-c name=value`): add new ones here.
 POSTGRESQL_SESSION_SETTINGS = {
     "statement_timeout": f"{DB_STATEMENT_TIMEOUT}s",
     "idle_in_transaction_session_timeout": f"{env_int('DB_IDLE_IN_TRANSACTION_TIMEOUT', 120)}s",
 }
-
-
-def postgresql_options(configured: dict[str, Any]) -> dict[str, Any]:
-    """libpq connection options: ours, then those DATABASE_URL's query string sets (which win)."""
-    session = " ".join(f"-c {name}={value}" for name, value in POSTGRESQL_SESSION_SETTINGS.items())
-    options = {
-        "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
-        "keepalives": 1,
-        "keepalives_idle": env_int("DB_KEEPALIVES_IDLE", 30),
-        "keepalives_interval": env_int("DB_KEEPALIVES_INTERVAL", 10),
-        "keepalives_count": env_int("DB_KEEPALIVES_COUNT", 3),
-        **configured,
-    }
-    options["options"] = f"{session} {configured.get('options', '')}".strip()
-    return options
-
-
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "djangopackages.postgresql"
-    DATABASES["default"]["OPTIONS"] = postgresql_options(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["default"]["OPTIONS"] = connection_options(
+        DATABASES["default"].get("OPTIONS", {}),
+        POSTGRESQL_SESSION_SETTINGS,
+        connect_timeout=env_int("DB_CONNECT_TIMEOUT", 5),
+        keepalives=1,
+        keepalives_idle=env_int("DB_KEEPALIVES_IDLE", 30),
+        keepalives_interval=env_int("DB_KEEPALIVES_INTERVAL", 10),
+        keepalives_count=env_int("DB_KEEPALIVES_COUNT", 3),
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
