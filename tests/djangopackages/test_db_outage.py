@@ -101,15 +101,10 @@ def _get(url):
     return status, body, time.monotonic() - started
 
 
-@pytest.fixture
-def served_through_relay():
-    if connection.vendor != "postgresql":
-        pytest.skip("the outage test needs PostgreSQL (DATABASE_URL=postgres://...)")
-    settings = connection.settings_dict
-    relay = Relay((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
-    relay.start()
+def start_gunicorn(database_url, *, threads=4, **env):
+    """gunicorn as in production (DEBUG off, 2 workers) on a free port, against `database_url`;
+    returns its base URL and process once /healthz answers 200."""
     port = _free_port()
-    user = settings["USER"] or "postgres"
     env = {
         **os.environ,
         "DJANGOPACKAGES_DOTENV": "0",
@@ -117,45 +112,47 @@ def served_through_relay():
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"postgres://{user}@127.0.0.1:{relay.port}/{settings['NAME']}",
+        "DATABASE_URL": database_url,
         "THROTTLE_ANON": "1000000/min",
         # Each worker's response cache may answer a warm URL from memory for up to a second
-        # of outage (until its version check reaches the database); this test is about the
+        # of outage (until its version check reaches the database); these tests are about the
         # database path.
         "API_CACHE_SECONDS": "0",
+        **env,
     }
     env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "djangopackages.wsgi", "--bind"]
+    command += [f"127.0.0.1:{port}", "--workers", "2", "--threads", str(threads)]
+    command += ["--timeout", "30", "--graceful-timeout", "5"]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "djangopackages.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--timeout",
-            "30",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             if _get(f"{base}/healthz")[0] == 200:
-                break
+                return base, server
         except OSError:
             time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-2000:])
+    server.kill()
+    pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-2000:])
+
+
+def relayed_database_url(port):
+    """The test database's URL, through a relay listening on `port` of 127.0.0.1."""
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER'] or 'postgres'}@127.0.0.1:{port}/{settings['NAME']}"
+
+
+@pytest.fixture
+def served_through_relay():
+    if connection.vendor != "postgresql":
+        pytest.skip("the outage test needs PostgreSQL (DATABASE_URL=postgres://...)")
+    settings = connection.settings_dict
+    relay = Relay((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+    relay.start()
+    base, server = start_gunicorn(relayed_database_url(relay.port))
     yield base, relay
     server.terminate()
     server.wait(timeout=10)

@@ -9,11 +9,9 @@ from the application's side is a PostgreSQL (or a proxy in front of it) that sto
 
 import contextlib
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.djangopackages.test_db_outage import relayed_database_url, start_gunicorn
 from tests.factories import CategoryFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,12 +83,6 @@ class StallingRelay:
             return
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url, timeout=40):
     started = time.monotonic()
     try:
@@ -106,39 +99,13 @@ def _get(url, timeout=40):
 def served_through_stalling_relay():
     settings = connection.settings_dict
     relay = StallingRelay((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGOPACKAGES_DOTENV": "0",
-        "SECRET_KEY": "stall-test-secret-key-that-is-long-enough-0123456789",
-        "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": (
-            f"postgres://{settings['USER'] or 'postgres'}@127.0.0.1:{relay.port}/{settings['NAME']}"
-        ),
-        "DB_CONN_MAX_AGE": "60",  # as in production: the stall hits connections already open
-        "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
-        "DB_STATEMENT_TIMEOUT": str(STATEMENT_TIMEOUT),
-        "THROTTLE_ANON": "1000000/min",
-        "API_CACHE_SECONDS": "0",
-    }
-    env.pop("REDIS_URL", None)
-    command = [sys.executable, "-m", "gunicorn", "djangopackages.wsgi"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "2"]
-    command += ["--timeout", "30", "--graceful-timeout", "5"]
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    base, server = start_gunicorn(
+        relayed_database_url(relay.port),
+        threads=2,
+        DB_CONN_MAX_AGE="60",  # as in production: the stall hits connections already open
+        DB_CONNECT_TIMEOUT=str(CONNECT_TIMEOUT),
+        DB_STATEMENT_TIMEOUT=str(STATEMENT_TIMEOUT),
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if _get(f"{base}/healthz", timeout=5)[0] == 200:
-            break
-        time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-2000:])
     yield base, relay, server
     relay.resume()
     server.terminate()
