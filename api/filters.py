@@ -31,11 +31,10 @@ class SearchWordsFilter(django_filters.CharFilter):
 
     def __init__(self, *, description_field: str, **kwargs) -> None:
         self.description_field = description_field
-        kwargs.setdefault("validators", [search.validate_query])
         kwargs.setdefault(
             "help_text",
-            f"Words found in the title, slug or description (at most "
-            f"{search.MAX_QUERY_CHARS} characters and {search.MAX_QUERY_WORDS} words).",
+            "Any text: rows holding each of its words (at most "
+            f"{search.MAX_TERMS} of them, as search chooses) in the title, slug or description.",
         )
         super().__init__(**kwargs)
 

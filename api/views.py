@@ -3,7 +3,6 @@
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -11,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView
 
@@ -210,8 +208,10 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
     """Ranked search over packages and grids.
 
     A plain JSON list (no pagination envelope), best match first: exact title or slug,
-    then title/slug prefix, then all words in the title, then words anywhere; stars break
-    ties. A leading `django-` is ignored, so "rest framework" finds django-rest-framework.
+    then title/slug prefix, then all words in the title, then words anywhere (word forms, the
+    description, category and contributors too), then near spellings; stars break ties. A
+    leading `django-` is ignored, so "rest framework" finds django-rest-framework. Any text is
+    a query: a long one is searched by its most useful words, named in `X-Search-Terms`.
     """
 
     serializer_class = SearchResultSerializer
@@ -220,7 +220,19 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", OpenApiTypes.STR, description="The search words."),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="Any text: a name, some words, a whole question.",
+            ),
+            OpenApiParameter(
+                "X-Search-Terms",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=True,
+                description="The words searched for (stop words and words about asking "
+                f"dropped, at most {search.MAX_TERMS}), space-separated, each percent-encoded.",
+            ),
             OpenApiParameter(
                 "limit",
                 OpenApiTypes.INT,
@@ -237,12 +249,14 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
         # Only for the browsable API's introspection; searching goes through grids.search.
         return Package.objects.none()
 
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # Every response (and the response cache's replays, which keep these) names the terms.
+        terms = search.choose_terms(self.request.query_params.get("q", ""))
+        return {**super().default_response_headers, "X-Search-Terms": search.header_value(terms)}
+
     def _search(self):
         request = self.request
-        try:
-            search.validate_query(request.query_params.get("q", ""))
-        except DjangoValidationError as exc:
-            raise ValidationError({"q": exc.messages}) from None
         limit = parse_count(
             request,
             "limit",

@@ -1,62 +1,56 @@
 """Ranked text search over the catalogue: packages and grids, on PostgreSQL and SQLite alike.
 
-Ranking, best first (the `weight` of a hit):
+Any text is a query. `grids.search.terms` picks the words it matches on (stop words and words
+about asking dropped, at most `MAX_TERMS`); a word matches a word of the title, slug,
+description, category or a contributor's login by its word forms (`cache` finds "Caching"),
+as a prefix (`widg` finds "widget"). Ranking, best first (the `weight` of a hit):
 
-4. exact match of the whole query with the title or slug,
+4. the whole query is the title or slug,
 3. the title or slug starts with the query,
-2. every query word starts a word of the title or slug,
-1. every query word is found, some only in the description;
-0. (PostgreSQL, packages) no strict match, but the name is like the query: a misspelling;
+2. every word is found in the title or slug,
+1. every word is found, some elsewhere (description, category, contributors);
+0. what follows when those find fewer than `limit`: for a question (more than
+   `QUESTION_WORDS` words), packages matching some of its words, the most first; for any
+   other query, the hits of its near spelling (`grids.search.spelling`: `djnago filter` is
+   searched as `django filter`), each list in its own order.
 
-then stars (`repo_watchers`) break ties (title, then id, after them); misspelled hits come by
-similarity first, then stars, and only when the strict tiers find fewer than `limit`. Names
-and queries are compared "normalized": lower case, `-`, `_` and `.` read as spaces, and a
-leading `django ` dropped, so "rest framework" is an exact match for `django-rest-framework`;
-and "squashed" (normalized, spaces removed, a leading `django` dropped), so it is one for
-`djangorestframework` too, and such a name is found by the joined words (`restframework`,
-`djangorestframework` as prefixes). Normalization lives in `grids.search.names`, matching and
-ranking in `grids.search.ranking`.
+Stars (`repo_watchers`) break ties, then the oldest (lowest id) first; grids, which have no
+stars, by title. Names and queries are compared "normalized": lower case, `-`, `_` and `.` read
+as spaces, and a leading `django ` dropped, so "rest framework" is an exact match for
+`django-rest-framework`; and "squashed" (normalized, spaces removed, a leading `django`
+dropped), so it is one for `djangorestframework` too, and such a name is found by the joined
+words (`restframework`, `djangorestframework` as prefixes).
 
-PostgreSQL matches with full-text search over a weighted vector (title and slug weight A,
-description weight B). For packages it, the normalized and squashed names and the names'
-words are stored, generated columns (migrations `packages.0002`, whose SQL stays frozen, and
-`packages.0008`) with GIN, btree (`text_pattern_ops`) and trigram indexes: the database
-computes them on every write, so they cannot drift. A search first takes, per tier, the
-`limit` most-starred rows meeting it (index scans, one UNION ALL statement), and ranks only
-those: a word nearly every package has costs no more than a rare one. When that finds fewer
-than `limit` packages, a second statement adds those whose names are like the query by pg_trgm
-`word_similarity` (`djnago widget` finds django-widget-tweaks). Grids, a few hundred rows, use a
-GIN expression index (`grids.0002`) and are ranked whole. SQLite falls back to substring
-matching with the same tiers, and has no misspelling tier.
+The statements: `grids.search.postgres` (english and simple full-text search over a stored
+tsvector, GIN indexes) and `grids.search.sqlite` (FTS5 with the porter stemmer); both take, per
+tier, the `limit` most-starred rows meeting it from that tier's own index and rank only those,
+so a word nearly every package has costs no more than a rare one. A query with a pictograph
+(which neither database's word splitter keeps) is matched by substring, with the same tiers
+(`grids.search.ranking`, which also filters the list endpoints' `q`).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 
 from django.db import connection
 from django.db.models import F, OuterRef, Subquery
 
 from grids.models import Grid
-from grids.search import postgres
-from grids.search.names import (
-    MAX_QUERY_CHARS,
-    MAX_QUERY_WORDS,
-    PLAIN_WORD,
-    normalize_query,
-    query_words,
-    squash_query,
-    validate_query,
-)
-from grids.search.ranking import (
+from grids.search import postgres, spelling, sqlite
+from grids.search.names import PLAIN_WORD, normalize_query, query_words, squash_query
+from grids.search.ranking import matching, ranked
+from grids.search.rows import (
     ANY_WORDS,
     EXACT,
     FUZZY,
+    GRID_FIELDS,
+    PACKAGE_FIELDS,
     PREFIX,
     TITLE_WORDS,
-    matching,
-    ranked,
-    search_vector,
+    Row,
 )
+from grids.search.terms import MAX_TERMS, QUESTION_WORDS, Terms, choose_terms, header_value
 from packages.models import Package, Version
 
 __all__ = [
@@ -65,22 +59,24 @@ __all__ = [
     "EXACT",
     "FUZZY",
     "MAX_LIMIT",
-    "MAX_QUERY_CHARS",
-    "MAX_QUERY_WORDS",
+    "MAX_TERMS",
     "PREFIX",
+    "QUESTION_WORDS",
     "TITLE_WORDS",
     "SearchHit",
+    "Terms",
+    "choose_terms",
+    "header_value",
     "matching",
     "normalize_query",
     "query_words",
     "search",
-    "search_vector",
     "squash_query",
-    "validate_query",
 ]
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+PARTIAL_POOL = 50  # a question's candidates per word
 
 
 @dataclass(frozen=True)
@@ -105,39 +101,71 @@ class SearchHit:
 
 
 def search(text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
-    """Return at most `limit` hits over packages and grids, best first (at most 3 queries)."""
-    words = query_words(text)
-    if not words:
+    """At most `limit` hits over packages and grids, best first, in their ranked order (two
+    statements; two more when fewer than `limit` match every word)."""
+    terms = choose_terms(text)
+    if not terms:
         return []
     limit = max(1, min(limit, MAX_LIMIT))
-    phrase = normalize_query(text)
-    misspelled = []
-    if connection.vendor == "postgresql" and all(PLAIN_WORD.fullmatch(word) for word in words):
-        packages = postgres.search_packages(words, phrase, limit=limit)
-        if len(packages) < limit:
-            exclude = [row["id"] for row in packages]
-            misspelled = postgres.misspelled_packages(
-                words, exclude=exclude, limit=limit - len(packages)
-            )
-        grids = postgres.search_grids(words, phrase, limit=limit)
-    else:
-        packages = ranked(
-            Package.objects.with_usage_count().annotate(last_released=_last_release_time()),
-            words,
-            phrase,
-            description_field="repo_description",
-        )
-        packages = packages.order_by("-weight", "-repo_watchers", "title", "id")
-        packages = packages.values(*postgres.PACKAGE_FIELDS)[:limit]
-        grids = ranked(Grid.objects.all(), words, phrase, description_field="description")
-        grids = grids.order_by("-weight", "title", "id").values(*postgres.GRID_FIELDS)[:limit]
+    words = list(terms.words)
+    if not all(PLAIN_WORD.fullmatch(word) for word in words):
+        packages, grids = _by_substring(words, terms.phrase, limit)
+        return _merged(packages, grids)[:limit]
+    engine = _engine()
+    packages = engine.search_packages(words, terms.phrase, limit=limit)
+    grids = engine.search_grids(words, terms.phrase, limit=limit)
+    hits = _merged(packages, grids)[:limit]
+    if len(hits) < limit:
+        found = [row["id"] for row in packages]
+        more = _more_packages(engine, terms, limit=limit - len(hits), exclude=found)
+        hits += [_package_hit({**row, "weight": FUZZY}) for row in more]
+    return hits
+
+
+def _engine() -> ModuleType:
+    return postgres if connection.vendor == "postgresql" else sqlite
+
+
+def _more_packages(engine: ModuleType, terms: Terms, *, limit: int, exclude: list[int]) -> list:
+    """Below every strict hit: a question's partial matches, or a near spelling's hits."""
+    words = list(terms.words)
+    if terms.is_question:
+        if len(words) < 2:
+            return []
+        return engine.partial_packages(words, limit=limit, exclude=exclude, pool=PARTIAL_POOL)
+    corrected = spelling.correct(words)
+    if corrected == words:
+        return []
+    spelled = dict(zip(words, corrected, strict=True))
+    phrase = normalize_query(" ".join(spelled.get(w, w) for w in query_words(terms.phrase)))
+    return engine.search_packages(corrected, phrase, limit=limit, exclude=exclude)
+
+
+def _merged(packages: list[Row], grids: list[Row]) -> list[SearchHit]:
+    """Packages and grids in one list: by weight, then stars (each list keeps its order)."""
     hits = [_package_hit(row) for row in packages] + [_grid_hit(row) for row in grids]
-    hits.sort(key=lambda hit: (-hit.weight, -(hit.repo_watchers or 0), hit.title.lower(), hit.id))
-    # Misspelled hits (weight 0) rank below every strict one, in the order queried.
-    return (hits + [_package_hit(row) for row in misspelled])[:limit]
+    hits.sort(key=lambda hit: (-hit.weight, -(hit.repo_watchers or 0)))
+    return hits
 
 
-def _package_hit(row):
+def _by_substring(words: list[str], phrase: str, limit: int) -> tuple[list[Row], list[Row]]:
+    """The portable querysets, for queries with words neither word splitter keeps."""
+    packages = ranked(
+        Package.objects.with_usage_count().annotate(last_released=_last_release_time()),
+        words,
+        phrase,
+        description_field="repo_description",
+    )
+    packages = packages.order_by("-weight", "-repo_watchers", "id")
+    grids = ranked(Grid.objects.all(), words, phrase, description_field="description")
+    grids = grids.order_by("-weight", "title", "id")
+    return (
+        list(packages.values(*PACKAGE_FIELDS)[:limit]),
+        list(grids.values(*GRID_FIELDS)[:limit]),
+    )
+
+
+def _package_hit(row: Row) -> SearchHit:
     return SearchHit(
         item_type="package",
         id=row["id"],
@@ -159,7 +187,7 @@ def _package_hit(row):
     )
 
 
-def _grid_hit(row):
+def _grid_hit(row: Row) -> SearchHit:
     return SearchHit(
         item_type="grid",
         id=row["id"],
@@ -177,7 +205,7 @@ def _grid_hit(row):
     )
 
 
-def _last_release_time():
+def _last_release_time() -> Subquery:
     newest = (
         Version.objects.filter(package=OuterRef("pk"), is_yanked=False)
         .order_by(F("upload_time").desc(nulls_last=True))

@@ -1,4 +1,4 @@
-"""Search text as names are compared: normalizing, squashing, splitting into words, validating.
+"""Search text as names are compared: normalizing, squashing, splitting into words.
 
 The one home of the normalization: `normalize_query`/`squash_query` here for text, and their SQL
 twins in `grids.search.ranking` (and the stored columns of migrations `packages.0002` and
@@ -6,11 +6,6 @@ twins in `grids.search.ranking` (and the stored columns of migrations `packages.
 """
 
 import re
-
-from django.core.exceptions import ValidationError
-
-MAX_QUERY_CHARS = 200
-MAX_QUERY_WORDS = 10
 
 # Words are runs of letters and digits; an emoji or other pictograph is a word of its own.
 _WORD = re.compile(r"[^\W_]+|[\u2600-\u27bf\U0001f000-\U0010ffff]")
@@ -40,30 +35,6 @@ def squash(normalized: str) -> str:
     if joined.startswith(JOINED_PREFIX) and len(joined) > len(JOINED_PREFIX):
         return joined[len(JOINED_PREFIX) :]
     return joined
-
-
-def is_one_edit_from(word: str, target: str) -> bool:
-    """`word` is `target` with one letter changed, added or dropped, or two neighbours swapped."""
-    if len(word) == len(target):
-        diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
-        if len(diff) == 2 and diff[1] == diff[0] + 1:
-            first, second = diff
-            return word[first] == target[second] and word[second] == target[first]
-        return len(diff) <= 1
-    short, long = sorted((word, target), key=len)
-    if len(long) - len(short) != 1:
-        return False
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
-
-
-def validate_query(text: str | None) -> None:
-    """Refuse queries too long to be a search (a 400 for the caller), with the reason."""
-    text = text or ""
-    if len(text) > MAX_QUERY_CHARS:
-        raise ValidationError(f"At most {MAX_QUERY_CHARS} characters, not {len(text)}.")
-    words = query_words(text)
-    if len(words) > MAX_QUERY_WORDS:
-        raise ValidationError(f"At most {MAX_QUERY_WORDS} words, not {len(words)}.")
 
 
 def query_words(text: str | None) -> list[str]:

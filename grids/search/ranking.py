@@ -1,15 +1,20 @@
-"""Which rows a search finds and how they rank, as querysets, on PostgreSQL and SQLite alike.
+"""Search as querysets: the list endpoints' `q` filter, and the tiers by substring matching.
 
-`matching` filters (the list endpoints' `q`), `ranked` annotates the `weight` tier of every
-matched row: the whole search on SQLite, and on PostgreSQL for queries with pictographs (the
-common queries go through the written statements of `grids.search.postgres`, which rank the
-same). The tiers are described in `grids.search`.
+`matching` filters (the list endpoints' `q`): a row is kept when every term of the text is a
+substring of its title, slug or description (what a client filtering rows itself would keep:
+`q=wagtail` keeps "MyWagtail tools"), or when a search for the text finds it through the
+database's full-text index (word forms, category, contributors).
+
+`ranked` annotates the `weight` tier of every row holding each word as a substring: the search
+of a query with a pictograph, which neither database's word splitter keeps (the other queries
+go through the written statements of `grids.search.postgres` and `grids.search.sqlite`). The
+tiers are described in `grids.search`.
 """
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+import re
+
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
     CharField,
     F,
@@ -24,51 +29,58 @@ from django.db.models.functions import Concat, Length, Lower, Replace, Substr
 from django.db.models.lookups import Contains, Exact, GreaterThan, StartsWith
 
 from grids.models import Grid
-from grids.search.names import (
-    JOINED_PREFIX,
-    NAME_PREFIX,
-    NAME_SEPARATORS,
-    PLAIN_WORD,
-    query_words,
-    squash,
-    squash_query,
-)
+from grids.search import postgres, sqlite
+from grids.search.names import JOINED_PREFIX, NAME_PREFIX, NAME_SEPARATORS, PLAIN_WORD, squash
+from grids.search.rows import ANY_WORDS, EXACT, PREFIX, TITLE_WORDS
+from grids.search.terms import choose_terms
 from packages.models import Package
 
-EXACT, PREFIX, TITLE_WORDS, ANY_WORDS, FUZZY = 4, 3, 2, 1, 0
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def matching(queryset: QuerySet, text: str, *, description_field: str) -> QuerySet:
     """Filter `queryset` (packages or grids) to the rows a search for `text` finds."""
-    words = query_words(text)
-    if not words:
+    terms = choose_terms(text)
+    if not terms:
         return queryset
-    return _matched(queryset, words, description_field, squash_query(text))
+    words = list(terms.words)
+    condition = _substring_match(words, None, description_field)
+    if all(PLAIN_WORD.fullmatch(word) for word in words):
+        condition |= Q(pk__in=_indexed_match(queryset, words, terms.phrase))
+    return queryset.filter(condition)
 
 
-def ranked(queryset: QuerySet, words: list[str], phrase: str, *, description_field: str):
-    """Matching rows of `queryset`, annotated with their `weight` (see `grids.search`)."""
-    return _weighted(_matched(queryset, words, description_field, squash(phrase)), words, phrase)
+def ranked(
+    queryset: QuerySet, words: list[str], phrase: str, *, description_field: str
+) -> QuerySet:
+    """Rows of `queryset` holding every word, annotated with their `weight` (`grids.search`)."""
+    matched = queryset.filter(_substring_match(words, squash(phrase), description_field))
+    return _weighted(matched, words, phrase)
 
 
-def has_search_columns(queryset: QuerySet) -> bool:
-    """Packages on PostgreSQL carry a stored document and indexed names (packages.0002, 0008)."""
-    return queryset.model is Package and connection.vendor == "postgresql"
+def _indexed_match(queryset: QuerySet, words: list[str], phrase: str) -> RawSQL:
+    """The ids of the rows the full-text index finds for every word (a subquery)."""
+    if connection.vendor == "postgresql":
+        params: dict = {}
+        query = postgres.tsquery_sql(words, phrase, params, names=False)
+        table = queryset.model._meta.db_table
+        sql = f"SELECT id FROM {table} WHERE search_text @@ {query}"
+        # RawSQL takes positional parameters: the same values, in order of appearance.
+        return RawSQL(*_positional(sql, params))
+    fts = sqlite.fts_query(words, phrase, names=False)
+    if queryset.model is Grid:
+        return RawSQL("SELECT rowid FROM grid_search WHERE grid_search MATCH %s", (fts,))
+    package_id = sqlite.PACKAGE_ID.format(rowid="rowid")
+    return RawSQL(f"SELECT {package_id} FROM package_search WHERE package_search MATCH %s", (fts,))
 
 
-def _has_stored_names(queryset):
-    """Packages and grids on PostgreSQL store their normalized names (packages.0008, grids.0003)."""
-    return connection.vendor == "postgresql" and queryset.model in (Package, Grid)
+def _positional(sql: str, params: dict) -> tuple[str, list]:
+    """`sql` with `%s` for each `%(name)s`, and the values in that order."""
+    values = [params[match.group(1)] for match in _PLACEHOLDER.finditer(sql)]
+    return _PLACEHOLDER.sub("%s", sql), values
 
 
-def search_vector(description_field):
-    """The weighted document of grids; must stay identical to the index of grids.0002."""
-    return SearchVector("title", "slug", config="simple", weight="A") + SearchVector(
-        description_field, config="simple", weight="B"
-    )
-
-
-def _weighted(queryset, words, phrase):
+def _weighted(queryset: QuerySet, words: list[str], phrase: str) -> QuerySet:
     tiers = [
         When(condition, then=Value(weight)) for weight, condition in _tier_conditions(words, phrase)
     ]
@@ -77,19 +89,16 @@ def _weighted(queryset, words, phrase):
     )
 
 
-def _tier_conditions(words, phrase):
-    """(weight, condition) of the tiers above ANY_WORDS, over the aliases of `_with_names`.
-
-    Plain string tests on the normalized names, evaluated only on matched rows: no tsvector
-    is recomputed per row.
-    """
-    squashed = squash(phrase)
+def _tier_conditions(words: list[str], phrase: str) -> list[tuple[int, Q]]:
+    """(weight, condition) of the tiers above ANY_WORDS, over the aliases of `_with_names`."""
+    squashed_phrase = squash(phrase)
     title, slug = F("norm_title"), F("norm_slug")
     title_joined, slug_joined = F("squashed_title"), F("squashed_slug")
     exact = Q(Exact(title, phrase)) | Q(Exact(slug, phrase))
-    exact |= Q(Exact(title_joined, squashed)) | Q(Exact(slug_joined, squashed))
+    exact |= Q(Exact(title_joined, squashed_phrase)) | Q(Exact(slug_joined, squashed_phrase))
     prefix = Q(StartsWith(title, phrase)) | Q(StartsWith(slug, phrase))
-    prefix |= Q(StartsWith(title_joined, squashed)) | Q(StartsWith(slug_joined, squashed))
+    prefix |= Q(StartsWith(title_joined, squashed_phrase))
+    prefix |= Q(StartsWith(slug_joined, squashed_phrase))
     # " title slug" holds " word" exactly when the word starts a word of the title or slug.
     title_words = Q()
     for word in words:
@@ -97,7 +106,7 @@ def _tier_conditions(words, phrase):
     return [(EXACT, exact), (PREFIX, prefix), (TITLE_WORDS, title_words)]
 
 
-def _with_names(queryset):
+def _with_names(queryset: QuerySet) -> QuerySet:
     """Alias the normalized and squashed title and slug, and " title slug" (`name_words`)."""
     if _has_stored_names(queryset):
         return queryset.alias(
@@ -119,34 +128,16 @@ def _with_names(queryset):
     )
 
 
-def _column(queryset, name):
+def _has_stored_names(queryset: QuerySet) -> bool:
+    """Packages and grids store their normalized names (packages.0008/0009, grids.0003/0004)."""
+    return connection.vendor in ("postgresql", "sqlite") and queryset.model in (Package, Grid)
+
+
+def _column(queryset: QuerySet, name: str) -> RawSQL:
     return RawSQL(f'"{queryset.model._meta.db_table}"."{name}"', (), output_field=CharField())
 
 
-def _matched(queryset, words, description_field, squashed):
-    plain = [word for word in words if PLAIN_WORD.fullmatch(word)]
-    symbols = [word for word in words if word not in plain]
-    squashed_plain = None if symbols else squashed
-    if has_search_columns(queryset) and plain:
-        queryset = queryset.filter(
-            RawSQL(
-                f'"{Package._meta.db_table}"."search_document" @@ to_tsquery(%s, %s)',
-                ("simple", tsquery(plain, squashed_plain)),
-                output_field=BooleanField(),
-            )
-        )
-    elif connection.vendor == "postgresql" and plain:
-        query = SearchQuery(tsquery(plain, squashed_plain), search_type="raw", config="simple")
-        queryset = queryset.annotate(document=search_vector(description_field)).filter(
-            document=query
-        )
-    else:
-        return queryset.filter(_substring_match(words, squashed, description_field))
-    # On PostgreSQL, the words (emoji, pictographs) its text parser drops.
-    return queryset.filter(_substring_match(symbols, None, description_field))
-
-
-def _substring_match(words, squashed, description_field):
+def _substring_match(words: list[str], squashed_phrase: str | None, description_field: str) -> Q:
     """Every word in the title, slug or description, or the squashed query in a joined name."""
     condition = Q()
     for word in words:
@@ -155,28 +146,14 @@ def _substring_match(words, squashed, description_field):
             | Q(slug__icontains=word)
             | Q(**{f"{description_field}__icontains": word})
         )
-    if squashed and len(words) > 1:
-        condition |= Q(Contains(_joined("title"), squashed))
-        condition |= Q(Contains(_joined("slug"), squashed))
+    if squashed_phrase and len(words) > 1:
+        condition |= Q(Contains(_joined("title"), squashed_phrase))
+        condition |= Q(Contains(_joined("slug"), squashed_phrase))
     return condition
 
 
-def tsquery(words: list[str], squashed: str | None = None) -> str:
-    """The tsquery of plain `words` (each a prefix), or of them written together (`squashed`)."""
-    # Words are [^\W_]+ only, so they need no tsquery quoting; `:*` makes each a prefix match.
-    joined = squashed if PLAIN_WORD.fullmatch(squashed or "") else None
-    query = " & ".join(f"{word}:*" for word in words)
-    if joined:
-        # The words written together, as in `djangorestframework`: a prefix term each.
-        together = [f"{JOINED_PREFIX}{joined}:*"]
-        if len(words) > 1:
-            together.append(f"{joined}:*")
-        query = " | ".join([f"({query})", *together])
-    return query
-
-
-def normalized(queryset, field):
-    """SQL twin of `normalize_query` for a name column (the stored one on PostgreSQL)."""
+def normalized(queryset: QuerySet, field: str) -> Func | RawSQL | Case:
+    """SQL twin of `normalize_query` for a name column (the stored one where there is one)."""
     if _has_stored_names(queryset):
         return _column(queryset, f"search_{field}")
     expression: Func = Lower(field)
@@ -189,7 +166,7 @@ def normalized(queryset, field):
     )
 
 
-def squashed(normalized_name):
+def squashed(normalized_name: F | Func) -> Case:
     """SQL twin of `squash` over a normalized name expression."""
     joined = Replace(normalized_name, Value(" "), Value(""))
     bare = len(JOINED_PREFIX)
@@ -203,7 +180,7 @@ def squashed(normalized_name):
     )
 
 
-def _joined(field):
+def _joined(field: str) -> Func:
     """A name lower-cased with every separator and space removed (substring matching)."""
     expression: Func = Lower(field)
     for separator in f"{NAME_SEPARATORS} ":

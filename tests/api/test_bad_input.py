@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def catalogue():
-    category = CategoryFactory(slug="apps")
+    category = CategoryFactory(slug="apps", title="Apps")
     PackageFactory(title="django-emoji-🦄", slug="django-emoji", category=category)
     PackageFactory(title="django-שלום", slug="django-shalom", category=category)
     PackageFactory(title="django-filter", slug="django-filter", category=category)
@@ -95,22 +95,10 @@ def test_search_handles_sql_emoji_and_rtl_text(client, catalogue, q, slug):
         assert slugs[0] == slug
 
 
-@pytest.mark.parametrize(
-    "q",
-    ["x" * 201, " ".join(["word"] * 11)],
-)
-def test_search_query_is_capped(client, catalogue, q):
-    body = assert_json_error(client.get("/api/v4/search/", {"q": q}), 400)
-    assert body["q"]
-
-
-def test_package_list_text_filter_is_capped_too(client, catalogue):
-    assert_json_error(client.get("/api/v4/packages/", {"q": "x" * 201}), 400)
-
-
-def test_search_within_caps_is_fine(client, catalogue):
-    assert client.get("/api/v4/search/", {"q": "x" * 200}).status_code == 200
-    assert client.get("/api/v4/search/", {"q": " ".join(["w"] * 10)}).status_code == 200
+@pytest.mark.parametrize("q", ["x" * 201, " ".join(["word"] * 11), "x" * 5_000])
+@pytest.mark.parametrize("path", ["/api/v4/search/", "/api/v4/packages/", "/api/v4/grids/"])
+def test_text_of_any_length_is_a_query_not_a_400(client, catalogue, path, q):
+    assert client.get(path, {"q": q}).status_code == 200
 
 
 def test_xml_is_not_acceptable(client, catalogue):

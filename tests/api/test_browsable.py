@@ -294,11 +294,11 @@ def test_search_page_without_words_offers_the_box_alone(client):
 
 
 def test_search_page_with_a_refused_query_keeps_the_box_and_the_error(client):
-    response = client.get("/api/v4/search/", {"format": "api", "q": "x" * 201})
+    response = client.get("/api/v4/search/", {"format": "api", "q": "forms", "limit": "x"})
 
     content = response.content.decode()
     assert response.status_code == 400
-    assert f'value="{"x" * 201}"' in summary(content)
+    assert 'value="forms"' in summary(content)
     assert "dp-search-kind" not in content
     assert "HTTP 400 Bad Request" in content
 

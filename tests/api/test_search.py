@@ -249,8 +249,8 @@ def test_search_needs_at_most_three_queries(client, django_assert_max_num_querie
 @pytest.mark.parametrize(
     ("queryset", "description_field", "index"),
     [
-        (Package.objects.all, "repo_description", "package_search_document_idx"),
-        (Grid.objects.all, "description", "grid_search_idx"),
+        (Package.objects.all, "repo_description", "package_search_text_idx"),
+        (Grid.objects.all, "description", "grid_search_text_idx"),
     ],
 )
 def test_postgresql_matches_through_the_gin_index(queryset, description_field, index):
@@ -269,7 +269,8 @@ def test_stored_search_columns_follow_every_write():
     Package.objects.filter(pk=package.pk).update(repo_description="renders charts")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT search_title, search_slug, search_document @@ to_tsquery('simple', 'chart:*')"
+            "SELECT search_title, search_slug,"
+            " search_text @@ to_tsquery('english', 'charting:*')"
             " FROM packages_package WHERE id = %s",
             [package.pk],
         )

@@ -1,0 +1,93 @@
+"""Near spellings: a query word no package name holds, read as the name word one edit away.
+
+The vocabulary is every word of the packages' titles and slugs with how many packages hold it:
+`packages_name_word` on PostgreSQL (kept by triggers, packages.0009), the `raw_names` terms of
+`package_search_vocab` on SQLite (fts5vocab over the FTS5 index, each word with its `0`).
+
+`correct` looks every word up with all spellings one edit away (a letter dropped, added or
+changed, or two neighbours swapped: Damerau distance 1), in one query. A word that is a name
+word, or the start of one (still being typed), stays; one that is neither becomes the near
+spelling the most packages hold (`djnago` -> `django`, `fliter` -> `filter`, `wagtial` ->
+`wagtail`, `framwork` -> `framework`). Words shorter than `MIN_WORD` are left alone: too many
+names are one edit from them.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection
+
+MIN_WORD = 4
+MAX_WORD = 30
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_LAST = "\U0010ffff"
+_STARTED = -1  # in a lookup's rows: the word starts a name word
+
+_POSTGRES = """
+    SELECT word, packages FROM packages_name_word WHERE word = ANY(%(spellings)s)
+    UNION ALL
+    SELECT w, -1 FROM unnest(%(words)s::text[]) AS w WHERE EXISTS (
+        SELECT 1 FROM packages_name_word WHERE word >= w AND word < w || %(last)s)
+"""
+_SQLITE = """
+    SELECT substr(term, 1, length(term) - 1), doc FROM package_search_vocab
+    WHERE col = 'raw_names' AND term IN (SELECT value || '0' FROM json_each(%(spellings)s))
+    UNION ALL
+    SELECT w.value, -1 FROM json_each(%(words)s) w WHERE EXISTS (
+        SELECT 1 FROM package_search_vocab v
+        WHERE v.col = 'raw_names' AND v.term >= w.value AND v.term < w.value || %(last)s)
+"""
+
+
+def correct(words: Sequence[str]) -> list[str]:
+    """`words`, each one no package name holds (nor starts) replaced by its near spelling."""
+    suspects = [word for word in words if MIN_WORD <= len(word) <= MAX_WORD]
+    if not suspects:
+        return list(words)
+    near = {word: edits(word) for word in suspects}
+    spellings = sorted(set(suspects).union(*near.values()))
+    counts, started = _look_up(suspects, spellings)
+    corrected = []
+    for word in words:
+        if word not in near or word in counts or word in started:
+            corrected.append(word)
+            continue
+        found = [(counts[spelling], spelling) for spelling in near[word] if spelling in counts]
+        # The most packages, then the first in alphabetical order: the same answer every time.
+        corrected.append(min(found, key=lambda item: (-item[0], item[1]))[1] if found else word)
+    return corrected
+
+
+def edits(word: str) -> set[str]:
+    """Every spelling one edit from `word` (Damerau distance 1), `word` itself excluded."""
+    letters = _LETTERS + "".join(sorted(set(word) - set(_LETTERS)))
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    spellings = {left + right[1:] for left, right in splits if right}
+    spellings |= {
+        left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1
+    }
+    spellings |= {left + c + right[1:] for left, right in splits if right for c in letters}
+    spellings |= {left + c + right for left, right in splits for c in letters}
+    spellings.discard(word)
+    return spellings
+
+
+def _look_up(words: Iterable[str], spellings: list[str]) -> tuple[dict[str, int], set[str]]:
+    """(packages per spelling that is a name word, the words that start a name word)."""
+    words = list(words)
+    params: dict[str, Any]
+    if connection.vendor == "postgresql":
+        sql, params = _POSTGRES, {"spellings": spellings, "words": words, "last": _LAST}
+    else:
+        sql = _SQLITE
+        params = {"spellings": json.dumps(spellings), "words": json.dumps(words), "last": _LAST}
+    counts, started = {}, set()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for spelling, count in cursor.fetchall():
+            if count == _STARTED:
+                started.add(spelling)
+            else:
+                counts[spelling] = count
+    return counts, started
