@@ -7,8 +7,9 @@ whole body).
 """
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.utils import timezone
 from rest_framework.fields import DateTimeField
 from rest_framework.request import Request
 from rest_framework.reverse import reverse
@@ -19,11 +20,18 @@ from grids.search import EXACT, SearchHit
 _NAME_PREFIX = re.compile(r"^django[-_]", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"[-_]")
 _DATETIME = DateTimeField()
+_ZERO = timedelta(0)
 _PK = 9_876_543_210_123  # an id no URL holds otherwise, for `hits_fields` to split at
 
 
 def _datetime(value: datetime | None) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
+    if value is None:
+        return None
+    if value.utcoffset() == _ZERO and timezone.get_current_timezone_name() == "UTC":
+        # What DateTimeField gives for a UTC time in UTC, without its time zone conversion
+        # (most of a hit's rendering).
+        return value.replace(tzinfo=None).isoformat() + "Z"
+    return _DATETIME.to_representation(value)
 
 
 def hits_fields(hits: list[SearchHit], request: Request) -> list[dict]:

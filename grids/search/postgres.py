@@ -32,6 +32,7 @@ from grids.search.terms import STOP_WORDS
 
 Params = dict[str, Any]
 _ORDER = "t.repo_watchers DESC, t.id"
+FIRST_STARRED = 1000
 
 
 def tsquery_sql(words: Sequence[str], phrase: str, params: Params, *, names: bool) -> str:
@@ -68,11 +69,7 @@ def search_packages(
         f" AND NOT t.id = ANY(%(exclude)s) ORDER BY {_ORDER} LIMIT %(limit)s)"
         for _weight, condition in _name_conditions("t")
     ]
-    tiers += [
-        f"(SELECT t.id FROM packages_package t WHERE t.search_text @@ {query}"
-        f" AND NOT t.id = ANY(%(exclude)s) ORDER BY {_ORDER} LIMIT %(limit)s)"
-        for query in (in_names, matched)
-    ]
+    tiers += [most_starred(f"t.search_text @@ {query}", "limit") for query in (in_names, matched)]
     weight = " ".join(f"WHEN {sql} THEN {tier}" for tier, sql in _name_conditions("p"))
     weight = (
         f"CASE {weight} WHEN ts_match_vq(p.search_text, {in_names}) THEN {TITLE_WORDS}"
@@ -97,10 +94,7 @@ def partial_packages(
     for i, word in enumerate(words):
         any_field = _word_query(word, f"a{i}", "", params)
         in_names = _word_query(word, f"b{i}", "A", params)
-        candidates.append(
-            f"(SELECT t.id FROM packages_package t WHERE t.search_text @@ {any_field}"
-            f" AND NOT t.id = ANY(%(exclude)s) ORDER BY {_ORDER} LIMIT %(pool)s)"
-        )
+        candidates.append(most_starred(f"t.search_text @@ {any_field}", "pool"))
         coverage.append(
             f"ts_match_vq(p.search_text, {any_field})::int"
             f" + ts_match_vq(p.search_text, {in_names})::int"
@@ -112,6 +106,28 @@ def partial_packages(
         f" ORDER BY {' + '.join(coverage)} DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
     )
     return fetch_rows(sql, params, PACKAGE_FIELDS)
+
+
+def most_starred(match: str, limit: str) -> str:
+    """A subquery: the ids of the `%(limit)s` most-starred packages `t` where `match` holds,
+    not in `%(exclude)s`.
+
+    The planner cannot tell a word in nearly every row from one in none (a prefix's frequency
+    is a guess), and guessing wrong costs a walk of the whole stars index or a sort of every
+    match. So: first the `FIRST_STARRED` most-starred rows, in stars order, are tested (a
+    common word fills the limit there, and they are the answer); only when that finds fewer,
+    the index of the words finds every match (few, then) and those are sorted (`+ 0`: no
+    walk of the stars index).
+    """
+    condition = f"{match} AND NOT t.id = ANY(%(exclude)s)"
+    return (
+        f"(WITH first AS MATERIALIZED (SELECT t.id FROM (SELECT id, search_text, repo_watchers"
+        f" FROM packages_package ORDER BY repo_watchers DESC, id LIMIT {FIRST_STARRED}) t"
+        f" WHERE {condition} ORDER BY {_ORDER} LIMIT %({limit})s)"
+        f" SELECT id FROM first UNION ALL (SELECT t.id FROM packages_package t"
+        f" WHERE {condition} AND (SELECT count(*) FROM first) < %({limit})s"
+        f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT %({limit})s))"
+    )
 
 
 def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
@@ -135,9 +151,13 @@ def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
 def _word_query(word: str, key: str, weight: str, params: Params) -> str:
     """One word as a tsquery: its english word forms or itself, as a prefix, in `weight`."""
     params[key] = f"{word}:*{weight}"
-    # The english configuration drops stop words: to_tsquery would say so in a NOTICE.
-    english = f" || to_tsquery('english', %({key})s)" if word not in STOP_WORDS else ""
-    return f"(to_tsquery('simple', %({key})s){english})"
+    simple = f"to_tsquery('simple', %({key})s)"
+    if word in STOP_WORDS:
+        # The english configuration drops stop words: to_tsquery would say so in a NOTICE.
+        return simple
+    english = f"to_tsquery('english', %({key})s)"
+    # Folded to a constant when planned; a word that is its own stem is looked up once.
+    return f"(CASE WHEN {english} = {simple} THEN {simple} ELSE {simple} || {english} END)"
 
 
 def _name_conditions(t: str) -> list[tuple[int, str]]:

@@ -1,8 +1,7 @@
 """Near spellings: a query word no package name holds, read as the name word one edit away.
 
 The vocabulary is every word of the packages' titles and slugs with how many packages hold it:
-`packages_name_word` on PostgreSQL (kept by triggers, packages.0009), the `raw_names` terms of
-`package_search_vocab` on SQLite (fts5vocab over the FTS5 index, each word with its `0`).
+`packages_name_word`, kept by triggers on both databases (packages.0009).
 
 `correct` looks every word up with all spellings one edit away (a letter dropped, added or
 changed, or two neighbours swapped: Damerau distance 1), in one query. A word that is a name
@@ -31,12 +30,11 @@ _POSTGRES = """
         SELECT 1 FROM packages_name_word WHERE word >= w AND word < w || %(last)s)
 """
 _SQLITE = """
-    SELECT substr(term, 1, length(term) - 1), doc FROM package_search_vocab
-    WHERE col = 'raw_names' AND term IN (SELECT value || '0' FROM json_each(%(spellings)s))
+    SELECT word, packages FROM packages_name_word
+    WHERE word IN (SELECT value FROM json_each(%(spellings)s))
     UNION ALL
     SELECT w.value, -1 FROM json_each(%(words)s) w WHERE EXISTS (
-        SELECT 1 FROM package_search_vocab v
-        WHERE v.col = 'raw_names' AND v.term >= w.value AND v.term < w.value || %(last)s)
+        SELECT 1 FROM packages_name_word WHERE word >= w.value AND word < w.value || %(last)s)
 """
 
 

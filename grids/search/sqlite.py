@@ -52,10 +52,12 @@ def search_packages(
     params = _name_params(phrase, limit + len(exclude), exclude)
     params["names"] = fts_query(words, phrase, names=True)
     params["matched"] = fts_query(words, phrase, names=False)
+    # One index range per name column and tier: an OR of them would fetch every row to sort.
     tiers = [
         f"SELECT id, {tier} AS tier FROM (SELECT id FROM packages_package WHERE {condition}"
         f" ORDER BY repo_watchers DESC, id LIMIT %(candidates)s)"
-        for tier, condition in _name_conditions("packages_package")
+        for tier, column_conditions in _name_conditions("packages_package", split=True)
+        for condition in column_conditions
     ]
     tiers += [
         f"SELECT {PACKAGE_ID.format(rowid='rowid')}, {tier} FROM (SELECT rowid"
@@ -124,22 +126,26 @@ def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
     return fetch_rows(sql, params, GRID_FIELDS)
 
 
-def _name_conditions(t: str) -> list[tuple[int, str]]:
-    """(weight, SQL condition) of the exact and prefix tiers over row `t`'s stored names."""
-    exact = (
-        f"({t}.search_title = %(phrase)s OR {t}.search_slug = %(phrase)s"
-        f" OR {t}.search_squashed_title = %(squashed)s OR {t}.search_squashed_slug = %(squashed)s)"
-    )
-    prefix = " OR ".join(
-        f"({t}.{column} >= %({value})s AND {t}.{column} < %({value}_end)s)"
-        for column, value in (
-            ("search_title", "phrase"),
-            ("search_slug", "phrase"),
-            ("search_squashed_title", "squashed"),
-            ("search_squashed_slug", "squashed"),
-        )
-    )
-    return [(EXACT, exact), (PREFIX, f"({prefix})")]
+def _name_conditions(t: str, *, split: bool = False) -> list[tuple[int, Any]]:
+    """(weight, SQL condition) of the exact and prefix tiers over row `t`'s stored names;
+    `split`: (weight, [one condition per name column])."""
+    columns = [
+        ("search_title", "phrase"),
+        ("search_slug", "phrase"),
+        ("search_squashed_title", "squashed"),
+        ("search_squashed_slug", "squashed"),
+    ]
+    exact = [f"{t}.{column} = %({value})s" for column, value in columns]
+    prefix = [
+        f"{t}.{column} >= %({value})s AND {t}.{column} < %({value}_end)s"
+        for column, value in columns
+    ]
+    if split:
+        return [(EXACT, exact), (PREFIX, prefix)]
+    return [
+        (EXACT, " OR ".join(f"({c})" for c in exact)),
+        (PREFIX, " OR ".join(f"({c})" for c in prefix)),
+    ]
 
 
 def _name_params(phrase: str, candidates: int, exclude: Sequence[int]) -> Params:

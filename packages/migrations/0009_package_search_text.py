@@ -14,14 +14,16 @@ PostgreSQL:
   statement per batch) for the spelling pass (`grids.search.spelling`).
 
 SQLite:
-- the stored names of 0002/0008 as virtual generated columns (the same SQL), with indexes;
+- the stored names of 0002/0008 as virtual generated columns (the same SQL), with indexes
+  that hold the stars too;
 - `package_search`, an FTS5 table with the porter stemmer over the same fields, kept by
   triggers on packages and categories. Its rowid orders the rows by stars (`stars * 2**32 +
   (2**32 - 1 - id)`, stars capped at 2**31 - 1), so the most-starred matches are the first
   FTS5 reads. `raw_names` and `raw_description` hold each word as written plus a `0`, which
   the stemmer leaves alone: a prefix query then matches a word typed past its stem (`authenti`
-  for "authentication", stem `authent`), and `package_search_vocab` (fts5vocab) lists the
-  names' words for spelling.
+  for "authentication", stem `authent`). Prefix indexes for prefixes of 1 to 10 characters:
+  a query word is a prefix, and without them FTS5 merges the lists of every word it starts;
+- `packages_name_word` as on PostgreSQL, kept by row triggers.
 
 Django rebuilds a SQLite table for some schema changes (`_remake_table`), which drops its
 triggers and generated columns: a later migration that does that to packages_package or
@@ -181,8 +183,8 @@ POSTGRES_BACKWARD = [
 _SEPARATORS = list("-_.,;:!?()[]/'\"`*") + ["\t", "\n", "\r"]
 
 
-def _spaced(text: str) -> str:
-    for separator in _SEPARATORS:
+def _spaced(text: str, separators: str | list[str] = _SEPARATORS) -> str:
+    for separator in separators:
         text = f"replace({text}, '{separator.replace(chr(39), chr(39) * 2)}', ' ')"
     return text
 
@@ -211,6 +213,24 @@ def _sqlite_values(t: str) -> str:
     )
 
 
+# The distinct words of row `t`'s title and slug, as json_each rows (`value`): SQLite has no
+# split function, so the words become a JSON array (split at the separators names use most);
+# a name JSON cannot hold (a control character) gives none.
+_JSON_WORDS = (
+    """'["' || replace(replace(replace({spaced}, '\\', '\\\\'), '"', '\\"'), ' ', '","')"""
+    """ || '"]'"""
+)
+
+
+def _json_name_words(t: str) -> str:
+    words = _JSON_WORDS.format(spaced=_spaced(f"lower({t}.title || ' ' || {t}.slug)", "-_.()/:,'+"))
+    return f"CASE WHEN json_valid({words}) THEN {words} ELSE '[]' END"
+
+
+def sqlite_name_words(t: str) -> str:
+    return f"SELECT DISTINCT value FROM json_each({_json_name_words(t)}) WHERE value <> ''"
+
+
 _FTS_COLUMNS = "rowid, names, description, category, contributors, raw_names, raw_description"
 _WATCHED = ["id", "title", "slug", "repo_description", "category_id", "participants"]
 _CHANGED = " OR ".join(f"old.{col} IS NOT new.{col}" for col in [*_WATCHED, "repo_watchers"])
@@ -228,14 +248,14 @@ SQLITE_FORWARD = [
         f"ALTER TABLE packages_package ADD COLUMN {column} text GENERATED ALWAYS AS ({sql}) VIRTUAL"
         for column, sql in _SQLITE_NAMES.items()
     ),
+    # With the stars: a prefix's most-starred rows come from the index alone.
     *(
-        f"CREATE INDEX package_{column}_idx ON packages_package ({column})"
+        f"CREATE INDEX package_{column}_idx ON packages_package ({column}, repo_watchers)"
         for column in _tiers.PATTERN_INDEXED
     ),
     f"""CREATE VIRTUAL TABLE package_search USING fts5(
         {_FTS_COLUMNS.removeprefix("rowid, ")},
-        tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')""",
-    "CREATE VIRTUAL TABLE package_search_vocab USING fts5vocab(package_search, 'col')",
+        tokenize = 'porter unicode61 remove_diacritics 2', prefix = '1 2 3 4 5 6 7 8 9 10')""",
     f"""CREATE TRIGGER package_search_insert AFTER INSERT ON packages_package BEGIN
         INSERT INTO package_search ({_FTS_COLUMNS}) VALUES ({_sqlite_values("new")});
     END""",
@@ -254,14 +274,44 @@ SQLITE_FORWARD = [
     END""",
     f"""INSERT INTO package_search ({_FTS_COLUMNS})
     SELECT {_sqlite_values("p")} FROM packages_package p""",
+    "CREATE TABLE packages_name_word (word text PRIMARY KEY, packages integer NOT NULL)",
+    f"""CREATE TRIGGER package_name_words_insert AFTER INSERT ON packages_package BEGIN
+        INSERT INTO packages_name_word (word, packages)
+        SELECT value, 1 FROM ({sqlite_name_words("new")}) WHERE true
+        ON CONFLICT (word) DO UPDATE SET packages = packages + 1;
+    END""",
+    f"""CREATE TRIGGER package_name_words_update AFTER UPDATE OF title, slug ON packages_package
+    WHEN old.title IS NOT new.title OR old.slug IS NOT new.slug BEGIN
+        UPDATE packages_name_word SET packages = packages - 1
+        WHERE word IN ({sqlite_name_words("old")});
+        DELETE FROM packages_name_word
+        WHERE packages <= 0 AND word IN ({sqlite_name_words("old")});
+        INSERT INTO packages_name_word (word, packages)
+        SELECT value, 1 FROM ({sqlite_name_words("new")}) WHERE true
+        ON CONFLICT (word) DO UPDATE SET packages = packages + 1;
+    END""",
+    f"""CREATE TRIGGER package_name_words_delete AFTER DELETE ON packages_package BEGIN
+        UPDATE packages_name_word SET packages = packages - 1
+        WHERE word IN ({sqlite_name_words("old")});
+        DELETE FROM packages_name_word
+        WHERE packages <= 0 AND word IN ({sqlite_name_words("old")});
+    END""",
+    f"""INSERT INTO packages_name_word (word, packages)
+    SELECT value, count(*) FROM (
+        SELECT DISTINCT p.id, w.value FROM packages_package p, json_each({_json_name_words("p")}) w
+        WHERE w.value <> ''
+    ) GROUP BY value""",
 ]
 
 SQLITE_BACKWARD = [
+    "DROP TRIGGER package_name_words_delete",
+    "DROP TRIGGER package_name_words_update",
+    "DROP TRIGGER package_name_words_insert",
+    "DROP TABLE packages_name_word",
     "DROP TRIGGER category_search_title",
     "DROP TRIGGER package_search_delete",
     "DROP TRIGGER package_search_update",
     "DROP TRIGGER package_search_insert",
-    "DROP TABLE package_search_vocab",
     "DROP TABLE package_search",
     *(f"DROP INDEX package_{column}_idx" for column in _tiers.PATTERN_INDEXED),
     *(f"ALTER TABLE packages_package DROP COLUMN {column}" for column in _SQLITE_NAMES),
