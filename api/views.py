@@ -251,8 +251,11 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
 
     @property
     def default_response_headers(self) -> dict[str, str]:
-        # Every response (and the response cache's replays, which keep these) names the terms.
-        terms = search.choose_terms(self.request.query_params.get("q", ""))
+        # Every response (and the response cache's replays, which keep these) names the terms:
+        # those the search used, once it ran.
+        terms = getattr(self, "search_terms", None)
+        if terms is None:
+            terms = search.choose_terms(self.request.query_params.get("q", ""))
         return {**super().default_response_headers, "X-Search-Terms": search.header_value(terms)}
 
     def _search(self):
@@ -264,8 +267,10 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
             minimum=1,
             maximum=search.MAX_LIMIT,
         )
-        hits = search.search(request.query_params.get("q", ""), limit=limit)
-        return Response(hits_fields(hits, request))
+        found = search.find(request.query_params.get("q", ""), limit=limit)
+        self.search_terms = found.terms
+        self.headers["X-Search-Terms"] = search.header_value(found.terms)
+        return Response(hits_fields(found.hits, request))
 
 
 _SCHEMA_VERSION = re.compile(r"^[A-Za-z0-9.-]{1,20}$")

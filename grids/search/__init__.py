@@ -58,6 +58,7 @@ __all__ = [
     "DEFAULT_LIMIT",
     "EXACT",
     "FUZZY",
+    "Found",
     "MAX_LIMIT",
     "MAX_TERMS",
     "PREFIX",
@@ -66,6 +67,7 @@ __all__ = [
     "SearchHit",
     "Terms",
     "choose_terms",
+    "find",
     "header_value",
     "matching",
     "normalize_query",
@@ -100,17 +102,33 @@ class SearchHit:
     usage: int = 0
 
 
+@dataclass(frozen=True)
+class Found:
+    """A search's hits, best first, and the terms it matched on (`X-Search-Terms`)."""
+
+    hits: list[SearchHit]
+    terms: Terms
+
+
 def search(text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
+    """At most `limit` hits over packages and grids, best first (see `find`)."""
+    return find(text, limit=limit).hits
+
+
+def find(text: str, *, limit: int = DEFAULT_LIMIT) -> Found:
     """At most `limit` hits over packages and grids, best first, in their ranked order (two
-    statements; two more when fewer than `limit` match every word)."""
+    statements; one or two more when fewer than `limit` match every word, and one to choose
+    a long question's terms)."""
     terms = choose_terms(text)
+    if terms.capped:
+        terms = choose_terms(text, spelling.name_counts(terms.capped))
     if not terms:
-        return []
+        return Found([], terms)
     limit = max(1, min(limit, MAX_LIMIT))
     words = list(terms.words)
     if not all(PLAIN_WORD.fullmatch(word) for word in words):
         packages, grids = _by_substring(words, terms.phrase, limit)
-        return _merged(packages, grids)[:limit]
+        return Found(_merged(packages, grids)[:limit], terms)
     engine = _engine()
     packages = engine.search_packages(words, terms.phrase, limit=limit)
     grids = engine.search_grids(words, terms.phrase, limit=limit)
@@ -119,7 +137,7 @@ def search(text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
         found = [row["id"] for row in packages]
         more = _more_packages(engine, terms, limit=limit - len(hits), exclude=found)
         hits += [_package_hit({**row, "weight": FUZZY}) for row in more]
-    return hits
+    return Found(hits, terms)
 
 
 def _engine() -> ModuleType:

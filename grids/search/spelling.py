@@ -57,6 +57,12 @@ def correct(words: Sequence[str]) -> list[str]:
     return corrected
 
 
+def name_counts(words: Sequence[str]) -> dict[str, int]:
+    """How many packages' names hold each of `words` that any name holds (one query)."""
+    counts, _started = _look_up([], list(words))
+    return counts
+
+
 def edits(word: str) -> set[str]:
     """Every spelling one edit from `word` (Damerau distance 1), `word` itself excluded."""
     letters = _LETTERS + "".join(sorted(set(word) - set(_LETTERS)))

@@ -8,12 +8,14 @@ letters and digits, so control characters, NUL and punctuation only separate wor
   nothing else (`it` still searches for `it`);
 - of those, the words that are not about asking (`FILLER_WORDS`: `django`, `package`, `best`,
   `recommend`...), unless nothing else is left;
-- at most `MAX_TERMS`, the longest (longer words are the rarer ones), in the text's order.
+- at most `MAX_TERMS`, in the text's order: first the words the fewest package names hold
+  (`grids.search.spelling.name_counts`), then the longest (longer words are the rarer ones).
 
 A text of more than `QUESTION_WORDS` words is a question: its hits may match only some of its
 terms (`grids.search`). `header_value` is what the API sends as `X-Search-Terms`.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -53,30 +55,47 @@ FILLER_WORDS = _word_set(
 
 @dataclass(frozen=True)
 class Terms:
-    """The words a search matches on (`words`), and the text as names are compared (`phrase`)."""
+    """The words a search matches on (`words`), and the text as names are compared (`phrase`);
+    `capped`: the text had more useful words than `MAX_TERMS`."""
 
     words: tuple[str, ...]
     phrase: str
     is_question: bool
+    capped: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.words)
 
 
-def choose_terms(text: str | None) -> Terms:
-    """The terms a search for `text` matches on (see the module's docstring)."""
+def choose_terms(text: str | None, name_counts: Mapping[str, int] | None = None) -> Terms:
+    """The terms a search for `text` matches on (see the module's docstring); with
+    `name_counts` (how many package names hold each word), a capped text keeps the words of
+    the fewest names first, then the longest."""
     text = (text or "")[:MAX_TEXT_CHARS]
     words = list(dict.fromkeys(query_words(text)))
     useful = [word for word in words if word not in STOP_WORDS] or words
     useful = [word for word in useful if word not in FILLER_WORDS] or useful
+    capped: tuple[str, ...] = ()
     if len(useful) > MAX_TERMS:
-        longest = sorted(range(len(useful)), key=lambda i: -len(useful[i]))[:MAX_TERMS]
-        useful = [useful[i] for i in sorted(longest)]
+        capped = tuple(useful)
+        useful = _most_informative(useful, name_counts or {})
     return Terms(
         words=tuple(useful),
         phrase=normalize_query(text),
         is_question=len(words) > QUESTION_WORDS,
+        capped=capped,
     )
+
+
+def _most_informative(words: list[str], name_counts: Mapping[str, int]) -> list[str]:
+    def rank(i: int) -> tuple[int, int, int]:
+        word = words[i]
+        if word in name_counts:
+            return (0, name_counts[word], -len(word))
+        return (1, 0, -len(word))
+
+    kept = sorted(range(len(words)), key=rank)[:MAX_TERMS]
+    return [words[i] for i in sorted(kept)]
 
 
 def header_value(terms: Terms) -> str:
