@@ -7,8 +7,8 @@ A word matches when `search_text` (packages.0009, grids.0004: the english and th
 configuration of each field) holds it, or a word form of it, as a prefix. Packages: `limit`
 candidates per tier (UNION ALL), each the most-starred rows found by that tier's own index:
 btree `text_pattern_ops` on the normalized and squashed names (exact, prefix), `search_text`'s
-GIN index restricted to weight A, the names (title words), or over every field (any words); the
-planner walks the stars index instead when a word is in most rows. Only those candidates are
+GIN index restricted to weight A, the names (title words), or over every field (any words);
+the word tiers test the most-starred rows first (`most_starred`). Only those candidates are
 weighed and sorted: no statement ranks every matching row.
 """
 

@@ -56,7 +56,7 @@ def search_packages(
     tiers = [
         f"SELECT id, {tier} AS tier FROM (SELECT id FROM packages_package WHERE {condition}"
         f" ORDER BY repo_watchers DESC, id LIMIT %(candidates)s)"
-        for tier, column_conditions in _name_conditions("packages_package", split=True)
+        for tier, column_conditions in _name_columns("packages_package")
         for condition in column_conditions
     ]
     tiers += [
@@ -126,26 +126,34 @@ def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
     return fetch_rows(sql, params, GRID_FIELDS)
 
 
-def _name_conditions(t: str, *, split: bool = False) -> list[tuple[int, Any]]:
-    """(weight, SQL condition) of the exact and prefix tiers over row `t`'s stored names;
-    `split`: (weight, [one condition per name column])."""
-    columns = [
-        ("search_title", "phrase"),
-        ("search_slug", "phrase"),
-        ("search_squashed_title", "squashed"),
-        ("search_squashed_slug", "squashed"),
-    ]
-    exact = [f"{t}.{column} = %({value})s" for column, value in columns]
-    prefix = [
-        f"{t}.{column} >= %({value})s AND {t}.{column} < %({value}_end)s"
-        for column, value in columns
-    ]
-    if split:
-        return [(EXACT, exact), (PREFIX, prefix)]
+def _name_conditions(t: str) -> list[tuple[int, str]]:
+    """(weight, SQL condition) of the exact and prefix tiers over row `t`'s stored names."""
     return [
-        (EXACT, " OR ".join(f"({c})" for c in exact)),
-        (PREFIX, " OR ".join(f"({c})" for c in prefix)),
+        (tier, " OR ".join(f"({condition})" for condition in conditions))
+        for tier, conditions in _name_columns(t)
     ]
+
+
+def _name_columns(t: str) -> list[tuple[int, list[str]]]:
+    """(weight, [its condition on each name column]) of the exact and prefix tiers. A slug
+    equal to the title is left to the title's condition: the slugs' indexes hold only those
+    that differ (packages.0009)."""
+    columns = [
+        ("search_title", "phrase", ""),
+        ("search_slug", "phrase", f" AND {t}.search_slug <> {t}.search_title"),
+        ("search_squashed_title", "squashed", ""),
+        (
+            "search_squashed_slug",
+            "squashed",
+            f" AND {t}.search_squashed_slug <> {t}.search_squashed_title",
+        ),
+    ]
+    exact = [f"{t}.{column} = %({value})s{twin}" for column, value, twin in columns]
+    prefix = [
+        f"{t}.{column} >= %({value})s AND {t}.{column} < %({value}_end)s{twin}"
+        for column, value, twin in columns
+    ]
+    return [(EXACT, exact), (PREFIX, prefix)]
 
 
 def _name_params(phrase: str, candidates: int, exclude: Sequence[int]) -> Params:
