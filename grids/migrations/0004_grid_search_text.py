@@ -15,9 +15,6 @@ from importlib import import_module
 from django.db import migrations
 
 _packages = import_module("packages.migrations.0009_package_search_text")
-_grids = import_module("grids.migrations.0003_grid_search_names")
-_names = import_module("packages.migrations.0002_package_search_columns")
-_tiers = import_module("packages.migrations.0008_package_search_tiers")
 
 POSTGRES_DOCUMENT = " || ".join(
     [
@@ -41,14 +38,6 @@ POSTGRES_BACKWARD = [
     "ALTER TABLE grids_grid DROP COLUMN search_text",
 ]
 
-_SQLITE_NAMES = {
-    "search_title": _names.NORMALIZED.format(col="title"),
-    "search_slug": _names.NORMALIZED.format(col="slug"),
-    "search_squashed_title": _tiers.squashed_sql("title"),
-    "search_squashed_slug": _tiers.squashed_sql("slug"),
-    "search_words": f"' ' || {_names.NORMALIZED.format(col='title')} || ' ' || "
-    f"{_names.NORMALIZED.format(col='slug')}",
-}
 _FTS_COLUMNS = "rowid, names, description, raw_names, raw_description"
 _CHANGED = " OR ".join(f"old.{col} IS NOT new.{col}" for col in ["id", "title", "slug", "description"])
 
@@ -64,7 +53,7 @@ def _values(t: str) -> str:
 SQLITE_FORWARD = [
     *(
         f"ALTER TABLE grids_grid ADD COLUMN {column} text GENERATED ALWAYS AS ({sql}) VIRTUAL"
-        for column, sql in _SQLITE_NAMES.items()
+        for column, sql in _packages.SQLITE_NAMES.items()
     ),
     f"""CREATE VIRTUAL TABLE grid_search USING fts5(
         {_FTS_COLUMNS.removeprefix("rowid, ")},
@@ -87,16 +76,8 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER grid_search_update",
     "DROP TRIGGER grid_search_insert",
     "DROP TABLE grid_search",
-    *(f"ALTER TABLE grids_grid DROP COLUMN {column}" for column in _SQLITE_NAMES),
+    *(f"ALTER TABLE grids_grid DROP COLUMN {column}" for column in _packages.SQLITE_NAMES),
 ]
-
-
-def _run(statements):
-    def run(apps, schema_editor):
-        for statement in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement, params=None)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -107,7 +88,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            _run({"postgresql": POSTGRES_FORWARD, "sqlite": SQLITE_FORWARD}),
-            _run({"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD}),
+            _packages.by_vendor({"postgresql": POSTGRES_FORWARD, "sqlite": SQLITE_FORWARD}),
+            _packages.by_vendor({"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD}),
         )
     ]

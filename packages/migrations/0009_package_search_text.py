@@ -235,7 +235,7 @@ _FTS_COLUMNS = "rowid, names, description, category, contributors, raw_names, ra
 SLUG_TWINS = {"search_slug": "search_title", "search_squashed_slug": "search_squashed_title"}
 _WATCHED = ["id", "title", "slug", "repo_description", "category_id", "participants"]
 _CHANGED = " OR ".join(f"old.{col} IS NOT new.{col}" for col in [*_WATCHED, "repo_watchers"])
-_SQLITE_NAMES = {
+SQLITE_NAMES = {
     "search_title": _names.NORMALIZED.format(col="title"),
     "search_slug": _names.NORMALIZED.format(col="slug"),
     "search_squashed_title": _tiers.squashed_sql("title"),
@@ -247,7 +247,7 @@ _SQLITE_NAMES = {
 SQLITE_FORWARD = [
     *(
         f"ALTER TABLE packages_package ADD COLUMN {column} text GENERATED ALWAYS AS ({sql}) VIRTUAL"
-        for column, sql in _SQLITE_NAMES.items()
+        for column, sql in SQLITE_NAMES.items()
     ),
     # With the stars: a prefix's most-starred rows come from the index alone. A slug is indexed
     # only where it differs from the title (mostly it does not): the title's index finds it.
@@ -317,11 +317,13 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER package_search_insert",
     "DROP TABLE package_search",
     *(f"DROP INDEX package_{column}_idx" for column in _tiers.PATTERN_INDEXED),
-    *(f"ALTER TABLE packages_package DROP COLUMN {column}" for column in _SQLITE_NAMES),
+    *(f"ALTER TABLE packages_package DROP COLUMN {column}" for column in SQLITE_NAMES),
 ]
 
 
-def _run(statements):
+def by_vendor(statements):
+    """A RunPython function running the statements listed for the database's vendor."""
+
     def run(apps, schema_editor):
         for statement in statements.get(schema_editor.connection.vendor, []):
             schema_editor.execute(statement, params=None)
@@ -331,7 +333,7 @@ def _run(statements):
 
 def sqlite_forward(schema_editor) -> None:
     """Create SQLite's search objects (after a migration that rebuilt packages_package)."""
-    _run({"sqlite": SQLITE_FORWARD})(None, schema_editor)
+    by_vendor({"sqlite": SQLITE_FORWARD})(None, schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -339,7 +341,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            _run({"postgresql": POSTGRES_FORWARD, "sqlite": SQLITE_FORWARD}),
-            _run({"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD}),
+            by_vendor({"postgresql": POSTGRES_FORWARD, "sqlite": SQLITE_FORWARD}),
+            by_vendor({"postgresql": POSTGRES_BACKWARD, "sqlite": SQLITE_BACKWARD}),
         )
     ]
