@@ -3,7 +3,7 @@
 Plain SQL rather than querysets because building and compiling these statements through the ORM
 cost several times what PostgreSQL takes to run them.
 
-A word matches when `search_text` (packages.0009, grids.0004: the english and the simple
+A word matches when `search_text` (packages.0011, grids.0005: the english and the simple
 configuration of each field) holds it, or a word form of it, as a prefix. Packages: `limit`
 candidates per tier (UNION ALL), each the most-starred rows found by that tier's own index:
 btree `text_pattern_ops` on the normalized and squashed names (exact, prefix), `search_text`'s

@@ -129,7 +129,7 @@ def _with_names(queryset: QuerySet) -> QuerySet:
 
 
 def _has_stored_names(queryset: QuerySet) -> bool:
-    """Packages and grids store their normalized names (packages.0008/0009, grids.0003/0004)."""
+    """Packages and grids store their normalized names (packages.0008/0011, grids.0003/0005)."""
     return connection.vendor in ("postgresql", "sqlite") and queryset.model in (Package, Grid)
 
 

@@ -1,7 +1,7 @@
 """Near spellings: a query word no package name holds, read as the name word one edit away.
 
 The vocabulary is every word of the packages' titles and slugs with how many packages hold it:
-`packages_name_word`, kept by triggers on both databases (packages.0009).
+`packages_name_word`, kept by triggers on both databases (packages.0011).
 
 `correct` looks every word up with all spellings one edit away (a letter dropped, added or
 changed, or two neighbours swapped: Damerau distance 1), in one query. A word that is a name

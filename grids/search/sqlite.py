@@ -1,6 +1,6 @@
 """The search statements on SQLite: FTS5 (porter stemmer) and the stored names' indexes.
 
-A word matches when `package_search` / `grid_search` (packages.0009, grids.0004) holds it as a
+A word matches when `package_search` / `grid_search` (packages.0011, grids.0005) holds it as a
 prefix of a word's stem, or of the word as written (the `raw_*` columns). The FTS5 rowid of a
 package is `stars * 2**32 + (2**32 - 1 - id)`: reading matches in descending rowid order reads
 the most-starred first, so each tier's `limit` candidates are the first FTS5 finds, whatever the
@@ -137,7 +137,7 @@ def _name_conditions(t: str) -> list[tuple[int, str]]:
 def _name_columns(t: str) -> list[tuple[int, list[str]]]:
     """(weight, [its condition on each name column]) of the exact and prefix tiers. A slug
     equal to the title is left to the title's condition: the slugs' indexes hold only those
-    that differ (packages.0009)."""
+    that differ (packages.0011)."""
     columns = [
         ("search_title", "phrase", ""),
         ("search_slug", "phrase", f" AND {t}.search_slug <> {t}.search_title"),

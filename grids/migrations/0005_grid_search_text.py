@@ -1,4 +1,4 @@
-"""Search grids by word forms on both databases, as packages are searched (packages.0009).
+"""Search grids by word forms on both databases, as packages are searched (packages.0011).
 
 PostgreSQL: `search_text`, a generated tsvector of the names (A) and the description (B), each in
 the english and simple configurations, with a GIN index; it replaces the expression index of
@@ -6,7 +6,7 @@ grids.0002.
 
 SQLite: the stored names of grids.0003 as virtual generated columns (the same SQL), and
 `grid_search`, an FTS5 table with the porter stemmer over the names and description (and both
-as written, each word followed by `0`, as packages.0009 explains), kept by triggers; its rowid
+as written, each word followed by `0`, as packages.0011 explains), kept by triggers; its rowid
 is the grid's id.
 """
 
@@ -14,7 +14,7 @@ from importlib import import_module
 
 from django.db import migrations
 
-_packages = import_module("packages.migrations.0009_package_search_text")
+_packages = import_module("packages.migrations.0011_package_search_text")
 
 POSTGRES_DOCUMENT = " || ".join(
     [
@@ -82,8 +82,8 @@ SQLITE_BACKWARD = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("grids", "0003_grid_search_names"),
-        ("packages", "0009_package_search_text"),
+        ("grids", "0004_text_without_control_characters"),
+        ("packages", "0011_package_search_text"),
     ]
 
     operations = [

@@ -337,7 +337,10 @@ def sqlite_forward(schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("packages", "0008_package_search_tiers"), ("categories", "0001_initial")]
+    dependencies = [
+        ("packages", "0010_package_repo_key_spellings"),
+        ("categories", "0002_text_without_control_characters"),
+    ]
 
     operations = [
         migrations.RunPython(
