@@ -150,3 +150,14 @@ def test_the_list_filter_takes_a_whole_question_too(client):
     response = client.get("/api/v4/packages/", {"q": SIXTY_WORDS})
 
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_cached_answer_names_the_same_terms(client, django_assert_num_queries):
+    first = _get(client, SIXTY_WORDS)
+
+    with django_assert_num_queries(0):  # the response cache answers
+        again = _get(client, SIXTY_WORDS)
+
+    assert again.content == first.content
+    assert again["X-Search-Terms"] == first["X-Search-Terms"] != ""
