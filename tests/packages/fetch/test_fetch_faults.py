@@ -70,6 +70,11 @@ def four_github_packages(fetch_settings, upstream):
     return fetch_settings
 
 
+def stored_errors():
+    """What each package's last failure was, for an assertion's message."""
+    return dict(Package.objects.exclude(fetch_error="").values_list("slug", "fetch_error"))
+
+
 def fetched_slugs():
     return set(
         Package.objects.filter(last_fetched__isnull=False, fetch_failures=0).values_list(
@@ -82,7 +87,7 @@ def test_run_ends_when_one_answer_is_over_the_size_cap(four_github_packages, ups
     four_github_packages.FETCH_MAX_BYTES = 64 * 1024
     upstream.add("/github/repos/o/p1/contributors", partial(huge, megabytes=5))
     summary, _seconds = run_in_thread()
-    assert summary["failed_by_reason"] == {"too_large": 1}
+    assert summary["failed_by_reason"] == {"too_large": 1}, stored_errors()
     assert fetched_slugs() == {"p0", "p2", "p3"}
     assert Package.objects.get(slug="p1").fetch_failures == 1
 
@@ -92,7 +97,7 @@ def test_run_ends_when_one_upstream_trickles_its_headers(four_github_packages, u
     four_github_packages.FETCH_READ_TIMEOUT = 2  # each byte comes well inside the read timeout
     upstream.add("/github/repos/o/p2", partial(trickle_headers, every=0.4, total=300))
     summary, seconds = run_in_thread()
-    assert summary["failed_by_reason"] == {"deadline": 1}
+    assert summary["failed_by_reason"] == {"deadline": 1}, stored_errors()
     assert fetched_slugs() == {"p0", "p1", "p3"}
     # Bounded by FETCH_DEADLINE (2 s): without it the trickle takes 120 s. The upper bound is
     # loose because a loaded CI machine stretches the three other fetches.
