@@ -1,4 +1,5 @@
-"""App config for the API: connects the response cache's invalidation signals (api.signals)."""
+"""App config for the API: connects the response cache's invalidation signals (api.signals) and
+registers the proxy set-up's deploy check (api.client_address)."""
 
 from django.apps import AppConfig
 
@@ -8,6 +9,7 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
+        from api import client_address  # noqa: F401  (registers its deploy check)
         from api.signals import connect_cache_invalidation
 
         connect_cache_invalidation()

@@ -1,63 +1,87 @@
-"""Token authentication whose failures (a wrong or malformed token) count against the client
-address's anonymous budget: once it is spent, further tokens from that address are refused with
-429 before any database lookup, until the window ends."""
+"""Token authentication whose failures (a wrong or malformed token) spend the client address's
+anonymous budget: once it is spent, a bad token is answered 429 instead of 401. A valid token
+is always looked up and served on its user's budget, whatever anonymous requests or bad tokens
+from the same address did. A token found wrong is remembered for a while by this process, so
+a flood of it costs no database lookup."""
 
-import contextlib
 import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
+from typing import Any
 
-from django.core.cache import caches
-from redis.exceptions import RedisError
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
-from api.throttling import CACHE_ALIAS, AnonThrottle
+from api.throttling import AnonThrottle, count_all
 
 # DRF's keys are 40 hex digits; anything else cannot match one, so it is refused unlooked-up
 # (PostgreSQL would also refuse a NUL byte in the query with a 500).
 _TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
+WRONG_TOKENS_KEPT = 10_000
+WRONG_TOKEN_SECONDS = 600.0
+
+
+class _WrongTokens:
+    """Digests of keys no token has, found by this process in the last `WRONG_TOKEN_SECONDS`.
+    Keys are random and never reused, so a key found wrong stays wrong."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.found: OrderedDict[bytes, float] = OrderedDict()
+
+    @staticmethod
+    def _digest(key: str) -> bytes:
+        return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+    def __contains__(self, key: str) -> bool:
+        found_at = self.found.get(self._digest(key))
+        return found_at is not None and time.monotonic() - found_at < WRONG_TOKEN_SECONDS
+
+    def add(self, key: str) -> None:
+        with self.lock:
+            self.found[self._digest(key)] = time.monotonic()
+            self.found.move_to_end(self._digest(key))
+            while len(self.found) > WRONG_TOKENS_KEPT:
+                self.found.popitem(last=False)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.found.clear()
+
+
+wrong_tokens = _WrongTokens()
 
 
 class _FailedAuthenticationThrottle(AnonThrottle):
     # Keyed by address alone: `request.user` is what is being worked out.
-    def get_key(self, request, view):
+    def get_key(self, request: Any, view: Any) -> str:
         return self.get_ident(request)
 
 
 class ThrottledTokenAuthentication(TokenAuthentication):
-    def authenticate(self, request):
+    def authenticate(self, request: Any) -> Any:
         scheme = get_authorization_header(request).split()[:1]
         if scheme != [self.keyword.lower().encode()] and scheme != [self.keyword.encode()]:
             return None  # no token offered: nothing to look up, nothing to count
-        throttle = _FailedAuthenticationThrottle()
-        address = str(throttle.get_ident(request)).encode("utf-8", "replace")
-        blocked_key = f"failed-auth-blocked:{hashlib.blake2b(address, digest_size=16).hexdigest()}"
-        blocked_until = _cache_get(blocked_key)
-        if blocked_until is not None:
-            raise Throttled(wait=max(1, int(blocked_until - time.time()) + 1))
         try:
             return super().authenticate(request)
         except AuthenticationFailed:
-            if not throttle.allow_request(request, None):
-                wait = throttle.wait()
-                _cache_set(blocked_key, time.time() + wait, wait)
-                raise Throttled(wait=wait) from None
+            throttle = _FailedAuthenticationThrottle()
+            if not count_all(request, None, [throttle], cost=1)[0]:
+                raise Throttled(wait=throttle.wait()) from None
             raise
 
-    def authenticate_credentials(self, key):
-        if not _TOKEN_KEY.fullmatch(key):
+    def authenticate_credentials(self, key: str) -> Any:
+        if not _TOKEN_KEY.fullmatch(key) or key in wrong_tokens:
             raise AuthenticationFailed("Invalid token.")
-        return super().authenticate_credentials(key)
-
-
-def _cache_get(key):
-    try:
-        return caches[CACHE_ALIAS].get(key)
-    except (OSError, RedisError):
-        return None  # as the throttles do: a lost cache server serves unthrottled
-
-
-def _cache_set(key, value, timeout):
-    with contextlib.suppress(OSError, RedisError):
-        caches[CACHE_ALIAS].set(key, value, timeout)
+        try:
+            token = Token.objects.select_related("user").get(key=key)
+        except Token.DoesNotExist:
+            wrong_tokens.add(key)
+            raise AuthenticationFailed("Invalid token.") from None
+        if not token.user.is_active:
+            raise AuthenticationFailed("User inactive or deleted.")
+        return (token.user, token)

@@ -1,289 +1,226 @@
-"""Request throttles counted in the "throttle" cache: Redis shared by every worker when
-configured, otherwise each worker's memory (settings.py), so a read never writes to the database.
+"""Who is throttled, against which budget, and what a refused client is told.
 
-A window opens at a client's first request and lasts the rate's period; the counter is an
-atomic `incr` (Redis INCR) on a key named after the window, so concurrent workers never lose a
-count. `Retry-After` is the time left in the window. Rates come from
-`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, read at request time. While Redis is unreachable
-the counts go to this process's memory (`djangopackages.redis_cache.outage` says when).
+Every request but /healthz spends tokens from a bucket (api.rate_limits): an anonymous one
+from its client address's (api.client_address), a signed-in one from its user's; some views
+add scopes of their own (creating, marking used, password checks). Rates come from
+`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, read at request time (`"20/s burst=1000"`).
 
-The client is the socket peer unless `TRUSTED_PROXY_COUNT` (DRF's `NUM_PROXIES`) says how many
-proxies append to `X-Forwarded-For`; then the address that many hops from the end is used.
+- DRF views count their `throttle_classes` (the classes here are DRF throttles);
+- every other view (feeds, badges, site paths, the admin, login forms) is counted by
+  `ThrottleMiddleware` against the default scopes, unless marked `@throttle_exempt`;
+- a plain view of our own calls `check_request(request)`: the one entry point outside DRF.
+
+Every response of a counted request carries `RateLimit-Policy`, `RateLimit` and
+`X-RateLimit-*` (added by `ThrottleMiddleware`); a refusal is a 429 JSON
+`{"detail": ...}` with `Retry-After`, the whole seconds until the next token.
 """
 
-import functools
 import hashlib
-import math
-import os
 import re
-import threading
-import time
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
-from django.core.cache import caches
-from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
-from django.core.exceptions import ImproperlyConfigured
-from redis.exceptions import NoScriptError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.exceptions import APIException, Throttled
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from djangopackages.redis_cache import CACHE_ERRORS, CacheUnavailableError, outage
+from api import rate_limits
+from api.client_address import client_address
+from api.rate_limits import Charge, Outcome
 
-CACHE_ALIAS = "throttle"
+# Where a request's bucket outcomes wait for ThrottleMiddleware: a WSGI environ key of our own
+# (request.META is the environ, shared by a DRF Request and the Django request it wraps).
+OUTCOMES_KEY = "djangopackages.rate_limits"
+DEFAULT_SCOPES = ("anon", "user")
 _PLAIN_KEY = re.compile(r"^[0-9A-Za-z.:_-]{1,64}$")
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
-_UNITS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
 
 
-@functools.lru_cache(maxsize=32)
-def parse_rate(rate):
-    """`"10/5min"` -> (10, 300); `"60/min"` -> (60, 60); None or "" -> (None, None)."""
-    if not rate:
-        return None, None
-    match = _RATE.match(rate.lower())
-    unit = match and (_UNITS.get(match[3]) or _UNITS.get(match[3].rstrip("s")))
-    if not match or not unit:
-        raise ImproperlyConfigured(
-            f"Throttle rate {rate!r} is not N/period (period: s, min, h or d, e.g. 10/5min)."
-        )
-    return int(match[1]), int(match[2] or 1) * unit
-
-
-class WindowThrottle(BaseThrottle):
-    """At most N requests per window for one key; subclasses say which requests and whose."""
+class BucketThrottle(BaseThrottle):
+    """A DRF throttle over one token bucket per key; subclasses say which requests and whose."""
 
     scope = ""
-    reset_at = 0.0  # when the window this request was counted in ends (set by count_all)
+    outcome: Outcome | None = None  # set by count_all
 
-    def get_key(self, request, view):
-        """The bucket this request counts against, or None when the throttle does not apply."""
+    def get_key(self, request: Any, view: Any) -> Any:
+        """The client whose bucket this request spends, or None when the throttle does not
+        apply."""
         raise NotImplementedError
 
-    def get_ident(self, request):
-        """DRF's client address (socket peer, or `NUM_PROXIES` hops from the end of
-        `X-Forwarded-For`), read from META: `request.headers` builds a dict of every header."""
-        xff = request.META.get("HTTP_X_FORWARDED_FOR")
-        remote_addr = request.META.get("REMOTE_ADDR")
-        num_proxies = api_settings.NUM_PROXIES
-        if num_proxies is not None:
-            if num_proxies == 0 or xff is None:
-                return remote_addr
-            addrs = xff.split(",")
-            return addrs[-min(num_proxies, len(addrs))].strip()
-        return "".join(xff.split()) if xff else remote_addr
+    def get_ident(self, request: Any) -> str:
+        return client_address(request)
 
-    def bucket(self, request, view):
-        """(cache key, limit, period) this request counts against, or None when unthrottled."""
-        limit, period = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
-        if limit is None:
+    def charge(self, request: Any, view: Any, cost: float) -> Charge | None:
+        """What this request costs this throttle's bucket, or None when unthrottled."""
+        policy = rate_limits.parse_policy(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
+        if policy is None:
             return None
         key = self.get_key(request, view)
         if key is None:
             return None
         key = str(key)
         if not _PLAIN_KEY.match(key):
-            # A forwarded address is client-supplied text: keep cache keys short and clean.
+            # A forwarded address or a username is client-supplied text: short, clean keys.
             key = hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=16).hexdigest()
-        return f"{self.scope}:{key}", limit, period
+        return Charge(self.scope, f"{self.scope}:{key}", policy, min(cost, policy.burst))
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Any, view: Any) -> bool:
         return count_all(request, view, [self])[0]
 
-    def wait(self):
-        return max(1, math.ceil(self.reset_at - time.time()))
+    def wait(self) -> float | None:
+        if self.outcome is None or self.outcome.allowed:
+            return None
+        return rate_limits.retry_after([self.outcome])
 
 
-def count_all(request, view, throttles):
-    """Count `request` against every throttle (as DRF does: all of them, even after a refusal);
-    whether each allows it. The windows kept in Redis are counted in one round trip."""
+def count_all(
+    request: Any, view: Any, throttles: Sequence[BaseThrottle], cost: float | None = None
+) -> list[bool]:
+    """Charge `request` to every throttle's bucket at once, all or none; whether each allows
+    it. `cost` defaults to the view instance's `throttle_cost` (1 without one; a view class,
+    as the response cache passes for a replay, costs 1). The outcomes are kept for the
+    response's headers, and each throttle's `wait()` says its Retry-After."""
+    if cost is None:
+        cost = 1 if isinstance(view, type) else getattr(view, "throttle_cost", 1)
     allowed = [True] * len(throttles)
-    buckets = []
+    bucketed = []
     for n, throttle in enumerate(throttles):
-        if not isinstance(throttle, WindowThrottle):
+        if not isinstance(throttle, BucketThrottle):
             allowed[n] = throttle.allow_request(request, view)
-        elif (bucket := throttle.bucket(request, view)) is not None:
-            buckets.append((n, throttle, *bucket))
-    if buckets:
-        windows = [(key, period) for _n, _throttle, key, _limit, period in buckets]
-        try:
-            counts = _hit_all(caches[CACHE_ALIAS], windows)
-        except CACHE_ERRORS as exc:
-            # A lost cache server must not take the site down: count in this process meanwhile.
-            if not isinstance(exc, CacheUnavailableError):
-                outage.failed(exc)
-            counts = _hit_all(_local_counters, windows)
-        for (n, throttle, _key, limit, _period), (count, reset_at) in zip(
-            buckets, counts, strict=True
-        ):
-            throttle.reset_at = reset_at
-            allowed[n] = count <= limit
+        elif (charge := throttle.charge(request, view, cost)) is not None:
+            bucketed.append((n, throttle, charge))
+    outcomes = rate_limits.charge([charge for _n, _throttle, charge in bucketed])
+    for (n, throttle, _charge), outcome in zip(bucketed, outcomes, strict=True):
+        throttle.outcome = outcome
+        allowed[n] = outcome.allowed
+    if outcomes:
+        kept = request.META.setdefault(OUTCOMES_KEY, {})
+        kept.update((outcome.scope, outcome) for outcome in outcomes)
     return allowed
 
 
-def _hit_all(cache, windows):
-    """`_hit` for each (key, period), in one round trip to Redis."""
-    if isinstance(cache, RedisCache):
-        return _hit_redis(cache, windows)
-    return [_hit(cache, key, period) for key, period in windows]
+def check_request(
+    request: HttpRequest | Request, scopes: Sequence[str] = DEFAULT_SCOPES, *, cost: float = 1
+) -> HttpResponse | None:
+    """Count `request` against `scopes` (default: its client address's anonymous budget, or
+    its user's); the response to send instead of serving it (a 429, or a 401 for a bad token),
+    or None to serve it. The rate-limit headers are added to whatever response is sent by
+    `ThrottleMiddleware`.
 
-
-def _hit(cache, key, period):
-    """Count one request against `key`; return (requests in this window, window end time)."""
-    if isinstance(cache, RedisCache):
-        return _hit_redis(cache, [(key, period)])[0]
-    now = time.time()
-    start_key = f"{key}:start"
-    start = cache.get(start_key)
-    if start is None:
-        cache.add(start_key, now, period)
-        start = cache.get(start_key) or now
-    count_key = f"{key}:{int(start * 1000)}"
-    try:
-        count = cache.incr(count_key)
-    except ValueError:
-        # The first request of the window; if a concurrent one won the add, incr counts ours.
-        count = 1 if cache.add(count_key, 1, period + 1) else cache.incr(count_key)
-    return count, start + period
-
-
-# The same window logic as above, for several windows in one round trip: open each window if
-# none is open, then count this request in it. KEYS: window start and counter prefix of each
-# window in turn; ARGV: now (ms), then each window's period (s). Returns start, count, ...
-_REDIS_HIT = """
-local result = {}
-for n = 1, #KEYS / 2 do
-  local start = redis.call('GET', KEYS[2 * n - 1])
-  if not start then
-    redis.call('SET', KEYS[2 * n - 1], ARGV[1], 'EX', ARGV[n + 1], 'NX')
-    start = redis.call('GET', KEYS[2 * n - 1])
-  end
-  local counter = KEYS[2 * n] .. ':' .. start
-  local count = redis.call('INCR', counter)
-  if count == 1 then redis.call('EXPIRE', counter, tonumber(ARGV[n + 1]) + 1) end
-  result[2 * n - 1] = start
-  result[2 * n] = count
-end
-return result
-"""
-
-
-_REDIS_HIT_SHA = hashlib.sha1(_REDIS_HIT.encode()).hexdigest()  # noqa: S324  (Redis's name)
-
-
-class _ScriptConnection:
-    """The window script on a Redis connection of this thread's own: one send and one read
-    per request, without the client's pool checks, retries and bookkeeping (which cost as
-    much as the round trip itself). A failed call drops the connection; the next reconnects."""
-
-    def __init__(self):
-        self.local = threading.local()
-
-    def call(self, cache, keys, args):
-        if outage.is_down():
-            raise CacheUnavailableError("Redis is down; retrying shortly")
-        pool = cache._cache._get_connection_pool(True)
-        opened = getattr(self.local, "opened", None)
-        if opened is None or opened[0] is not pool or opened[1] != os.getpid():
-            opened = self.local.opened = (pool, os.getpid(), pool.make_connection())
-        connection = opened[2]
-        command = ("EVALSHA", _REDIS_HIT_SHA, len(keys), *keys, *args)
+    A plain Django request is identified as DRF views identify theirs: a token in
+    `Authorization` (DEFAULT_AUTHENTICATION_CLASSES), else the session's user, else the
+    address. Scopes: anon, user, create, usage, token, username."""
+    if not isinstance(request, Request) and "HTTP_AUTHORIZATION" in request.META:
+        classes = cast(list[type[Any]], api_settings.DEFAULT_AUTHENTICATION_CLASSES)
+        authenticators = [auth() for auth in classes]
         try:
-            connection.send_command(*command)
-            try:
-                return connection.read_response()
-            except NoScriptError:
-                connection.send_command("SCRIPT", "LOAD", _REDIS_HIT)
-                connection.read_response()
-                connection.send_command(*command)
-                return connection.read_response()
-        except BaseException:
-            connection.disconnect()
-            raise
+            Request(request, authenticators=authenticators).user  # noqa: B018  (sets request.user)
+        except APIException as exc:
+            return _error_response(exc, authenticators)
+    throttles = [SCOPES[scope]() for scope in scopes]
+    if all(count_all(request, None, throttles, cost)):
+        return None
+    outcomes = [t.outcome for t in throttles if isinstance(t, BucketThrottle) and t.outcome]
+    return _error_response(Throttled(wait=rate_limits.retry_after(outcomes)), [])
 
 
-_script_connection = _ScriptConnection()
+def _error_response(exc: APIException, authenticators: Sequence[Any]) -> HttpResponse:
+    """The JSON error DRF's handler would give for `exc`."""
+    response = JsonResponse({"detail": str(exc.detail)}, status=exc.status_code)
+    wait = getattr(exc, "wait", None)
+    if wait:
+        response["Retry-After"] = str(int(wait))
+    challenge = authenticators[0].authenticate_header(None) if authenticators else None
+    if exc.status_code == 401 and challenge:
+        response["WWW-Authenticate"] = challenge
+    return response
 
 
-def _hit_redis(cache, windows):
-    # Key names of their own: the other path stores pickled values under `:start`. Our keys
-    # are plain (see bucket()), so the per-character validation is skipped.
-    keys = []
-    for key, _period in windows:
-        keys += [cache.make_key(f"{key}:window"), cache.make_key(f"{key}:n")]
-    periods = [period for _key, period in windows]
-    reply = _script_connection.call(cache, keys, [int(time.time() * 1000), *periods])
-    return [
-        (int(reply[2 * n + 1]), int(reply[2 * n]) / 1000 + period)
-        for n, period in enumerate(periods)
-    ]
+def throttle_exempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view `ThrottleMiddleware` leaves uncounted (the health check)."""
+    view.throttle_exempt = True  # type: ignore[attr-defined]
+    return view
 
 
-# Where counts go while the throttle cache is unreachable: this process only.
-_local_counters = LocMemCache("throttle-outage-counters", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+class ThrottleMiddleware:
+    """Counts every request no DRF view counts itself (feeds, badges, pages, the admin), and
+    adds the rate-limit header fields to every response of a counted request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        outcomes = request.META.get(OUTCOMES_KEY)
+        if outcomes:
+            for name, value in rate_limits.headers(list(outcomes.values())).items():
+                if name != "Retry-After" or response.status_code == 429:
+                    response[name] = value
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        # DRF's as_view() names its class `cls` (importing APIView here would be circular:
+        # its class body loads the authentication classes, which use these throttles).
+        is_drf_view = hasattr(getattr(view_func, "cls", None), "check_throttles")
+        if is_drf_view or getattr(view_func, "throttle_exempt", False):
+            return None  # DRF views count their own throttle_classes
+        return check_request(request)
 
 
-class AnonThrottle(WindowThrottle):
+def _user(request: Any) -> Any:
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+class AnonThrottle(BucketThrottle):
     """Anonymous requests, per client address."""
 
     scope = "anon"
 
-    def get_key(self, request, view):
-        if request.user and request.user.is_authenticated:
-            return None
-        return self.get_ident(request)
+    def get_key(self, request: Any, view: Any) -> str | None:
+        return None if _user(request) else self.get_ident(request)
 
 
-class UserThrottle(WindowThrottle):
+class UserThrottle(BucketThrottle):
     """Authenticated requests, per user."""
 
     scope = "user"
 
-    def get_key(self, request, view):
-        if request.user and request.user.is_authenticated:
-            return request.user.pk
-        return None
+    def get_key(self, request: Any, view: Any) -> Any:
+        user = _user(request)
+        return user.pk if user else None
 
 
-class CreateThrottle(WindowThrottle):
+class CreateThrottle(BucketThrottle):
     """Creating packages and grids, per user (on top of the user throttle)."""
 
     scope = "create"
 
-    def get_key(self, request, view):
-        if request.method != "POST" or not (request.user and request.user.is_authenticated):
-            return None
-        return request.user.pk
+    def get_key(self, request: Any, view: Any) -> Any:
+        user = _user(request)
+        return user.pk if user and request.method == "POST" else None
 
 
-class UsageThrottle(WindowThrottle):
+class UsageThrottle(BucketThrottle):
     """Marking and unmarking packages as used, per user (on top of the user throttle)."""
 
     scope = "usage"
 
-    def get_key(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return None
-        return request.user.pk
+    def get_key(self, request: Any, view: Any) -> Any:
+        user = _user(request)
+        return user.pk if user else None
 
 
-class TokenThrottle(WindowThrottle):
-    """Password checks (the token endpoint, the browsable API's login form), per client
-    address, whoever the username."""
+class TokenThrottle(BucketThrottle):
+    """Password checks (the token endpoint, the login forms), per client address, whoever the
+    username."""
 
     scope = "token"
 
-    def get_key(self, request, view):
+    def get_key(self, request: Any, view: Any) -> str | None:
         return self.get_ident(request)
 
 
@@ -291,7 +228,7 @@ class UsernameThrottle(TokenThrottle):
     """Password checks per username, whatever the address: many addresses cannot share out
     guesses at one account. Same rate and scope as `TokenThrottle`, a bucket of its own."""
 
-    def get_key(self, request, view):
+    def get_key(self, request: Any, view: Any) -> str | None:
         data = getattr(request, "data", None)
         if data is None:  # a plain Django view: the login form's POST
             data = request.POST
@@ -299,3 +236,13 @@ class UsernameThrottle(TokenThrottle):
         if not isinstance(username, str) or not username:
             return None
         return f"username:{username.casefold()}"
+
+
+SCOPES: dict[str, type[BucketThrottle]] = {
+    "anon": AnonThrottle,
+    "user": UserThrottle,
+    "create": CreateThrottle,
+    "usage": UsageThrottle,
+    "token": TokenThrottle,
+    "username": UsernameThrottle,
+}

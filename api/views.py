@@ -217,6 +217,9 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
     serializer_class = SearchResultSerializer
     pagination_class = None
     filter_backends = []
+    # Tokens a search takes from its client's budget (a read takes 1): ranking costs several
+    # reads. A replay from the response cache takes 1 (api.throttling.count_all).
+    throttle_cost = 5
 
     @extend_schema(
         parameters=[

@@ -9,8 +9,10 @@ package is found by its repository's identity (`repo_key`) and a refresh is queu
 `packages.tasks.enqueue_refresh`, at most once per FETCH_WEBHOOK_MIN_INTERVAL seconds per
 package; a delivery id received before queues nothing, and a delivery answered 503 (the queue
 or the database failed; the forge will retry) is forgotten, so its redelivery is queued. Bodies
-are capped like every API body (api.middleware) and requests are throttled like other anonymous
-ones.
+are capped like every API body (api.middleware). A signed delivery is not throttled (the
+signature proves the forge, and the interval bounds the refreshes it can cause), so other
+clients sharing its address never get it a 429; an unsigned or badly signed one spends its
+address's anonymous budget.
 """
 
 import hashlib
@@ -36,6 +38,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.models import WebhookDelivery
+from api.throttling import check_request
 from packages.identifiers import IdentifierError, normalize_repo_url, repo_identity
 from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh
@@ -85,13 +88,20 @@ class WebhookView(APIView):
 
     authentication_classes: list = []  # the signature is the authentication; no CSRF cookie
     permission_classes = [AllowAny]
+    throttle_classes: list = []  # counted in post(): unsigned deliveries only
 
     def post(self, request):
         secret = getattr(settings, self.secret_setting, "")
-        if not secret:
-            raise exceptions.NotFound()
         body = request.body  # the raw bytes: what the forge signed
-        self.verify(request, body, secret.encode())
+        try:
+            if not secret:
+                raise exceptions.NotFound()
+            self.verify(request, body, secret.encode())
+        except (exceptions.NotFound, SignatureError):
+            refusal = check_request(request, ["anon"])
+            if refusal is not None:
+                return refusal
+            raise
         event = self._first_header(request, self.event_headers)
         if event in self.ping_events:
             return Response({"detail": "pong"}, status=status.HTTP_200_OK)

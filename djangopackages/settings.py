@@ -106,6 +106,9 @@ MIDDLEWARE = [
     "djangopackages.errors.DatabaseUnavailableMiddleware",
     "api.middleware.RequestBodyLimitMiddleware",
     "api.middleware.MethodNotAllowedMiddleware",
+    # Counts pages, feeds and badges (DRF views count their own); rate-limit headers on every
+    # response (api/throttling.py).
+    "api.throttling.ThrottleMiddleware",
     # Innermost: cached anonymous API reads answered before URL resolution (api/caching.py).
     "api.caching.CachedResponseMiddleware",
 ]
@@ -189,17 +192,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# API throttle counters: in Redis when configured, shared by every worker. Without Redis they
-# live in each worker's memory (N workers allow up to N times the rate), so a read never writes
-# to the database; see README, "Throttles".
+# API throttle buckets (api/rate_limits.py): in Redis when configured, shared by every worker.
+# Without Redis they live in each worker's memory (N workers allow up to N times the rate), so a
+# read never writes to the database; see docs/api.md, "Throttles".
 CACHES["throttle"] = (
     {**CACHES["default"], "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}:throttle"}
     if REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "throttle-counters",
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
-    }
+    else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 )
 
 # A login without `next` (the browsable API's, or a bookmarked form) lands on the API root.
@@ -268,16 +267,19 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonThrottle", "api.throttling.UserThrottle"],
-    # "N/period": period is s, min, h or d, optionally with a count ("10/5min").
+    # Token buckets, "N/period burst=B": B tokens at most, N more each period (the burst is N
+    # unless given); period s, min, h or d, optionally with a count ("10/5min"). A request
+    # takes one token (an uncached search more); why these defaults: docs/api.md#throttles.
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("THROTTLE_ANON", "60/min"),
-        "user": os.environ.get("THROTTLE_USER", "120/min"),
+        "anon": os.environ.get("THROTTLE_ANON", "20/s burst=1000"),
+        "user": os.environ.get("THROTTLE_USER", "40/s burst=2000"),
         "create": os.environ.get("THROTTLE_CREATE", "20/h"),
         "token": os.environ.get("THROTTLE_TOKEN", "10/5min"),
         "usage": os.environ.get("THROTTLE_USAGE", "30/min"),
     },
-    # How many proxies in front of us append to X-Forwarded-For; 0 means use the socket peer,
-    # so a client cannot pick its own throttle bucket by forging the header.
+    # How many proxies in front of us append to X-Forwarded-For (1 behind one TLS proxy); 0
+    # means the socket peer is the client, so a client cannot pick its bucket by forging the
+    # header (api/client_address.py reports a set-up that gets this wrong).
     "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 

@@ -1,6 +1,9 @@
 """Site-level views that belong to no app: the health check used by Docker and load balancers,
 and `/favicon.ico`."""
 
+import threading
+import time
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
@@ -9,30 +12,64 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from api.client_address import proxy_warnings
+from api.throttling import throttle_exempt
 from djangopackages.redis_cache import ping
 
+# A flood of /healthz reaches the database and Redis at most this often per process.
+HEALTH_ANSWER_SECONDS = 0.5
 
+
+class HealthAnswers:
+    """The last probe of the database and the cache, reused for `HEALTH_ANSWER_SECONDS`."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.answer: tuple[int, dict[str, str]] | None = None
+        self.probed_at = 0.0
+
+    def current(self) -> tuple[int, dict[str, str]]:
+        with self.lock:
+            if self.answer is None or time.monotonic() - self.probed_at > HEALTH_ANSWER_SECONDS:
+                self.answer, self.probed_at = _probe(), time.monotonic()
+            return self.answer
+
+
+health_answers = HealthAnswers()
+
+
+@throttle_exempt
 @never_cache
 @require_safe
 def healthz(request):
     """200 when the database answers a trivial query, 503 otherwise.
 
     `cache` is "ok" when Redis answers, "unreachable" when it does not (the site still serves,
-    uncached: 200 with status "degraded"), "in-process" without Redis.
+    uncached: 200 with status "degraded"), "in-process" without Redis. `warnings` lists what is
+    wrong with the proxy set-up (api.client_address), without changing the status. Never
+    throttled, so a load balancer is never refused; a flood of it is answered from the last
+    probe, at most `HEALTH_ANSWER_SECONDS` old.
     """
+    status, body = health_answers.current()
+    return JsonResponse({**body, "warnings": proxy_warnings()}, status=status)
+
+
+def _probe():
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse(
-            {"status": "unavailable", "database": "unreachable", "cache": _cache_state()},
-            status=503,
-        )
+        return 503, {"status": "unavailable", "database": "unreachable", "cache": _cache_state()}
     cache = _cache_state()
-    return JsonResponse(
-        {"status": "degraded" if cache == "unreachable" else "ok", "database": "ok", "cache": cache}
-    )
+    return 200, {
+        "status": "degraded" if cache == "unreachable" else "ok",
+        "database": "ok",
+        "cache": cache,
+    }
 
 
 def _cache_state():

@@ -52,22 +52,20 @@ def _plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts(settings):
-    """Throttle counters in memory, empty for each test: one test's requests must not use up
-    another's budget, and the database cache would add queries the query-budget tests count.
-    Tests of the shared counters run servers with their own settings."""
-    from django.core.cache import caches
+    """Throttle buckets in this process's memory, empty for each test: one test's requests must
+    not use up another's budget. What a process learnt of its peers, of wrong tokens and of
+    its health is forgotten too. Tests of the shared buckets run servers of their own."""
+    from api.authentication import wrong_tokens
+    from api.client_address import proxy_watch
+    from api.rate_limits import memory_buckets
+    from djangopackages.views import health_answers
 
     settings.CACHES = {
         **settings.CACHES,
-        "throttle": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "tests-throttle",
-        },
+        "throttle": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
-    caches["throttle"].clear()
-    from api.throttling import _local_counters
-
-    _local_counters.clear()
+    for state in (memory_buckets, wrong_tokens, proxy_watch, health_answers):
+        state.reset()
 
 
 @pytest.fixture(autouse=True)

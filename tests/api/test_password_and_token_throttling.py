@@ -118,3 +118,39 @@ def test_a_valid_token_is_not_counted_as_a_failure(rates):
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
 
     assert [client.get("/api/v4/categories/").status_code for _ in range(3)] == [200] * 3
+
+
+def test_a_valid_token_is_served_after_a_bad_one_from_the_same_address(rates):
+    rates(anon="1/min")
+    token = Token.objects.create(user=UserFactory(username="alice"))
+
+    bad = [
+        APIClient(HTTP_AUTHORIZATION=f"Token {'0' * 40}").get("/api/v4/categories/").status_code
+        for _ in range(2)
+    ]
+    valid = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/v4/categories/")
+
+    assert bad == [401, 429]
+    assert valid.status_code == 200
+
+
+def test_a_valid_token_is_served_when_anonymous_traffic_spent_the_address_budget(rates):
+    rates(anon="1/min")
+    token = Token.objects.create(user=UserFactory(username="alice"))
+    anonymous = [APIClient().get("/api/v4/categories/").status_code for _ in range(2)]
+
+    valid = APIClient(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/v4/categories/")
+
+    assert anonymous == [200, 429]
+    assert valid.status_code == 200
+
+
+def test_a_repeated_bad_token_is_looked_up_once(rates, django_assert_num_queries):
+    rates(anon="1/min burst=5")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {'0' * 40}")
+    assert client.get("/api/v4/categories/").status_code == 401
+
+    with django_assert_num_queries(0):
+        again = client.get("/api/v4/categories/")
+
+    assert again.status_code == 401

@@ -11,7 +11,12 @@ pytestmark = pytest.mark.django_db
 def test_healthz_is_ok_when_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "in-process"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "in-process",
+        "warnings": [],
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -35,7 +40,7 @@ def test_healthz_says_redis_is_ok_when_it_answers(client, settings, redis_url):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "warnings": []}
 
 
 def test_healthz_is_200_degraded_when_redis_is_unreachable(client, settings):
@@ -47,7 +52,12 @@ def test_healthz_is_200_degraded_when_redis_is_unreachable(client, settings):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "degraded", "database": "ok", "cache": "unreachable"}
+    assert response.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "cache": "unreachable",
+        "warnings": [],
+    }
 
 
 def test_healthz_is_503_for_the_database_even_with_redis_down(client, settings, monkeypatch):

@@ -32,6 +32,7 @@ _SETTINGS_VARS = {
     "SECURE_SSL_REDIRECT",
     "CSRF_TRUSTED_ORIGINS",
     "TRUST_X_FORWARDED_PROTO",
+    "TRUSTED_PROXY_COUNT",
     "DATABASE_URL",
 }
 
@@ -42,6 +43,7 @@ def production_env():
         "ALLOWED_HOSTS": "djangopackages.example.org",
         "CSRF_TRUSTED_ORIGINS": "https://djangopackages.example.org",
         "TRUST_X_FORWARDED_PROTO": "1",
+        "TRUSTED_PROXY_COUNT": "1",
     }
 
 
@@ -72,6 +74,14 @@ def test_deploy_check_is_clean_in_a_production_environment():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_flags_a_tls_proxy_whose_forwarded_addresses_are_not_trusted():
+    env = production_env() | {"TRUSTED_PROXY_COUNT": "0"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "api.W001" in result.stderr
+    assert "TRUSTED_PROXY_COUNT=1" in result.stderr
 
 
 def test_deploy_check_flags_a_missing_ssl_redirect():
