@@ -154,7 +154,8 @@ def start_server(directory: Path, database: Path, catalogue: Catalogue, token: s
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_healthy(port, server, log)
+        host = environment["ALLOWED_HOSTS"].split(",")[0]
+        _wait_until_healthy(port, host, server, log)
         shared = "REDIS_URL" in env
         yield Server(f"http://127.0.0.1:{port}", port, log, token, catalogue, shared)
     finally:
@@ -162,14 +163,14 @@ def start_server(directory: Path, database: Path, catalogue: Catalogue, token: s
         server.wait(timeout=15)
 
 
-def _wait_until_healthy(port: int, server: subprocess.Popen, log: Path) -> None:
+def _wait_until_healthy(port: int, host: str, server: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise AssertionError(f"gunicorn exited: {log.read_text()[-3000:]}")
         with contextlib.suppress(OSError):
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+            connection.request("GET", "/healthz", headers={"Host": host})
             if connection.getresponse().status == 200:
                 return
         time.sleep(0.2)
