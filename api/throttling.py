@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import APIException, Throttled
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -109,15 +110,21 @@ def check_request(
     `ThrottleMiddleware`.
 
     A plain Django request is identified as DRF views identify theirs: a token in
-    `Authorization` (DEFAULT_AUTHENTICATION_CLASSES), else the session's user, else the
-    address. Scopes: anon, user, create, usage, token, username."""
+    `Authorization` (the token classes of DEFAULT_AUTHENTICATION_CLASSES), else the session's
+    user, else the address. Scopes: anon, user, create, usage, token, username."""
     if not isinstance(request, Request) and "HTTP_AUTHORIZATION" in request.META:
+        # Only the token classes, called directly: the session's user is request.user already
+        # (DRF's Request would reset it to anonymous when no token is offered).
         classes = cast(list[type[Any]], api_settings.DEFAULT_AUTHENTICATION_CLASSES)
-        authenticators = [auth() for auth in classes]
-        try:
-            Request(request, authenticators=authenticators).user  # noqa: B018  (sets request.user)
-        except APIException as exc:
-            return _error_response(exc, authenticators)
+        authenticators = [auth() for auth in classes if issubclass(auth, TokenAuthentication)]
+        for authenticator in authenticators:
+            try:
+                found = authenticator.authenticate(request)  # type: ignore[arg-type]  # reads META only
+            except APIException as exc:
+                return _error_response(exc, authenticators)
+            if found is not None:
+                request.user = found[0]
+                break
     throttles = [SCOPES[scope]() for scope in scopes]
     if all(count_all(request, None, throttles, cost)):
         return None
@@ -144,14 +151,18 @@ def throttle_exempt(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 
 class ThrottleMiddleware:
-    """Counts every request no DRF view counts itself (feeds, badges, pages, the admin), and
-    adds the rate-limit header fields to every response of a counted request."""
+    """Counts every request no DRF view counts itself (feeds, badges, pages, the admin, URLs
+    that match no view), and adds the rate-limit header fields to every response of a counted
+    request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code == 404 and request.resolver_match is None:
+            # No view was found, so nothing counted it: a flood of made-up URLs is slowed too.
+            response = check_request(request) or response
         outcomes = request.META.get(OUTCOMES_KEY)
         if outcomes:
             for name, value in rate_limits.headers(list(outcomes.values())).items():

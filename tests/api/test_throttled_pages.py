@@ -114,3 +114,33 @@ def test_a_flood_of_healthz_asks_the_database_at_most_once_a_half_second():
             assert client.get("/healthz").status_code == 200
 
     assert len([q for q in queries.captured_queries if "SELECT 1" in q["sql"]]) <= 2
+
+
+@pytest.mark.parametrize("path", ["/no-such-page/", "/api/v4/no-such-resource/"])
+def test_requests_for_unknown_urls_count_too(rates, path):
+    rates(anon="1/min burst=2")
+    client = APIClient()
+
+    codes = [client.get(path).status_code for _ in range(3)]
+
+    assert codes == [404, 404, 429]
+
+
+def test_a_basic_authorization_header_on_a_page_is_not_a_token(rates):
+    rates(anon="1/min burst=5")
+
+    response = APIClient(HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz").get("/feeds/packages.atom")
+
+    assert response.status_code == 200
+    assert response["X-RateLimit-Remaining"] == "4"
+
+
+def test_a_signed_in_curator_behind_basic_auth_stays_signed_in(rates):
+    rates(user="1/min burst=5")
+    client = APIClient(HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
+    client.force_login(UserFactory(username="curator", is_staff=True, is_superuser=True))
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+    assert response["RateLimit-Policy"] == '"user";q=5;w=300'
