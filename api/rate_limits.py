@@ -14,6 +14,7 @@ buckets live in this process's memory: N gunicorn workers then allow up to N tim
 
 import functools
 import math
+import os
 import re
 import threading
 import time
@@ -27,6 +28,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from djangopackages.redis_cache import CACHE_ERRORS, outage
 
@@ -186,21 +189,32 @@ return reply
 """
 
 
-@functools.lru_cache(maxsize=4)
-def _script(url: str, connect_timeout: float, timeout: float) -> Any:
-    """The charging script, registered on a client of the throttle cache's Redis."""
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=connect_timeout, socket_timeout=timeout
-    )
-    return client.register_script(_CHARGE_SCRIPT)
+_clients = threading.local()
 
 
 def _redis_script() -> Any:
+    """The charging script, registered on a Redis client of this thread and process: one
+    connection of its own (no pool to check out from per request, no lock to share), retried
+    once at once (a connection Redis closed), else the outage handling takes over."""
     config = settings.CACHES[CACHE_ALIAS]
     location = config["LOCATION"]
     url = (location.split(",") if isinstance(location, str) else location)[0].strip()
     options = config.get("OPTIONS", {})
-    return _script(url, options.get("socket_connect_timeout", 1), options.get("socket_timeout", 2))
+    timeouts = (options.get("socket_connect_timeout", 1), options.get("socket_timeout", 2))
+    key = (url, timeouts, os.getpid())
+    scripts = getattr(_clients, "scripts", None)
+    if scripts is None:
+        scripts = _clients.scripts = {}
+    if key not in scripts:
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=timeouts[0],
+            socket_timeout=timeouts[1],
+            retry=Retry(NoBackoff(), 1),
+            single_connection_client=True,
+        )
+        scripts[key] = client.register_script(_CHARGE_SCRIPT)
+    return scripts[key]
 
 
 def _charge_in_redis(cache: RedisCache, charges: Sequence[Charge]) -> list[Outcome]:
