@@ -22,18 +22,21 @@ def test_a_client_walks_700_urls_back_to_back_on_default_settings():
 
 
 def test_a_flood_is_refused_and_retry_after_is_the_real_wait(rates):
-    rates(anon="5/s burst=20")
+    rates(anon="1/2s burst=20")
     client = APIClient()
 
     codes = [client.get("/api/v4/categories/").status_code for _ in range(25)]
     refused = client.get("/api/v4/categories/")
-    time.sleep(int(refused["Retry-After"]))
+    wait = int(refused["Retry-After"])
+    time.sleep(wait)
     after_waiting = client.get("/api/v4/categories/")
 
     assert codes == [200] * 20 + [429] * 5
     assert refused.status_code == 429
-    assert refused["Retry-After"] == "1"  # a token every 0.2 s, rounded up to whole seconds
-    assert refused.json() == {"detail": "Request was throttled. Expected available in 1 second."}
+    assert wait in (1, 2)  # a token every 2 s, rounded up to whole seconds
+    seconds = "second" if wait == 1 else "seconds"
+    detail = f"Request was throttled. Expected available in {wait} {seconds}."
+    assert refused.json() == {"detail": detail}
     assert after_waiting.status_code == 200
 
 
@@ -58,7 +61,7 @@ def test_a_refused_request_spends_nothing(rates):
 
 
 def test_every_response_says_the_policy_and_what_remains(rates):
-    rates(anon="2/s burst=10")
+    rates(anon="1/min burst=10")
     client = APIClient()
 
     first = client.get("/api/v4/categories/")
@@ -67,10 +70,11 @@ def test_every_response_says_the_policy_and_what_remains(rates):
     assert first.status_code == 200
     assert first["X-RateLimit-Limit"] == "10"
     assert first["X-RateLimit-Remaining"] == "9"
-    assert 0 < int(first["X-RateLimit-Reset"]) - time.time() <= 1.5  # full in half a second
-    assert first["RateLimit-Policy"] == '"anon";q=10;w=5'
-    assert first["RateLimit"] == '"anon";r=9;t=1'
+    assert 59 < int(first["X-RateLimit-Reset"]) - time.time() <= 61  # full in a minute
+    assert first["RateLimit-Policy"] == '"anon";q=10;w=600'
+    assert first["RateLimit"] == '"anon";r=9;t=60'
     assert second["X-RateLimit-Remaining"] == "8"
+    assert "Retry-After" not in first
 
 
 def test_a_refusal_carries_the_headers_and_a_json_body(rates):

@@ -85,11 +85,10 @@ def test_a_valid_token_is_served_while_bad_tokens_flood_from_its_address(catalog
         )
         started = time.monotonic()
         served = [valid.get("/api/v4/categories/") for _ in range(10)]
-        ended = time.monotonic()
         time.sleep(0.2)
         stop.set()
 
-    during = [status for at, status in statuses if started <= at <= ended]
+    during = [status for at, status in statuses if at >= started]  # and 0.2 s after
     assert {status for _at, status in statuses} == {401, 429}
     assert during.count(429) > during.count(401)  # the address's budget stayed spent
     assert [r.status for r in served] == [200] * 10
