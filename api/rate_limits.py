@@ -162,11 +162,11 @@ class MemoryBuckets:
 
 memory_buckets = MemoryBuckets()
 
-# The same decision as `_decide`, in microseconds on Redis's clock. KEYS: one per bucket.
-# ARGV: for each bucket its capacity (burst x interval) and the request's cost (cost x interval).
+# The same decision as `_decide`, in microseconds on Redis's clock (Redis 5 and later replicate
+# a script's writes, not the script, so reading TIME is allowed). KEYS: one per bucket. ARGV:
+# for each bucket its capacity (burst x interval) and the request's cost (cost x interval).
 # Returns now, 1 if the request fits (0 if refused), then each bucket's full-again time after it.
 _CHARGE_SCRIPT = """
-if redis.replicate_commands then redis.replicate_commands() end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local full_at, fits = {}, true

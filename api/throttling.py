@@ -5,9 +5,11 @@ from its client address's (api.client_address), a signed-in one from its user's;
 add scopes of their own (creating, marking used, password checks). Rates come from
 `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, read at request time (`"20/s burst=1000"`).
 
-- DRF views count their `throttle_classes` (the classes here are DRF throttles);
-- every other view (feeds, badges, site paths, the admin, login forms) is counted by
-  `ThrottleMiddleware` against the default scopes, unless marked `@throttle_exempt`;
+- DRF views count their `throttle_classes` (the classes here are DRF throttles; `count_all`
+  charges several at once, as the response cache's replays do);
+- every other view (feeds, badges, site paths, the admin, login forms), and any URL no view
+  matches, is counted by `ThrottleMiddleware` against the default scopes, unless the view is
+  marked `@throttle_exempt` (the health check);
 - a plain view of our own calls `check_request(request)`: the one entry point outside DRF.
 
 Every response of a counted request carries `RateLimit-Policy`, `RateLimit` and
