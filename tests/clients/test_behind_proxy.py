@@ -111,7 +111,7 @@ def test_each_client_behind_the_proxy_has_its_own_budget(behind_proxy):
     # left (the few tokens regained since), not a full bucket.
     assert int(forged.headers["X-RateLimit-Remaining"]) < 100
     assert others.status == 200
-    assert int(others.headers["X-RateLimit-Remaining"]) == 999
+    assert int(others.headers["X-RateLimit-Remaining"]) > 900  # its own (a shared one: < 100)
     assert [signed_ping(proxy, greedy), signed_ping(proxy, other)] == [200, 200]
     assert all(answer["warnings"] == [] for answer in health)
     assert "TRUSTED_PROXY_COUNT" not in server.log.read_text()

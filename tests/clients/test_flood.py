@@ -62,7 +62,7 @@ def test_the_flood_did_not_spend_another_clients_budget(catalogue_server):
     other = Client(catalogue_server.port).get("/api/v4/categories/")
 
     assert other.status == 200
-    assert int(other.headers["X-RateLimit-Remaining"]) >= 998
+    assert int(other.headers["X-RateLimit-Remaining"]) > 900  # a full budget of its own
 
 
 # With Redis only: without, spending the address's budget takes each worker's (a longer flood).
