@@ -113,7 +113,8 @@ def check_request(
 
     A plain Django request is identified as DRF views identify theirs: a token in
     `Authorization` (the token classes of DEFAULT_AUTHENTICATION_CLASSES), else the session's
-    user, else the address. Scopes: anon, user, create, usage, token, username."""
+    user, else the address. Scopes: anon, user, create, usage, token (the per-account
+    password budget is api.auth's)."""
     if not isinstance(request, Request) and "HTTP_AUTHORIZATION" in request.META:
         # Only the token classes, called directly: the session's user is request.user already
         # (DRF's Request would reset it to anonymous when no token is offered).
@@ -257,5 +258,4 @@ SCOPES: dict[str, type[BucketThrottle]] = {
     "create": CreateThrottle,
     "usage": UsageThrottle,
     "token": TokenThrottle,
-    "username": UsernameThrottle,
 }
