@@ -2,7 +2,6 @@
 and `/favicon.ico`."""
 
 import threading
-import time
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -13,15 +12,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from api.client_address import proxy_warnings
+from api.rate_limits import Charge, MemoryBuckets, Policy
 from api.throttling import throttle_exempt
 from djangopackages.redis_cache import ping
 
-# A flood of /healthz reaches the database and Redis at most this often per process.
-HEALTH_ANSWER_SECONDS = 0.5
+# Live probes of the database and Redis one process makes: 10 at once, then 2 a second. Health
+# checkers (a load balancer, Docker) ask every few seconds and always get a live one; a flood
+# beyond gets the last probe's answer.
+HEALTH_PROBES = Policy(burst=10, per_second=2.0)
 
 
 class HealthAnswers:
-    """The last probe of the database and the cache, reused for `HEALTH_ANSWER_SECONDS`."""
+    """The last probe of the database and the cache, and the budget for probing again."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -29,13 +31,17 @@ class HealthAnswers:
 
     def reset(self) -> None:
         self.answer: tuple[int, dict[str, str]] | None = None
-        self.probed_at = 0.0
+        self.probes = MemoryBuckets(capacity=1)
 
     def current(self) -> tuple[int, dict[str, str]]:
         with self.lock:
-            if self.answer is None or time.monotonic() - self.probed_at > HEALTH_ANSWER_SECONDS:
-                self.answer, self.probed_at = _probe(), time.monotonic()
-            return self.answer
+            live = self.probes.charge([Charge("health", "health", HEALTH_PROBES)])[0].allowed
+            if self.answer is not None and not live:
+                return self.answer
+        answer = _probe()
+        with self.lock:
+            self.answer = answer
+        return answer
 
 
 health_answers = HealthAnswers()
@@ -50,8 +56,8 @@ def healthz(request):
     `cache` is "ok" when Redis answers, "unreachable" when it does not (the site still serves,
     uncached: 200 with status "degraded"), "in-process" without Redis. `warnings` lists what is
     wrong with the proxy set-up (api.client_address), without changing the status. Never
-    throttled, so a load balancer is never refused; a flood of it is answered from the last
-    probe, at most `HEALTH_ANSWER_SECONDS` old.
+    throttled, so a load balancer is never refused; past `HEALTH_PROBES`, a flood of it is
+    answered from the last probe.
     """
     status, body = health_answers.current()
     return JsonResponse({**body, "warnings": proxy_warnings()}, status=status)
