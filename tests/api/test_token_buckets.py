@@ -42,11 +42,16 @@ def test_a_flood_is_refused_and_retry_after_is_the_real_wait(rates):
 
 def test_the_default_anonymous_flood_waits_a_few_seconds_at_most():
     client = APIClient()
-    codes = Counter(client.get("/api/v4/categories/").status_code for _ in range(1100))
-    refused = client.get("/api/v4/categories/")
 
-    assert codes[429] > 0
-    assert 1 <= int(refused["Retry-After"]) <= 10
+    started, served = time.monotonic(), 0
+    while (response := client.get("/api/v4/categories/")).status_code == 200 and served < 5000:
+        served += 1
+    seconds = time.monotonic() - started
+
+    # The burst of 1,000 and the 20 a second regained meanwhile were served; then a refusal.
+    assert 1000 <= served <= 1000 + 20 * seconds + 1
+    assert response.status_code == 429
+    assert response["Retry-After"] == "1"
 
 
 def test_a_refused_request_spends_nothing(rates):

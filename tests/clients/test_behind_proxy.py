@@ -10,6 +10,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 HOST = "djangopackages.example.org"
 WEBHOOK_SECRET = "proxy-test-secret"
-FLOOD = 1400  # more than one client's burst (1,000) and what it regains meanwhile
+FLOOD = 2000  # more than one client's burst (1,000) and what it regains meanwhile (20/s)
 
 
 def readme_production_env() -> dict[str, str]:
@@ -72,12 +73,17 @@ def browser(proxy_port, address=None, **headers):
 
 
 def flood(proxy_port, address, total):
+    """`total` requests from `address` over 8 connections: (statuses, the most it may be served:
+    a burst and what it regained meanwhile)."""
+
     def one_connection(n):
         client = browser(proxy_port, address)
         return [client.get("/api/v4/categories/").status for _ in range(n, total, 8)]
 
+    started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
-        return [status for batch in pool.map(one_connection, range(8)) for status in batch]
+        statuses = [status for batch in pool.map(one_connection, range(8)) for status in batch]
+    return statuses, 1000 + 20 * (time.monotonic() - started) + 1
 
 
 def signed_ping(proxy_port, address):
@@ -100,13 +106,13 @@ def test_each_client_behind_the_proxy_has_its_own_budget(behind_proxy):
     server, proxy = behind_proxy()
     greedy, other = new_address(), new_address()
 
-    statuses = flood(proxy, greedy, FLOOD)
+    statuses, budget = flood(proxy, greedy, FLOOD)
     forged = browser(proxy, greedy, **{"X-Forwarded-For": "203.0.113.9"}).get("/api/v4/")
     others = browser(proxy, other).get("/api/v4/categories/")
     health = [browser(proxy).get("/healthz").json() for _ in range(6)]
 
-    assert 1000 <= statuses.count(200) < FLOOD
-    assert statuses.count(429) == FLOOD - statuses.count(200)
+    assert 1000 <= statuses.count(200) <= budget
+    assert statuses.count(429) == FLOOD - statuses.count(200) > 0
     # A client cannot pick a fresh budget by forging the header: it spends what its flood
     # left (the few tokens regained since), not a full bucket.
     assert int(forged.headers["X-RateLimit-Remaining"]) < 100
@@ -121,12 +127,12 @@ def test_without_trusted_proxies_every_client_is_the_proxy_and_it_is_reported(be
     server, proxy = behind_proxy(TRUSTED_PROXY_COUNT=None)
     greedy, other = new_address(), new_address()
 
-    statuses = flood(proxy, greedy, FLOOD)
+    statuses, budget = flood(proxy, greedy, FLOOD)
     others = browser(proxy, other).get("/api/v4/categories/")
     pings = [signed_ping(proxy, other) for _ in range(3)]
     health = [browser(proxy).get("/healthz").json() for _ in range(6)]
 
-    assert statuses.count(429) > 0
+    assert 1000 <= statuses.count(200) <= budget
     # The stranger's flood spent everyone's budget: what is left is what it regained since.
     assert int(others.headers["X-RateLimit-Remaining"]) < 100
     assert pings == [200, 200, 200]  # signed webhooks are never throttled
