@@ -218,9 +218,9 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
     # Tokens a search takes from its client's budget (a read takes 1): an uncached search costs
-    # the server 25-37 detail reads (docs/api.md#throttles); a replay from the response cache
-    # takes 1 (api.throttling.count_all).
-    throttle_cost = 10
+    # the server about two detail reads (docs/api.md#throttles); a replay from the response
+    # cache takes 1 (api.throttling.count_all).
+    throttle_cost = 2
 
     @extend_schema(
         parameters=[

@@ -105,4 +105,4 @@ def test_an_uncached_search_costs_more_than_a_read(rates):
     search = client.get("/api/v4/search/", {"q": "widgets"})
 
     assert read["X-RateLimit-Remaining"] == "99"
-    assert search["X-RateLimit-Remaining"] == "89"
+    assert search["X-RateLimit-Remaining"] == "97"
