@@ -1,5 +1,5 @@
 """Error responses: JSON `{"detail": ...}` for every API error, and 503 when the database is down
-(409 when two writes deadlocked).
+(409 when two writes deadlocked, or one waited too long for the other's row lock).
 
 Django's own error views answer HTML; API clients get JSON for 400/403/404/500 under `/api/`
 (API v3's `{"error", "message"}` shape under `/api/v3/`), with DEBUG too (where Django answers
@@ -17,6 +17,7 @@ from django.views import defaults
 from rest_framework.response import Response
 
 from api.v3.rendering import error_document
+from common.db_errors import LOCK_NOT_AVAILABLE
 from djangopackages.postgresql.base import DatabaseStalledError
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ DATABASE_FAILURES = {
     "57014": DatabaseFailure(
         503, "The database did not answer in time; try again shortly.", "statement timeout"
     ),
+    # lock_timeout (DB_LOCK_TIMEOUT_MS): another write held the row too long; nothing was done.
+    LOCK_NOT_AVAILABLE: DatabaseFailure(
+        409, "Another change to this data is in progress; try again in a moment.", "lock timeout"
+    ),
 }
 
 
@@ -133,7 +138,8 @@ def database_failure(exception: BaseException) -> DatabaseFailure:
 
 class DatabaseUnavailableMiddleware:
     """Turn a database error into a fast answer with Retry-After (JSON under /api/ and /healthz):
-    a lost, refused or stalled database is a 503; a deadlock a 409 (`DATABASE_FAILURES`)."""
+    a lost, refused or stalled database is a 503; a deadlock or a lock wait given up a 409
+    (`DATABASE_FAILURES`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -164,6 +164,8 @@ DB_STALL_TIMEOUT = env_int("DB_STALL_TIMEOUT", DB_STATEMENT_TIMEOUT and DB_STATE
 POSTGRESQL_SESSION_SETTINGS = {
     "statement_timeout": f"{DB_STATEMENT_TIMEOUT}s",
     "idle_in_transaction_session_timeout": f"{env_int('DB_IDLE_IN_TRANSACTION_TIMEOUT', 120)}s",
+    # A statement waiting for a row lock another write holds gives up (a JSON 409 under /api/).
+    "lock_timeout": f"{env_int('DB_LOCK_TIMEOUT_MS', 5000)}ms",
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "djangopackages.postgresql"
@@ -384,6 +386,8 @@ FORGEJO_WEBHOOK_SECRET = os.environ.get("FORGEJO_WEBHOOK_SECRET", "")
 FETCH_WEBHOOK_MIN_INTERVAL = env_int("FETCH_WEBHOOK_MIN_INTERVAL", 600)
 
 # PyPI downloads (packages/fetch/pypistats.py, docs/pypistats.md): last month's count from
-# pypistats.org, fetched with each package's PyPI data; an empty URL turns the source off.
+# pypistats.org, fetched by a pass of its own (`fetch_stats --source downloads`), each package at
+# most once per PYPISTATS_STALE_AFTER_HOURS; an empty URL turns the source off.
 PYPISTATS_URL = os.environ.get("PYPISTATS_URL", "https://pypistats.org/api").strip()
 PYPISTATS_REQUESTS_PER_SECOND = env_int("PYPISTATS_REQUESTS_PER_SECOND", 2)
+PYPISTATS_STALE_AFTER_HOURS = env_int("PYPISTATS_STALE_AFTER_HOURS", 24)

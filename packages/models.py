@@ -139,6 +139,11 @@ class Package(TimeStampedModel):
     pypi_downloads_at = models.DateTimeField(
         null=True, blank=True, help_text="When pypistats.org last answered for this package."
     )
+    pypi_downloads_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When pypistats.org was last asked (answered or not): due again a day later.",
+    )
 
     deprecated_at = models.DateTimeField(null=True, blank=True)
     replacement = models.ForeignKey(
@@ -342,3 +347,4 @@ class PackageRefresh(models.Model):
             reason = f" ({self.outcome_reason})" if self.outcome_reason else ""
             parts.append(f"last: {self.outcome}{reason}, {timesince(self.finished_at)} ago")
         return "; ".join(parts) or "never refreshed in the background"
+

@@ -1,25 +1,35 @@
 """Which packages a run visits, and who owns each one while it is fetched.
 
 Work is claimed in the database so overlapping runs (cron overlap, several machines) never fetch
-the same package, and skip (never wait for) what another run holds: on PostgreSQL each worker
-holds the package row with SELECT ... FOR UPDATE SKIP LOCKED for the length of its fetch and
-write (a killed run's locks vanish with its connection); elsewhere a `fetch_lease_until` lease,
-which expires after FETCH_LEASE_SECONDS and is given back when the package was not written.
+the same package, and skip (never wait for) what another run holds. No row lock is held while a
+package is fetched: an edit made meanwhile never waits for an upstream, and the write
+(packages.fetch.store) re-reads the row under its lock for a moment. On PostgreSQL a claim is a
+session-level advisory lock on the package id (pg_try_advisory_lock), which vanishes with a
+killed run's connection; elsewhere a `fetch_lease_until` lease, which expires after
+FETCH_LEASE_SECONDS and is given back when the package was not written.
+
 Packages are taken stalest first, so a run stopped by a rate limit resumes where it left off.
+The downloads source (pypistats) has its own staleness and order, most-viewed first; its claim
+is the stamp `pypi_downloads_checked_at`, set by a compare-and-set, so a count is asked at most
+once per PYPISTATS_STALE_AFTER_HOURS whichever run asks.
 """
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from packages.fetch.config import SOURCE_KIND, FetcherConfig
-from packages.models import Package
+from packages.fetch.config import DOWNLOADS, SOURCE_KIND, FetcherConfig
+from packages.models import Package, PackageQuerySet
 
 Row = tuple[int, str, str]  # id, repo_url, pypi_url
+
+# The first key of our advisory locks (the second is the package id): "dpft".
+ADVISORY_NAMESPACE = 0x64706674
+INT4 = 2**31
 
 
 class Claims:
@@ -41,7 +51,9 @@ class Claims:
         self.explicit = explicit
         self.include_all = include_all
         self.dry_run = dry_run
-        self.row_locks = connection.vendor == "postgresql"
+        self.advisory_locks = connection.vendor == "postgresql"
+        self.downloads = source == DOWNLOADS
+        self._stamps: dict[int, datetime | None] = {}
 
     def select(
         self,
@@ -51,12 +63,15 @@ class Claims:
         stale_after_hours: float | None = None,
         limit: int | None = None,
     ) -> list[Row]:
-        """Package ids to visit, stalest and never-fetched first."""
+        """Package ids to visit: stalest and never-fetched first (downloads: most-viewed first)."""
         queryset = Package.objects.all()
         if slugs is not None:
             queryset = queryset.filter(slug__in=slugs)
         elif ids is not None:
             queryset = queryset.filter(pk__in=ids)
+        elif self.downloads:
+            if not self.include_all:
+                queryset = queryset.filter(self._downloads_due(stale_after_hours))
         else:
             if not self.include_all:
                 hours = self.config.stale_after_hours
@@ -69,8 +84,8 @@ class Claims:
             ).exclude(repo_url="", pypi_url="")
         if self.source:
             queryset = queryset.filter(self._source_filter())
-        queryset = queryset.stalest_first().values_list("id", "repo_url", "pypi_url")
-        return list(queryset[:limit] if limit else queryset)
+        rows = self._ordered(queryset).values_list("id", "repo_url", "pypi_url")
+        return list(rows[:limit] if limit else rows)
 
     def claimable(self) -> Q:
         """Still worth fetching now: nobody fetched it (or failed it) since this run began."""
@@ -85,28 +100,32 @@ class Claims:
     ) -> Iterator[Package | None]:
         """The package, owned by this worker until the block ends; None if someone else has it.
 
-        On PostgreSQL the block is one transaction holding the row lock: write inside it. With
-        leases, a package the block did not write (its lease still set) is given back at the end.
+        The block holds no transaction and no row lock: fetch inside it, then write (the
+        write takes the row lock for its own short transaction).
         """
         if self.dry_run:
             yield Package.objects.filter(pk=package_id).first()
-            return
-        if self.row_locks:
-            with transaction.atomic():
-                yield (
-                    Package.objects.select_for_update(skip_locked=True)
-                    .filter(self.claimable(), pk=package_id)
-                    .first()
-                )
-            return
-        with write_lock:
-            package = self._lease(package_id)
-        try:
-            yield package
-        finally:
-            if package is not None and package.fetch_lease_until is not None:
-                with write_lock:
-                    self.release(package)
+        elif self.downloads:
+            with write_lock:
+                stamped = self._stamp_downloads(package_id)
+            yield stamped
+        elif self.advisory_locks:
+            if not _try_advisory_lock(package_id):
+                yield None
+                return
+            try:
+                yield Package.objects.filter(self.claimable(), pk=package_id).first()
+            finally:
+                _advisory_unlock(package_id)
+        else:
+            with write_lock:
+                package = self._lease(package_id)
+            try:
+                yield package
+            finally:
+                if package is not None and package.fetch_lease_until is not None:
+                    with write_lock:
+                        self.release(package)
 
     def release(self, package: Package) -> None:
         """Give back this worker's lease (never another run's)."""
@@ -114,6 +133,13 @@ class Claims:
             fetch_lease_until=None
         )
         package.fetch_lease_until = None
+
+    def give_back(self, package: Package) -> None:
+        """A package this run claimed but left unasked (its host stopped): due again at once."""
+        if self.downloads and package.pk in self._stamps:
+            Package.objects.filter(
+                pk=package.pk, pypi_downloads_checked_at=package.pypi_downloads_checked_at
+            ).update(pypi_downloads_checked_at=self._stamps.pop(package.pk))
 
     def _lease(self, package_id: int) -> Package | None:
         now = timezone.now()
@@ -125,8 +151,45 @@ class Claims:
         )
         return Package.objects.filter(pk=package_id).first() if claimed else None
 
+    def _downloads_due(self, stale_after_hours: float | None = None) -> Q:
+        hours = self.config.downloads_stale_after_hours
+        if stale_after_hours is not None:
+            hours = stale_after_hours
+        cutoff = self.started - timedelta(hours=hours)
+        return Q(pypi_downloads_checked_at__isnull=True) | Q(pypi_downloads_checked_at__lt=cutoff)
+
+    def _stamp_downloads(self, package_id: int) -> Package | None:
+        """Claim a download count: stamp it asked now, unless someone asked since it was due."""
+        due = (
+            Q(pypi_downloads_checked_at__isnull=True)
+            | Q(pypi_downloads_checked_at__lt=self.started)
+            if (self.explicit or self.include_all)
+            else self._downloads_due()
+        )
+        previous = (
+            Package.objects.filter(due, pk=package_id)
+            .values_list("pypi_downloads_checked_at", flat=True)
+            .first()
+        )
+        stamped = (
+            Package.objects.filter(pk=package_id, pypi_downloads_checked_at=previous)
+            .exclude(pypi_url="")
+            .update(pypi_downloads_checked_at=timezone.now())
+        )
+        if not stamped:
+            return None
+        self._stamps[package_id] = previous
+        return Package.objects.filter(pk=package_id).first()
+
+    def _ordered(self, queryset: PackageQuerySet) -> QuerySet[Package]:
+        if self.downloads:
+            # Most-viewed first; no page views are counted, so last month's downloads (then
+            # stars) stand for them.
+            return queryset.order_by(F("pypi_downloads").desc(), F("repo_watchers").desc(), "id")
+        return queryset.stalest_first()
+
     def _source_filter(self) -> Q:
-        if self.source == "pypi":
+        if self.source in ("pypi", DOWNLOADS):
             return ~Q(pypi_url="")
         kind = SOURCE_KIND[self.source or ""]
         condition = Q(pk__in=[])
@@ -134,3 +197,22 @@ class Claims:
             if site.kind == kind:
                 condition |= Q(repo_url__startswith=f"https://{site.host}/")
         return condition
+
+
+def _try_advisory_lock(package_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, package_id % INT4]
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _advisory_unlock(package_id: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, package_id % INT4]
+            )
+    except DatabaseError:
+        pass  # the connection is gone, and the lock with it

@@ -12,7 +12,9 @@ from django.core.exceptions import ImproperlyConfigured
 from packages.fetch.forges import ForgeSite, forge_sites
 from packages.fetch.http import HttpConfig
 
-SOURCES = ("github", "gitlab", "bitbucket", "codeberg", "pypi")
+# The download counts (pypistats) are a source of their own: its own pass, staleness and order.
+DOWNLOADS = "downloads"
+SOURCES = ("github", "gitlab", "bitbucket", "codeberg", "pypi", DOWNLOADS)
 # --source name -> the forge kind that serves it (PyPI is not a forge).
 SOURCE_KIND = {
     "github": "github",
@@ -45,6 +47,7 @@ class FetcherConfig:
     computing_delay: float
     pypistats_url: str = ""  # empty: the downloads source is off
     pypistats_rate: float = 2.0
+    downloads_stale_after_hours: float = 24.0
 
     @classmethod
     def from_settings(
@@ -87,4 +90,5 @@ class FetcherConfig:
             computing_delay=settings.FETCH_COMPUTING_DELAY_MS / 1000,
             pypistats_url=pypistats_url,
             pypistats_rate=settings.PYPISTATS_REQUESTS_PER_SECOND,
+            downloads_stale_after_hours=settings.PYPISTATS_STALE_AFTER_HOURS,
         )

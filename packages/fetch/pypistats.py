@@ -1,19 +1,19 @@
 """pypistats.org's recent downloads: `GET {PYPISTATS_URL}/packages/{name}/recent` -> last month's
 count, stored on the package as `pypi_downloads`.
 
-A secondary source, fetched with the package's PyPI data and polite to a small volunteer
-service: its requests go through the run's HttpClient under their own origin (so their own host
-budget and stored ETags), at most PYPISTATS_REQUESTS_PER_SECOND start per second from one run,
-and none at all while the stored count is younger than a day (pypistats updates daily). A
-failure is a note, never a fetch error: the old count stays and the package's fetch still
-counts as complete. An empty PYPISTATS_URL turns the source off.
+A secondary, scarce source, fetched by a pass of its own (`fetch_stats --source downloads`) so it
+never sets the pace of the repository and PyPI fetch, and polite to a small volunteer service:
+its requests go through the run's HttpClient under their own origin (so their own host budget
+and stored ETags), at most PYPISTATS_REQUESTS_PER_SECOND start per second from one run however
+many workers it has, and each package is asked at most once per PYPISTATS_STALE_AFTER_HOURS
+(pypistats updates daily; packages.fetch.claims). A failure keeps the old count and never
+touches the package's fetch failures. An empty PYPISTATS_URL turns the source off.
 """
 
 import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from packages.fetch.errors import FetchError, HostStoppedError, NotFoundError, UpstreamDataError
@@ -22,7 +22,6 @@ from packages.fetch.http import HttpClient, Validators
 
 logger = logging.getLogger(__name__)
 
-FRESH_FOR = timedelta(hours=24)
 MAX_COUNT = 2_147_483_647
 
 
@@ -82,24 +81,19 @@ def parse_recent(document: object) -> int:
 
 
 def fetch_downloads(
-    client: PyPIStatsClient | None,
-    name: str,
-    *,
-    checked_at: datetime | None,
-    now: datetime,
-    notes: list[str],
-    validators: Validators | None = None,
-) -> int | None:
-    """The project's last-month downloads, or None to keep what is stored (off, fresh, failed)."""
-    if client is None or (checked_at is not None and checked_at > now - FRESH_FOR):
-        return None
+    client: PyPIStatsClient, name: str, *, validators: Validators | None = None
+) -> tuple[int | None, FetchError | None]:
+    """The project's last-month downloads, or None and why not (the stored count stays).
+
+    HostStoppedError (its budget spent beyond --max-wait, or unreachable) propagates: the
+    package was not asked, and is due again.
+    """
     try:
-        return client.fetch(name, validators=validators)
-    except HostStoppedError as exc:
-        notes.append(f"pypistats: {exc}; kept the stored download count")
+        return client.fetch(name, validators=validators), None
+    except HostStoppedError:
+        raise
     except FetchError as exc:
-        notes.append(f"{exc}; kept the stored download count")
-    except Exception as exc:  # a bug here must not cost the package its PyPI data
+        return None, exc
+    except Exception as exc:  # a bug here must cost one package, never the run
         logger.exception("fetching %s from pypistats", name)
-        notes.append(f"pypistats: {exc!r}; kept the stored download count")
-    return None
+        return None, FetchError(f"pypistats: {exc!r}", reason="error")

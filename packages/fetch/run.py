@@ -19,10 +19,16 @@ from django.db import DatabaseError, connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.db_errors import is_lock_timeout
 from packages.fetch.claims import Claims, Row
-from packages.fetch.config import FetcherConfig
+from packages.fetch.config import DOWNLOADS, FetcherConfig
 from packages.fetch.forges.base import FetchError, HostStoppedError
-from packages.fetch.sources import Clients, build_clients, fetch_package
+from packages.fetch.sources import (
+    Clients,
+    build_clients,
+    fetch_package,
+    fetch_package_downloads,
+)
 from packages.fetch.store import SKIPPED, FetchResult, Outcome, StoredValidators, record_fetch
 from packages.fetch.summary import Summary
 from packages.models import Package
@@ -81,7 +87,7 @@ class FetchRun:
             include_all=include_all,
             dry_run=dry_run,
         )
-        self.summary = Summary(dry_run=dry_run)
+        self.summary = Summary(dry_run=dry_run, source=source)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._reported_stops: set[str] = set()
@@ -89,7 +95,7 @@ class FetchRun:
         # SQLite has one writer at a time and fails lock upgrades at once instead of waiting:
         # the workers of one run take turns to write.
         self._write_lock: contextlib.AbstractContextManager = (
-            contextlib.nullcontext() if self.claims.row_locks else threading.Lock()
+            contextlib.nullcontext() if self.claims.advisory_locks else threading.Lock()
         )
 
     def select(
@@ -177,7 +183,8 @@ class FetchRun:
     def _host_stopped(self, repo_url: str, pypi_url: str) -> Outcome | None:
         """A skipped outcome naming why, if a host this package needs has been stopped."""
         stopped = self.clients.http.stopped_hosts()
-        hosts = sorted(self.clients.hosts_of(repo_url, pypi_url) & set(stopped)) if stopped else []
+        needed = self.clients.hosts_of(repo_url, pypi_url, source=self.source)
+        hosts = sorted(needed & set(stopped)) if stopped else []
         if not hosts:
             return None
         why = "host stopped: " + "; ".join(stopped[host] for host in hosts)
@@ -190,12 +197,20 @@ class FetchRun:
         with self.claims.claim(package_id, write_lock=self._write_lock) as package:
             if package is None:
                 return SKIPPED, None
-            return self._fetch_and_record(package), package.slug
+            outcome = self._fetch_and_record(package)
+            if outcome.reason == "host_stopped":
+                self.claims.give_back(package)
+            return outcome, package.slug
+
+    def _fetch(self, package: Package, validators: StoredValidators) -> FetchResult:
+        if self.source == DOWNLOADS:
+            return fetch_package_downloads(package, self.clients, validators=validators)
+        return fetch_package(package, self.clients, source=self.source, validators=validators)
 
     def _fetch_and_record(self, package: Package) -> Outcome:
         validators = StoredValidators()
         try:
-            result = fetch_package(package, self.clients, source=self.source, validators=validators)
+            result = self._fetch(package, validators)
         except HostStoppedError:
             return self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
         if result.errors:
@@ -206,6 +221,10 @@ class FetchRun:
             try:
                 return record_fetch(package, result, validators=validators, dry_run=self.dry_run)
             except DatabaseError as exc:  # e.g. a rename colliding with a concurrent edit
+                if is_lock_timeout(exc):  # an edit held the row past DB_LOCK_TIMEOUT_MS
+                    logger.warning("writing %s: %s", package.slug, _one_line(exc))
+                    why = "its row was locked by another writer: left for the next run"
+                    return Outcome("skipped", [], reason="locked", error=why)
                 logger.warning("writing %s failed: %s", package.slug, _one_line(exc))
                 package.refresh_from_db()
                 failure = FetchResult(

@@ -1,13 +1,12 @@
-"""The clients of one run (one HTTP client shared by every forge and PyPI) and fetching one package
-from them, without touching the database."""
+"""The clients of one run (one HTTP client shared by every forge, PyPI and pypistats) and fetching
+one package from them, without touching the database: its repository and PyPI data, or (a pass
+of their own) its download counts."""
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import timezone
-
-from packages.fetch.config import SOURCE_KIND, FetcherConfig
+from packages.fetch.config import DOWNLOADS, SOURCE_KIND, FetcherConfig
 from packages.fetch.forges import build_forges, parse_repo_url
 from packages.fetch.forges.base import (
     FetchError,
@@ -38,8 +37,10 @@ class Clients:
         forge = self.forges.get(ref.host) if ref else None
         return (forge, ref) if forge else (None, ref)
 
-    def hosts_of(self, repo_url: str, pypi_url: str) -> set[str]:
+    def hosts_of(self, repo_url: str, pypi_url: str, *, source: str | None = None) -> set[str]:
         """The labels of the hosts a package with these identifiers is fetched from."""
+        if source == DOWNLOADS:
+            return {PyPIStatsClient.label} if pypi_url else set()
         forge, _ref = self.forge_for(repo_url) if repo_url else (None, None)
         labels = {forge.label} if forge is not None else set()
         if pypi_url:
@@ -81,7 +82,9 @@ def fetch_package(
     validators: StoredValidators | None = None,
     now: datetime | None = None,
 ) -> FetchResult:
-    """Fetch every source of one package (or only `source`); no database writes.
+    """Fetch one package's repository and PyPI data (or only `source`); no database writes.
+
+    Download counts are not asked here: they have a pass of their own (`fetch_package_downloads`).
 
     HostStoppedError (a rate limit spent, or the host unreachable) propagates: the package is
     no fault of its own and must be left untouched for the next run.
@@ -125,15 +128,25 @@ def fetch_package(
             except Exception as exc:
                 logger.exception("fetching %s from PyPI", package.pypi_url)
                 result.errors.append(FetchError(f"pypi: {exc!r}", reason="error"))
-            else:
-                result.downloads = fetch_downloads(
-                    clients.pypistats,
-                    name,
-                    checked_at=package.pypi_downloads_at,
-                    now=now or timezone.now(),
-                    notes=result.notes,
-                    validators=validators,
-                )
+    return result
+
+
+def fetch_package_downloads(
+    package: Package, clients: Clients, *, validators: StoredValidators | None = None
+) -> FetchResult:
+    """Ask pypistats for one package's downloads (`--source downloads`); no database writes."""
+    result = FetchResult(complete=False, downloads_only=True)
+    if clients.pypistats is None:
+        result.notes.append("pypistats: PYPISTATS_URL is empty: not asked")
+        return result
+    try:
+        name = normalize_pypi_name(package.pypi_url)
+    except IdentifierError as exc:
+        result.downloads_error = FetchError(f"pypistats: {exc}", reason="bad_name")
+        return result
+    result.downloads, result.downloads_error = fetch_downloads(
+        clients.pypistats, name, validators=validators
+    )
     return result
 
 

@@ -1,14 +1,15 @@
-"""The one write path for fetched data: apply a FetchResult to a Package in one transaction.
+"""The one write path for fetched data: apply a FetchResult to a Package in one short transaction.
 
-Only the fetcher's own columns whose value changed are written (never a whole row), so an edit
-made while the fetch was in flight survives; a failed source keeps its old values; PyPI releases
-are upserted into Version; `last_fetched` moves only when every source of the package was
-fetched without error. The two columns people also edit are compared and set: a fetch whose
-repository or PyPI name was edited meanwhile is dropped (the new identifiers are fetched next),
-and `documentation_url` is filled only while it is still empty. The HTTP validators gathered
-during the fetch are saved in the same transaction, so a run killed at any point leaves a
-package fully updated or untouched. Text an upstream sends is stored without control characters
-(`common.text`), so one hostile description cannot reach an output.
+The write re-reads the package under its row lock (the fetch itself held none) and writes only
+the fetcher's own columns whose value changed (never a whole row); a column someone changed
+while the fetch was in flight keeps their value, so a curator's edit survives. A failed source
+keeps its old values; PyPI releases are upserted into Version; `last_fetched` moves only when
+every source of the package was fetched without error. A fetch whose repository or PyPI name
+was edited meanwhile is dropped (the new identifiers are fetched next), and `documentation_url`
+is filled only while it is still empty. The HTTP validators gathered during the fetch are saved
+in the same transaction, so a run killed at any point leaves a package fully updated or
+untouched. Text an upstream sends is stored without control characters (`common.text`), so one
+hostile description cannot reach an output.
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +27,20 @@ from packages.scoring import compute_score
 
 MAX_COUNT = 2_147_483_647
 ERROR_TEXT_MAX = 2000
+# Columns a fetch writes that are its own state, not the package's stats: writing only these
+# leaves the outcome "unchanged" and `modified` where it was.
+BOOKKEEPING = frozenset(
+    {
+        "fetch_error",
+        "fetch_error_at",
+        "fetch_failures",
+        "fetch_failing_since",
+        "last_fetched",
+        "fetch_lease_until",
+        "pypi_downloads_at",
+        "score",
+    }
+)
 
 
 @dataclass
@@ -39,6 +54,8 @@ class FetchResult:
     notes: list[str] = field(default_factory=list)
     complete: bool = True  # every source of the package was attempted
     downloads: int | None = None  # last month's, from pypistats (None: keep the stored count)
+    downloads_error: FetchError | None = None  # why pypistats gave no count (downloads pass)
+    downloads_only: bool = False  # `fetch_stats --source downloads`: nothing else was asked
 
 
 @dataclass
@@ -125,13 +142,76 @@ def record_fetch(
     validators: StoredValidators | None = None,
     dry_run: bool = False,
 ) -> Outcome:
-    """Apply `result` to `package` (one transaction, changed fields only) and say what happened.
+    """Apply `result` to the package in one short transaction (changed fields only) and say
+    what happened.
 
-    `package` is the row as it was when its fetch began.
+    `package` is the row as it was when its fetch began; the write re-reads it under its row
+    lock (waiting at most the database's lock timeout) and leaves every column someone changed
+    since then as they set it, so a curator's edit made during the fetch is kept. `package`
+    gets the values written.
     """
     now = now or timezone.now()
-    changes: dict[str, Any] = {}
     notes = list(result.notes)
+    changes = _fetched_changes(package, result, now, notes)
+    error = ""
+    if result.errors:
+        error = "; ".join(str(e) for e in result.errors)[:ERROR_TEXT_MAX]
+        status, reason = "failed", result.errors[0].reason
+    elif result.downloads_error is not None:
+        error, status, reason = str(result.downloads_error), "failed", result.downloads_error.reason
+    else:
+        status, reason = "fetched", ""
+    changes.update(_bookkeeping(package, result, now, error))
+
+    if dry_run:
+        versions = _version_changes(package, result.project.releases) if result.project else []
+        changed = _stats(changes) + (["versions"] if any(versions) else [])
+        return _outcome(package, changes, changed, status, reason, error, notes)
+
+    with transaction.atomic():
+        current = Package.objects.select_for_update().filter(pk=package.pk).first()
+        if current is None or (current.repo_url, current.pypi_url) != (
+            package.repo_url,
+            package.pypi_url,
+        ):
+            return Outcome("skipped", [], notes=["edited or deleted during the fetch: left as is"])
+        # A column changed since the fetch began was set by someone else meanwhile: theirs wins.
+        changes = {
+            name: value
+            for name, value in changes.items()
+            if getattr(current, name) == getattr(package, name)
+        }
+        for name, value in changes.items():
+            setattr(current, name, value)
+        new_versions, changed_versions = (
+            _version_changes(current, result.project.releases) if result.project else ([], [])
+        )
+        if new_versions:
+            Version.objects.bulk_create(new_versions)
+        if changed_versions:
+            Version.objects.bulk_update(
+                changed_versions,
+                ["upload_time", "is_yanked", "is_prerelease", "requires_python"],
+            )
+        changed = _stats(changes) + (["versions"] if new_versions or changed_versions else [])
+        score = refresh_score(current, now)
+        if score != current.score:
+            current.score = changes["score"] = score
+        if changes:
+            # `modified` moves only when the stats themselves changed, not for bookkeeping.
+            current.save(update_fields=list(changes), touch=bool(changed))
+        if validators is not None:
+            validators.save(now)
+    for name in changes:
+        setattr(package, name, getattr(current, name))
+    return _outcome(current, changes, changed, status, reason, error, notes)
+
+
+def _fetched_changes(
+    package: Package, result: FetchResult, now: datetime, notes: list[str]
+) -> dict[str, Any]:
+    """The stats `result` changes against the row as its fetch began."""
+    changes: dict[str, Any] = {}
     if result.repo_missing:
         if package.repo_missing_at is None:
             changes["repo_missing_at"] = now
@@ -141,22 +221,25 @@ def record_fetch(
         changes.update(_pypi_changes(package, result.project))
     if result.downloads is not None and result.downloads != package.pypi_downloads:
         changes["pypi_downloads"] = result.downloads
-    new_versions, changed_versions = (
-        _version_changes(package, result.project.releases) if result.project else ([], [])
-    )
-    changed = sorted(changes)
-    if new_versions or changed_versions:
-        changed.append("versions")
+    return changes
 
-    error = ""
+
+def _bookkeeping(
+    package: Package, result: FetchResult, now: datetime, error: str
+) -> dict[str, Any]:
+    """Failure streak, `last_fetched` and the lease: the repository and PyPI part's own state
+    (a downloads-only fetch leaves it alone)."""
+    changes: dict[str, Any] = {}
+    if result.downloads is not None:
+        changes["pypi_downloads_at"] = now
+    if result.downloads_only:
+        return changes
     if result.errors:
-        error = "; ".join(str(e) for e in result.errors)[:ERROR_TEXT_MAX]
         changes["fetch_error"] = error
         changes["fetch_error_at"] = now
         changes["fetch_failures"] = package.fetch_failures + 1
         if package.fetch_failing_since is None:
             changes["fetch_failing_since"] = now
-        status, reason = "failed", result.errors[0].reason
     else:
         if package.fetch_failures:
             changes["fetch_failures"] = 0
@@ -166,63 +249,30 @@ def record_fetch(
             changes["fetch_failing_since"] = None
         if result.complete:
             changes["last_fetched"] = now
-        status = "fetched" if changed else "unchanged"
-        reason = ""
     if package.fetch_lease_until is not None:
         changes["fetch_lease_until"] = None
-    if result.downloads is not None:
-        changes["pypi_downloads_at"] = now
-
-    def outcome() -> Outcome:
-        missing = changes.get("repo_missing_at", package.repo_missing_at) is not None
-        archived = changes.get("repo_archived_at", package.repo_archived_at) is not None
-        return Outcome(status, changed, reason, error, notes, missing, archived)
-
-    if dry_run:
-        return outcome()
-
-    with transaction.atomic():
-        edited = _edited_meanwhile(package)
-        if edited is None:
-            return Outcome("skipped", [], notes=["edited or deleted during the fetch: left as is"])
-        if edited:
-            changes.pop("documentation_url", None)
-            changed = [name for name in changed if name != "documentation_url"]
-        for name, value in changes.items():
-            setattr(package, name, value)
-        if new_versions:
-            Version.objects.bulk_create(new_versions)
-        if changed_versions:
-            Version.objects.bulk_update(
-                changed_versions,
-                ["upload_time", "is_yanked", "is_prerelease", "requires_python"],
-            )
-        score = refresh_score(package, now)
-        if score is not None and score != package.score:
-            package.score = score
-            changes["score"] = score
-        if changes:
-            # `modified` moves only when the stats themselves changed, not for bookkeeping.
-            package.save(update_fields=list(changes), touch=bool(changed))
-        if validators is not None:
-            validators.save(now)
-    return outcome()
+    return changes
 
 
-def _edited_meanwhile(package: Package) -> bool | None:
-    """Compare the columns people edit with the row as the fetch began (row locked on PostgreSQL).
+def _stats(changes: dict[str, Any]) -> list[str]:
+    """The changed columns that are stats (not bookkeeping), sorted."""
+    return sorted(name for name in changes if name not in BOOKKEEPING)
 
-    None: the repository or PyPI name changed (or the row is gone), so this fetch describes
-    something else and must not be stored. True: a documentation URL was set meanwhile.
-    """
-    current = (
-        Package.objects.filter(pk=package.pk)
-        .values_list("repo_url", "pypi_url", "documentation_url")
-        .first()
-    )
-    if current is None or current[:2] != (package.repo_url, package.pypi_url):
-        return None
-    return current[2] != package.documentation_url
+
+def _outcome(
+    package: Package,
+    changes: dict[str, Any],
+    changed: list[str],
+    status: str,
+    reason: str,
+    error: str,
+    notes: list[str],
+) -> Outcome:
+    if status == "fetched" and not changed:
+        status = "unchanged"
+    missing = changes.get("repo_missing_at", package.repo_missing_at) is not None
+    archived = changes.get("repo_archived_at", package.repo_archived_at) is not None
+    return Outcome(status, changed, reason, error, notes, missing, archived)
 
 
 def refresh_score(package: Package, now: datetime) -> int:

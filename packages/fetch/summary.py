@@ -1,7 +1,9 @@
 """What one run did, counted from what it stored: the summary line, its JSON, and the exit code.
 
 Every selected package lands in exactly one of fetched, unchanged, failed or skipped (left for
-the next run: leased elsewhere, its host stopped, or its identifiers edited during the fetch).
+the next run: claimed elsewhere, its host stopped, its row locked by an edit, or its identifiers
+edited during the fetch). A downloads pass (`--source downloads`) reports its own counts,
+under its own name.
 `missing` and `archived` count the processed packages whose stored state says so after the run.
 """
 
@@ -30,6 +32,7 @@ class Summary:
     unreachable_hosts: dict[str, str] = field(default_factory=dict)
     wall_time: float = 0.0
     dry_run: bool = False
+    source: str | None = None  # --source; "downloads" is a pass of its own, reported as such
 
     def count(self, outcome: Outcome) -> None:
         if outcome.status == "failed":
@@ -74,6 +77,7 @@ class Summary:
             "unreachable_hosts": sorted(self.unreachable_hosts),
             "wall_time_s": round(self.wall_time, 3),
             "dry_run": self.dry_run,
+            "source": self.source,
             "exit_code": self.exit_code,
         }
 
@@ -95,4 +99,6 @@ class Summary:
         if self.stopped_hosts:
             parts.append("stopped: " + "; ".join(self.stopped_hosts.values()))
         prefix = "dry run: " if self.dry_run else ""
+        if self.source == "downloads":
+            prefix += "downloads: "
         return prefix + ", ".join(parts) + f", {d['wall_time_s']:.1f}s"

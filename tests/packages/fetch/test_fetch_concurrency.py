@@ -1,6 +1,7 @@
 """Overlapping runs never fetch a package twice (PostgreSQL), and a run killed with SIGKILL then
 rerun ends in the same database state as a clean run."""
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -286,20 +287,19 @@ def test_a_run_skips_what_an_overlapping_run_fetched_after_it_began(fetch_settin
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_run_skips_a_row_another_run_holds_instead_of_waiting(fetch_settings, upstream):
+def test_a_run_skips_a_package_another_run_holds_instead_of_waiting(fetch_settings, upstream):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks)")
+        pytest.skip("needs PostgreSQL (advisory locks)")
     for name in ("held", "free"):
         serve_pypi(upstream, name)
         PackageFactory(slug=name, repo_url="", pypi_url=name)
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_row():
-        from django.db import transaction
-
+        held = Package.objects.get(slug="held")
         try:
-            with transaction.atomic():
-                Package.objects.select_for_update().get(slug="held")
+            with new_run().claims.claim(held.pk, write_lock=contextlib.nullcontext()) as package:
+                assert package is not None
                 holding.set()
                 release.wait(15)
         finally:

@@ -1,5 +1,6 @@
-"""pypistats.org downloads against a local fake: stored and shown, a failure keeps the old count,
-a fresh count is not asked again, and the request budget is honoured."""
+"""pypistats.org downloads against a local fake: a pass of their own (the main fetch never waits
+for them), most-viewed first, stored and shown; a failure keeps the old count and is counted in
+that pass alone; a fresh count is not asked again; the request budget is honoured."""
 
 import json
 import threading
@@ -25,9 +26,14 @@ RECENT = {
 }
 
 
-def fetch(*args):
+def fetch(*args, exit_code=0):
     out = StringIO()
-    call_command("fetch_stats", "--json", *args, stdout=out)
+    code = 0
+    try:
+        call_command("fetch_stats", "--json", *args, stdout=out)
+    except SystemExit as exc:
+        code = exc.code
+    assert code == exit_code
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
@@ -48,62 +54,114 @@ def pypistats_paths(upstream):
     return [p for p in upstream.paths() if p.startswith("/pypistats/")]
 
 
+def serve_recent(upstream, name, month=3456):
+    body = dict(RECENT, package=name, data=dict(RECENT["data"], last_month=month))
+    upstream.json(f"/pypistats/packages/{name}/recent", body)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_default_run_asks_pypistats_nothing_so_it_never_sets_the_pace(stats_settings, upstream):
+    stats_settings.PYPISTATS_REQUESTS_PER_SECOND = 1
+    for n in range(4):
+        serve_pypi(upstream, f"p{n}")
+        serve_recent(upstream, f"p{n}")
+        PackageFactory(slug=f"p{n}", repo_url="", pypi_url=f"p{n}")
+
+    summary = fetch("--workers", "4")
+
+    assert summary["fetched"] == 4
+    assert pypistats_paths(upstream) == []
+    assert "pypistats" not in summary["calls_by_host"]
+    assert set(Package.objects.values_list("pypi_version", flat=True)) == {"1.10"}
+
+
 @pytest.mark.django_db
-def test_downloads_are_stored_with_the_pypi_data_and_shown_in_the_admin(widgets, upstream, client):
-    upstream.json("/pypistats/packages/django-widgets/recent", RECENT)
+def test_the_downloads_pass_asks_most_viewed_first_and_writes_only_the_counts(
+    stats_settings, upstream, client
+):
+    popularity = {"quiet": (0, 3), "starred": (0, 900), "downloaded": (50_000, 10)}
+    for slug, (downloads, stars) in popularity.items():
+        serve_recent(upstream, slug, month=7)
+        PackageFactory(
+            slug=slug,
+            repo_url="",
+            pypi_url=slug,
+            pypi_downloads=downloads,
+            repo_watchers=stars,
+        )
 
-    summary = fetch()
+    summary = fetch("--source", "downloads", "--workers", "1")
 
-    widgets.refresh_from_db()
-    assert summary["fetched"] == 1
-    assert widgets.pypi_downloads == 3456
-    assert widgets.pypi_downloads_at is not None
-    assert widgets.pypi_version == "1.10"
-    assert pypistats_paths(upstream) == ["/pypistats/packages/django-widgets/recent"]
+    assert pypistats_paths(upstream) == [
+        f"/pypistats/packages/{slug}/recent" for slug in ("downloaded", "starred", "quiet")
+    ]
+    assert [p for p in upstream.paths() if not p.startswith("/pypistats/")] == []
+    assert (summary["source"], summary["selected"], summary["fetched"]) == ("downloads", 3, 3)
+    assert summary["calls_by_host"] == {"pypistats": 3}
+    for package in Package.objects.all():
+        assert package.pypi_downloads == 7
+        assert package.pypi_downloads_at is not None
+        assert package.last_fetched is None  # the repository and PyPI data have their own pass
+        assert package.pypi_version is None
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    widgets = Package.objects.get(slug="quiet")
     page = client.get(reverse("admin:packages_package_change", args=[widgets.pk]))
-    assert "3456" in page.content.decode()
+    assert ">7<" in page.content.decode().replace(" ", "")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "reply",
+    ("reply", "reason"),
     [
-        Reply({"message": "down"}, status=500),
-        Reply({"message": "gone"}, status=404),
-        Reply({"data": {"last_month": "many"}}),
-        Reply("<html>maintenance</html>"),
+        (Reply({"message": "down"}, status=500), "http_500"),
+        (Reply({"message": "gone"}, status=404), "not_found"),
+        (Reply({"data": {"last_month": "many"}}), "bad_data"),
+        (Reply("<html>maintenance</html>"), "invalid_json"),
     ],
     ids=["500", "404", "bad count", "html"],
 )
-def test_a_failure_keeps_the_old_count_and_the_fetch_complete(widgets, upstream, reply):
+def test_a_failure_is_counted_in_the_downloads_pass_and_keeps_everything(
+    widgets, upstream, reply, reason
+):
     long_ago = timezone.now() - timedelta(days=3)
-    Package.objects.filter(pk=widgets.pk).update(pypi_downloads=42, pypi_downloads_at=long_ago)
+    Package.objects.filter(pk=widgets.pk).update(
+        pypi_downloads=42, pypi_downloads_at=long_ago, pypi_downloads_checked_at=long_ago
+    )
     upstream.add("/pypistats/packages/django-widgets/recent", reply)
 
-    summary = fetch("--all")
+    summary = fetch("--source", "downloads", exit_code=2)  # every package asked failed
 
     widgets.refresh_from_db()
-    assert summary["failed"] == 0
+    assert (summary["failed"], summary["failed_by_reason"]) == (1, {reason: 1})
     assert (widgets.pypi_downloads, widgets.pypi_downloads_at) == (42, long_ago)
-    assert widgets.fetch_failures == 0
-    assert widgets.last_fetched is not None
-    assert widgets.pypi_version == "1.10"
+    assert (widgets.fetch_failures, widgets.fetch_error, widgets.last_fetched) == (0, "", None)
+    # Asked: not again before its day is over, whatever the answer was.
+    assert widgets.pypi_downloads_checked_at > long_ago
+    assert fetch("--source", "downloads")["selected"] == 0
 
 
 @pytest.mark.django_db
-def test_a_count_younger_than_a_day_is_not_asked_again(widgets, upstream):
-    upstream.json("/pypistats/packages/django-widgets/recent", RECENT)
-    fetch()
-    fetch("--all")
+def test_a_count_asked_less_than_a_day_ago_is_not_asked_again(widgets, upstream):
+    serve_recent(upstream, "django-widgets")
+    assert fetch("--source", "downloads")["fetched"] == 1
+    assert fetch("--source", "downloads")["selected"] == 0
     assert len(pypistats_paths(upstream)) == 1
+    day_ago = timezone.now() - timedelta(hours=25)
+    Package.objects.update(pypi_downloads_checked_at=day_ago)
+    assert fetch("--source", "downloads")["unchanged"] == 1
+    assert len(pypistats_paths(upstream)) == 2
+    # Named packages are asked whatever their age, as for the other sources.
+    assert fetch("--source", "downloads", "widgets")["unchanged"] == 1
+    assert len(pypistats_paths(upstream)) == 3
 
 
 @pytest.mark.django_db
 def test_an_empty_url_turns_the_source_off(widgets, upstream, stats_settings):
     stats_settings.PYPISTATS_URL = ""
     fetch()
+    summary = fetch("--source", "downloads")
     assert pypistats_paths(upstream) == []
+    assert summary["fetched"] == 0
     assert Package.objects.get(pk=widgets.pk).pypi_version == "1.10"
 
 
@@ -126,11 +184,10 @@ def test_requests_to_pypistats_keep_to_the_rate_with_many_workers(
         handler.wfile.write(body)
 
     for n in range(5):
-        serve_pypi(upstream, f"p{n}")
         upstream.add(f"/pypistats/packages/p{n}/recent", recent)
         PackageFactory(slug=f"p{n}", repo_url="", pypi_url=f"p{n}")
 
-    summary = fetch("--workers", "5")
+    summary = fetch("--source", "downloads", "--workers", "5")
 
     assert summary["fetched"] == 5
     assert len(started) == 5
