@@ -81,13 +81,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_tasks",
-    "django_tasks_db",
     "djangopackages",
     "categories",
     "packages",
     "grids",
     "api",
+    # After ours: packages' `db_worker` (with a heartbeat) is found before theirs.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -377,6 +378,16 @@ if TASKS_BACKEND == "rq":
 # Packages one refresh task fetches at most: larger selections are split, so several workers
 # share them.
 FETCH_TASK_BATCH_SIZE = env_int("FETCH_TASK_BATCH_SIZE", 50)
+# Liveness (packages/heartbeats.py): task workers and running refreshes beat every
+# TASK_HEARTBEAT_SECONDS; one silent for TASK_LOST_AFTER_SECONDS is dead, and its refreshes are
+# recorded failed and queued again at most TASK_MAX_RETRIES times (docs/tasks.md).
+TASK_HEARTBEAT_SECONDS = env_int("TASK_HEARTBEAT_SECONDS", 10)
+TASK_LOST_AFTER_SECONDS = env_int("TASK_LOST_AFTER_SECONDS", 60)
+TASK_MAX_RETRIES = env_int("TASK_MAX_RETRIES", 1)
+if TASK_HEARTBEAT_SECONDS < 1 or TASK_LOST_AFTER_SECONDS < 2 * TASK_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "TASK_HEARTBEAT_SECONDS must be at least 1, and TASK_LOST_AFTER_SECONDS at least twice it."
+    )
 
 # Forge webhooks (api/webhooks.py): each endpoint is 404 until its secret is set. A package is
 # queued for a refresh at most once per FETCH_WEBHOOK_MIN_INTERVAL seconds by webhooks.

@@ -320,6 +320,12 @@ class PackageRefresh(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     queued_by = models.CharField(max_length=20, blank=True, help_text="admin, command, webhook")
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="The running task's last sign of life (heartbeat)."
+    )
+    retries = models.PositiveSmallIntegerField(
+        default=0, help_text="Times queued again because the worker running it died."
+    )
     webhook_queued_at = models.DateTimeField(
         null=True, blank=True, help_text="The last refresh a webhook queued."
     )
@@ -348,3 +354,20 @@ class PackageRefresh(models.Model):
             parts.append(f"last: {self.outcome}{reason}, {timesince(self.finished_at)} ago")
         return "; ".join(parts) or "never refreshed in the background"
 
+
+class WorkerHeartbeat(models.Model):
+    """A task worker process (`db_worker`, `rqworker`) that is alive: its heartbeat thread keeps
+    `beat_at` fresh (packages.heartbeats); `manage.py worker_health` reads it."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    backend = models.CharField(max_length=20, help_text="database or rq")
+    started_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["hostname", "beat_at"], name="worker_heartbeat_host_idx")]
+
+    def __str__(self):
+        return f"{self.worker_id} ({self.hostname}, pid {self.pid})"

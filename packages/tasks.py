@@ -8,6 +8,11 @@ packages, so several workers share a large selection. The task runs the fetcher'
 and records each package's outcome on its row; a task that fails records its reason on every
 package it held, and the backend keeps the traceback (the "Task results" admin).
 
+A running refresh beats (packages.heartbeats). One whose worker died (SIGKILL, out of memory, a
+second SIGTERM, its machine gone) is not lost: `recover_lost_refreshes`, run by every worker
+after each of its own beats, records it failed, frees its package and queues it again once
+(TASK_MAX_RETRIES), and fails the database backend's task row of a worker that stopped beating.
+
 With the django-tasks backport the imports below come from `django_tasks`; on Django 6.0 they
 become `django.tasks`, with no other change.
 """
@@ -19,18 +24,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import task, task_backends
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from packages.fetch.run import FetcherConfig, FetchRun, build_clients
 from packages.fetch.store import Outcome
+from packages.heartbeats import beating, forget_dead_workers, live_worker_ids, lost_after
 from packages.models import Package, PackageRefresh
 
 logger = logging.getLogger(__name__)
 
 State = PackageRefresh.State
+RETRY = "retry"  # `by` of a refresh queued again after its worker died
+# Why a running refresh was given up: (outcome_reason, outcome_error).
+WORKER_LOST = ("worker_lost", "the worker running it stopped without finishing (killed?)")
+INTERRUPTED = ("interrupted", "its worker was stopped before it finished")
 # A queued refresh whose task never started by then (a lost Redis queue, a deleted task row)
 # no longer blocks queueing the package again.
 QUEUED_EXPIRES = timedelta(hours=6)
@@ -38,6 +50,10 @@ QUEUED_EXPIRES = timedelta(hours=6)
 
 class RefreshQueueError(Exception):
     """The task backend refused the work (Redis down, a misconfiguration); nothing is queued."""
+
+
+class WorkerLostError(Exception):
+    """What a database task row says when the worker running it stopped beating."""
 
 
 @dataclass
@@ -103,7 +119,8 @@ def enqueue_refresh(
                 result.queued.append(pk)
         result.queued.sort()
         changes = {"state": State.QUEUED, "token": token, "task_id": "", "queued_at": now}
-        changes.update(queued_by=by, started_at=None)
+        changes.update(queued_by=by, started_at=None, heartbeat_at=None)
+        changes["retries"] = F("retries") + 1 if by == RETRY else 0
         if by == "webhook":
             changes["webhook_queued_at"] = now
         PackageRefresh.objects.filter(package_id__in=result.queued).update(**changes)
@@ -144,31 +161,52 @@ def refresh_packages(package_ids: list[int], token: str) -> dict:
 
 
 def run_refresh(package_ids: list[int], token: str) -> dict:
-    """The tasks' body: fetch the packages this enqueue still owns, record each outcome."""
+    """The tasks' body: fetch the packages this enqueue still owns, record each outcome.
+
+    While it runs, a heartbeat keeps its rows' `heartbeat_at` fresh: rows whose heartbeat stops
+    (the worker killed) are recovered by `recover_lost_refreshes`.
+    """
     mine = PackageRefresh.objects.filter(package_id__in=package_ids, token=token)
-    mine.filter(state=State.QUEUED).update(state=State.RUNNING, started_at=timezone.now())
-    held = sorted(mine.filter(state=State.RUNNING).values_list("package_id", flat=True))
+    now = timezone.now()
+    mine.filter(state=State.QUEUED).update(state=State.RUNNING, started_at=now, heartbeat_at=now)
+    running = mine.filter(state=State.RUNNING)
+    held = sorted(running.values_list("package_id", flat=True))
     if not held:
         return {"selected": 0}
     outcomes: dict[int, Outcome] = {}
+
+    def beat() -> None:
+        running.update(heartbeat_at=timezone.now())
+
     try:
-        config = FetcherConfig.from_settings()
-        clients = build_clients(config)
-        try:
-            ids_by_slug = dict(Package.objects.filter(pk__in=held).values_list("slug", "pk"))
+        with beating(beat, name=f"refresh-heartbeat-{token[:8]}"):
+            config = FetcherConfig.from_settings()
+            clients = build_clients(config)
+            try:
+                ids_by_slug = dict(Package.objects.filter(pk__in=held).values_list("slug", "pk"))
 
-            def on_done(slug: str | None, outcome: Outcome) -> None:
-                if slug in ids_by_slug:
-                    outcomes[ids_by_slug[slug]] = outcome
+                def on_done(slug: str | None, outcome: Outcome) -> None:
+                    if slug in ids_by_slug:
+                        outcomes[ids_by_slug[slug]] = outcome
 
-            run = FetchRun(clients, config, explicit=True, on_done=on_done)
-            summary = run.run(run.select(ids=held))
-        finally:
-            clients.close()
+                run = FetchRun(clients, config, explicit=True, on_done=on_done)
+                summary = run.run(run.select(ids=held))
+            finally:
+                clients.close()
     except Exception as exc:
         _record(outcomes, token)
         unfinished = mine.filter(package_id__in=held).exclude(package_id__in=list(outcomes))
         _finish(unfinished, "failed", "task_error", f"{type(exc).__name__}: {exc}", token)
+        raise
+    except BaseException:  # SystemExit (db_worker's second SIGTERM), KeyboardInterrupt
+        try:
+            if not connection.is_usable():  # the signal landed mid-query
+                connection.close()
+            _record(outcomes, token)
+            left = running.exclude(package_id__in=list(outcomes))
+            _give_up(list(left.values_list("package_id", "token", "retries")), INTERRUPTED)
+        except Exception:  # the heartbeats' recovery will find what is left
+            logger.warning("could not record the interrupted refreshes", exc_info=True)
         raise
     _record(outcomes, token)
     if summary.stopped_hosts:
@@ -198,3 +236,69 @@ def _finish(
         finished_at=timezone.now(),
     )
     rows.filter(token=state_of).exclude(state=State.IDLE).update(state=State.IDLE)
+
+
+def recover_lost_refreshes(*, now: datetime | None = None) -> list[int]:
+    """Give up refreshes whose task stopped beating (its worker killed, its machine gone) and
+    database task rows whose worker did; returns the ids of the packages given up.
+
+    Each such refresh is recorded failed (`worker_lost`), its package's lease freed, and it
+    is queued again unless it was already retried TASK_MAX_RETRIES times. Safe to call from
+    every worker at once: each lost row is taken by one caller.
+    """
+    now = now or timezone.now()
+    cutoff = now - lost_after()
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    with transaction.atomic():
+        lost = list(
+            PackageRefresh.objects.select_for_update(skip_locked=True)
+            .filter(silent, state=State.RUNNING)
+            .values_list("package_id", "token", "retries")
+        )
+        if lost:
+            logger.warning("%d refreshes lost their worker: recovering them", len(lost))
+            _record_given_up(lost, WORKER_LOST)
+    _retry(lost)
+    _fail_orphaned_task_rows(now)
+    forget_dead_workers(now)
+    return [row[0] for row in lost]
+
+
+def _give_up(rows: list[tuple[int, str, int]], why: tuple[str, str]) -> None:
+    """Record these running refreshes (package id, token, retries) failed, and retry them."""
+    with transaction.atomic():
+        _record_given_up(rows, why)
+    _retry(rows)
+
+
+def _record_given_up(rows: list[tuple[int, str, int]], why: tuple[str, str]) -> None:
+    reason, error = why
+    for package_id, token, retries in rows:
+        again = retries < settings.TASK_MAX_RETRIES
+        text = f"{error}; {'queued again' if again else f'given up after {retries} retries'}"
+        row = PackageRefresh.objects.filter(package_id=package_id, token=token)
+        _finish(row, "failed", reason, text, token)
+    # SQLite's leases (PostgreSQL's advisory locks went with the dead worker's connection).
+    Package.objects.filter(pk__in=[row[0] for row in rows]).update(fetch_lease_until=None)
+
+
+def _retry(rows: list[tuple[int, str, int]]) -> None:
+    again = [package_id for package_id, _token, n in rows if n < settings.TASK_MAX_RETRIES]
+    if not again:
+        return
+    try:
+        enqueue_refresh(again, by=RETRY)
+    except RefreshQueueError as exc:
+        logger.warning("could not queue the lost refreshes again: %s", exc)
+
+
+def _fail_orphaned_task_rows(now: datetime) -> None:
+    """The database backend's RUNNING task rows whose worker stopped beating: failed."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return
+    cutoff = now - lost_after()
+    alive = live_worker_ids(now)
+    for row in DBTaskResult.objects.filter(status="RUNNING", started_at__lt=cutoff):
+        if row.worker_ids and row.worker_ids[-1] not in alive:
+            logger.warning("task %s lost its worker %s", row.id, row.worker_ids[-1])
+            row.set_failed(WorkerLostError(f"worker {row.worker_ids[-1]} stopped beating"))

@@ -135,7 +135,7 @@ class FetchRun:
                 for thread in threads:
                     while thread.is_alive():
                         thread.join(0.2)
-        except KeyboardInterrupt:
+        except BaseException:  # Ctrl-C, or SystemExit from a worker's second SIGTERM
             self._stop.set()
             raise
         finally:
