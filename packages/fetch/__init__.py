@@ -5,7 +5,7 @@
 - `pypi`: the PyPI JSON client.
 - `config`: what a run reads from settings.
 - `sources`: the clients of a run, and fetching one package from them (no writes).
-- `claims`: which packages a run visits and who owns each one (row locks or leases).
+- `claims`: which packages a run visits and who owns each one (advisory locks or leases).
 - `run`: the worker pool and the entry points (`FetchRun`).
 - `summary`: what a run did, and its exit code.
 - `store`: the one write path for fetched data.

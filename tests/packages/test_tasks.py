@@ -10,12 +10,14 @@ from io import StringIO
 import pytest
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from packages.fetch.claims import Claims
+from packages.fetch.config import FetcherConfig
 from packages.models import Package, PackageRefresh
 from packages.tasks import RefreshQueueError, enqueue_refresh
 from tests.factories import PackageFactory, UserFactory
@@ -172,7 +174,7 @@ def test_a_refused_enqueue_is_an_admin_error_and_leaves_nothing_queued(three, st
 
 @contextlib.contextmanager
 def held_by_another_fetch(package):
-    """What a concurrent cron run holds: a row lock on PostgreSQL, a lease elsewhere."""
+    """What a concurrent cron run holds: an advisory lock on PostgreSQL, a lease elsewhere."""
     if connection.vendor != "postgresql":
         until = timezone.now() + timedelta(minutes=5)
         Package.objects.filter(pk=package.pk).update(fetch_lease_until=until)
@@ -181,8 +183,9 @@ def held_by_another_fetch(package):
     locked, release = threading.Event(), threading.Event()
 
     def hold():
-        with transaction.atomic():
-            Package.objects.select_for_update().get(pk=package.pk)
+        claims = Claims(FetcherConfig.from_settings(), started=timezone.now())
+        with claims.claim(package.pk, write_lock=contextlib.nullcontext()) as claimed:
+            assert claimed is not None
             locked.set()
             release.wait(30)
         connections.close_all()

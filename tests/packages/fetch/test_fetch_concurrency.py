@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_never_fetch_the_same_package(fetch_settings, upstream):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (SELECT ... FOR UPDATE SKIP LOCKED)")
+        pytest.skip("needs PostgreSQL (advisory locks)")
     upstream.delay = 0.02
     for i in range(30):
         serve_pypi(upstream, f"p{i}")

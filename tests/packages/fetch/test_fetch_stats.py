@@ -202,7 +202,7 @@ def test_rate_limited_host_is_stopped_and_the_rest_left_for_the_next_run(fetch_s
 
 def test_leased_package_is_left_alone_until_the_lease_expires(widgets, settings):
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        pytest.skip("PostgreSQL claims rows with FOR UPDATE SKIP LOCKED, not leases")
+        pytest.skip("PostgreSQL claims packages with advisory locks, not leases")
     Package.objects.filter(pk=widgets.pk).update(
         fetch_lease_until=timezone.now() + timedelta(minutes=5)
     )

@@ -222,3 +222,18 @@ def test_malformed_answers_are_upstream_data_errors(document):
 
 def test_huge_counts_are_capped_to_the_column():
     assert parse_recent({"data": {"last_month": 10**12}}) == 2_147_483_647
+
+
+@pytest.mark.django_db
+def test_a_count_left_unasked_by_a_stopped_host_is_due_again_at_once(widgets, upstream):
+    limited = Reply({"message": "slow down"}, status=429, headers={"Retry-After": "3600"})
+    upstream.add("/pypistats/packages/django-widgets/recent", limited)
+
+    summary = fetch("--source", "downloads")
+
+    assert (summary["skipped"], summary["failed"]) == (1, 0)
+    assert list(summary["stopped_hosts"]) == ["pypistats"]
+    widgets.refresh_from_db()
+    assert widgets.pypi_downloads_checked_at is None
+    serve_recent(upstream, "django-widgets")
+    assert fetch("--source", "downloads")["fetched"] == 1
