@@ -147,11 +147,13 @@ def test_postgresql_connections_carry_timeouts_and_keepalives():
     url = "postgres://u@db.example.org:5432/x?options=-c%20work_mem%3D64MB"
     env = production_env() | {"DATABASE_URL": url, "DB_STATEMENT_TIMEOUT": "9"}
     env |= {"DB_KEEPALIVES_IDLE": "20", "DB_IDLE_IN_TRANSACTION_TIMEOUT": "45"}
+    env |= {"DB_LOCK_TIMEOUT_MS": "700"}
 
     options = ast.literal_eval(run_manage("shell", "--no-imports", "-c", code, **env).stdout)
 
     assert options["options"] == (
-        "-c statement_timeout=9s -c idle_in_transaction_session_timeout=45s -c work_mem=64MB"
+        "-c statement_timeout=9s -c idle_in_transaction_session_timeout=45s"
+        " -c lock_timeout=700ms -c work_mem=64MB"
     )
     assert (options["keepalives"], options["keepalives_idle"]) == (1, 20)
     assert (options["keepalives_interval"], options["keepalives_count"]) == (10, 3)
