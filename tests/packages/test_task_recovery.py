@@ -173,10 +173,17 @@ def test_a_refresh_whose_worker_was_killed_is_retried_by_the_next_worker(site_fo
         lambda: site.refreshes() == [("widgets", "idle", "fetched", "", 1, "retry")],
         "the lost refresh to be retried and fetched",
     )
-    assert site.tasks() == [
-        ("FAILED", "packages.tasks.WorkerLostError"),
-        ("SUCCESSFUL", ""),
-    ]
+    # The worker marks its task row done just after the refresh rows.
+    site.wait_for(
+        lambda: (
+            site.tasks()
+            == [
+                ("FAILED", "packages.tasks.WorkerLostError"),
+                ("SUCCESSFUL", ""),
+            ]
+        ),
+        "the lost task failed and the retry's done",
+    )
     assert site.rows("SELECT last_fetched IS NOT NULL, repo_watchers FROM packages_package") == [
         (1, 120)
     ]
