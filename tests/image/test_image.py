@@ -165,6 +165,9 @@ def prod_env(tmp_path: Path, *, database: str, redis: str, upstream: str) -> Pat
     for key, _value in prod_env_block():
         lines.append(f"{key}={values.get(key, _value)}")
     lines += [f"GITHUB_API_URL={upstream}/github", f"PYPI_URL={upstream}/pypi", "PYPISTATS_URL="]
+    # A worker counts as lost after 4 s without a heartbeat (60 s by default), so the test can
+    # see its health check fail.
+    lines += ["TASK_HEARTBEAT_SECONDS=1", "TASK_LOST_AFTER_SECONDS=4"]
     path = tmp_path / "prod.env"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -289,3 +292,16 @@ def check_worker_fetched_everything(flow: Flow, database: str) -> None:
         return row is not None and row[0] == PACKAGES
 
     wait_for(fetched, f"the worker to fetch all {PACKAGES} packages", timeout=240)
+    worker = flow.name("worker")
+    check = run("podman", "exec", worker, "python", "-m", "djangopackages.healthcheck")
+    assert "worker_health: healthy" in check.stdout  # the worker's own check, not the web's
+    assert run("podman", "healthcheck", "run", worker, check=False).returncode == 0
+    run("podman", "kill", "--signal", "STOP", worker)  # alive, but beating no more
+    try:
+        wait_for(
+            lambda: run("podman", "healthcheck", "run", worker, check=False).returncode != 0,
+            "the stopped worker's health check to fail",
+            timeout=30,
+        )
+    finally:
+        run("podman", "kill", "--signal", "CONT", worker)
