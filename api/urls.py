@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from api.auth import AuthTokenView, ThrottledLoginView
 from api.badges import package_badge
 from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
+from api.status_views import FreshnessView, StatusView
 from api.views import (
     CatalogueRootView,
     CategoryViewSet,
@@ -37,6 +38,8 @@ urlpatterns = [
         name="docs",
     ),
     path("packages/<str:pk>/badge.svg", package_badge, name="package-badge"),
+    path("packages/<str:pk>/freshness/", FreshnessView.as_view(), name="package-freshness"),
+    path("status/", StatusView.as_view(), name="status"),
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("webhooks/github/", GitHubWebhookView.as_view(), name="webhook-github"),
     path("webhooks/gitlab/", GitLabWebhookView.as_view(), name="webhook-gitlab"),

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "djangopackages",
     "categories",
     "packages",
+    "packages.fetch",
     "grids",
     "api",
     # After ours: packages' `db_worker` (with a heartbeat) is found before theirs.
@@ -349,6 +350,8 @@ FETCH_COMPUTING_DELAY_MS = env_int("FETCH_COMPUTING_DELAY_MS", 1000)
 FETCH_MAX_PAGES = env_int("FETCH_MAX_PAGES", 20)
 FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 600)
 FETCH_MAX_FAILURES = env_int("FETCH_MAX_FAILURES", 5)
+# GET /api/v4/status/ is computed at most once per this many seconds per cache (0: every time).
+STATUS_CACHE_SECONDS = env_int("STATUS_CACHE_SECONDS", 5)
 FETCH_FAILURE_BACKOFF_HOURS = env_int("FETCH_FAILURE_BACKOFF_HOURS", 168)
 FETCH_USER_AGENT = os.environ.get(
     "FETCH_USER_AGENT", "djangopackages-fetcher/1.0 (+https://djangopackages.org)"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import PyPIProject, PyPIRelease
+from packages.fetch.state import SourceResult, save_states, source_of_column
 from packages.models import HttpValidator, Package, Version
 from packages.scoring import compute_score
 
@@ -56,6 +57,8 @@ class FetchResult:
     downloads: int | None = None  # last month's, from pypistats (None: keep the stored count)
     downloads_error: FetchError | None = None  # why pypistats gave no count (downloads pass)
     downloads_only: bool = False  # `fetch_stats --source downloads`: nothing else was asked
+    # Each source asked (packages.fetch.models.Source) -> its error, or None when it answered.
+    attempted: dict[str, FetchError | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,9 +205,30 @@ def record_fetch(
             current.save(update_fields=list(changes), touch=bool(changed))
         if validators is not None:
             validators.save(now)
+        if result.attempted:
+            save_states(
+                current.pk,
+                _source_results(result, changed),
+                failures=current.fetch_failures,
+                now=now,
+            )
     for name in changes:
         setattr(package, name, getattr(current, name))
     return _outcome(current, changes, changed, status, reason, error, notes)
+
+
+def _source_results(result: FetchResult, changed: list[str]) -> list[SourceResult]:
+    """Each asked source's outcome: failed with its error, else fetched when one of its
+    columns changed, else unchanged."""
+    changed_by = {source_of_column(name) for name in changed}
+    results = []
+    for source, error in result.attempted.items():
+        if error is not None:
+            results.append(SourceResult(source, "failed", error.reason, str(error)))
+        else:
+            mine = source if source in ("pypi", "pypistats") else "repository"
+            results.append(SourceResult(source, "fetched" if mine in changed_by else "unchanged"))
+    return results
 
 
 def _fetched_changes(
