@@ -23,13 +23,13 @@ from common.db_errors import is_lock_timeout
 from packages.fetch.claims import Claims, Row
 from packages.fetch.config import DOWNLOADS, FetcherConfig
 from packages.fetch.forges.base import FetchError, HostStoppedError
+from packages.fetch.models import Source
 from packages.fetch.sources import (
     Clients,
     build_clients,
     fetch_package,
     fetch_package_downloads,
 )
-from packages.fetch.models import Source
 from packages.fetch.state import (
     FORGE_SOURCES,
     SourceResult,
@@ -226,14 +226,16 @@ class FetchRun:
         try:
             result = self._fetch(package, validators)
         except HostStoppedError:
-            skipped = self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
+            stopped = self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
             with self._write_lock:
-                self._save_skipped(package, skipped)
-            return skipped
+                self._save_skipped(package, stopped)
+            return stopped
         if result.errors:
             skipped = self._host_stopped(package.repo_url, package.pypi_url)
-            if skipped:
-                return skipped  # its host stopped during the fetch: no fault of the package
+            if skipped:  # its host stopped during the fetch: no fault of the package
+                with self._write_lock:
+                    self._save_skipped(package, skipped)
+                return skipped
         with self._write_lock:
             try:
                 return record_fetch(package, result, validators=validators, dry_run=self.dry_run)

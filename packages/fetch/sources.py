@@ -16,9 +16,9 @@ from packages.fetch.forges.base import (
     RepoRef,
 )
 from packages.fetch.http import HttpClient, Origin
+from packages.fetch.models import Source
 from packages.fetch.pypi import PyPIClient
 from packages.fetch.pypistats import PyPIStatsClient, fetch_downloads
-from packages.fetch.models import Source
 from packages.fetch.state import FORGE_SOURCES
 from packages.fetch.store import FetchResult, StoredValidators
 from packages.identifiers import IdentifierError, normalize_pypi_name

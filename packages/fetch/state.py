@@ -8,9 +8,9 @@ package's figures and its state move together.
 """
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -67,7 +67,7 @@ class SourceResult:
 
 
 def source_of_column(name: str) -> str:
-    """"pypi", "pypistats" or "repository": whose figure a changed column is."""
+    """ "pypi", "pypistats" or "repository": whose figure a changed column is."""
     if name in DOWNLOAD_COLUMNS:
         return Source.PYPISTATS
     if name in PYPI_COLUMNS:
@@ -142,7 +142,7 @@ def run_sources(source: str | None) -> list[str]:
 
 
 def freshness_words(states: Sequence[FetchState], now: datetime | None = None) -> str:
-    """"stars fetched 3 hours ago; downloads 2 days ago, next in 22 hours" (one clause per
+    """ "stars fetched 3 hours ago; downloads 2 days ago, next in 22 hours" (one clause per
     source, in the order given; "" for none)."""
     now = now or timezone.now()
     clauses = []

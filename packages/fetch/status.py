@@ -33,6 +33,7 @@ class QueueDepth:
 def coverage_filters() -> dict[str, Q]:
     """Which packages each source covers: forges by their repository's host, PyPI and
     pypistats by a PyPI name (pypistats only while PYPISTATS_URL is set)."""
+
     def hosts(*names: str) -> Q:
         q = Q(pk__in=[])
         for name in names:
@@ -86,7 +87,8 @@ def fetch_status(now: datetime | None = None) -> dict[str, Any]:
     }
     reasons: dict[str, dict[str, int]] = {}
     failed = FetchState.objects.filter(outcome=FetchOutcome.FAILED)
-    for row in failed.values("source", "reason").order_by("source", "reason").annotate(n=Count("pk")):
+    by_reason = failed.values("source", "reason").order_by("source", "reason")
+    for row in by_reason.annotate(n=Count("pk")):
         reasons.setdefault(row["source"], {})[row["reason"] or "error"] = row["n"]
     stale = stale_hours(now)
     runs = {run.source: run for run in SourceRun.objects.all()}
@@ -124,7 +126,7 @@ def stale_hours(now: datetime) -> dict[str, dict[str, float | None]]:
     fetched successfully are left out: `never_fetched` counts them)."""
     if connection.vendor == "postgresql":
         return _stale_hours_postgresql(now)
-    result = {}
+    result: dict[str, dict[str, float | None]] = {}
     for source in Source:
         rows = FetchState.objects.filter(source=source, succeeded_at__isnull=False)
         total = rows.count()
@@ -151,7 +153,8 @@ def _interpolated(newest_first: Any, total: int, fraction: float) -> datetime:
 
 def _stale_hours_postgresql(now: datetime) -> dict[str, dict[str, float | None]]:
     sql = (
-        "SELECT source, percentile_cont(%s) WITHIN GROUP (ORDER BY extract(epoch FROM %s - succeeded_at))"
+        "SELECT source, percentile_cont(%s) WITHIN GROUP"
+        " (ORDER BY extract(epoch FROM %s - succeeded_at))"
         f" FROM {FetchState._meta.db_table} WHERE succeeded_at IS NOT NULL GROUP BY source"
     )
     with connection.cursor() as cursor:
@@ -159,7 +162,8 @@ def _stale_hours_postgresql(now: datetime) -> dict[str, dict[str, float | None]]
         rows = cursor.fetchall()
     return {
         source: {
-            f"p{round(p * 100)}": round(seconds / 3600, 2) for p, seconds in zip(PERCENTILES, values)
+            f"p{round(p * 100)}": round(seconds / 3600, 2)
+            for p, seconds in zip(PERCENTILES, values, strict=True)
         }
         for source, values in rows
     }

@@ -52,7 +52,8 @@ def test_status_shows_exactly_what_the_run_fetched(fetched, client):
     assert gitlab["stale_hours"] == {"p50": None, "p90": None, "p99": None}
     assert 0 <= github["stale_hours"]["p99"] < 0.1
     assert github["last_run"]["started_at"] <= github["last_run"]["finished_at"]
-    assert list(body["sources"]) == ["github", "gitlab", "bitbucket", "codeberg", "pypi", "pypistats"]
+    sources = ["github", "gitlab", "bitbucket", "codeberg", "pypi", "pypistats"]
+    assert list(body["sources"]) == sources
     assert body["queue"] == {"waiting": 0, "running": 0, "oldest_waiting_s": None}
 
 

@@ -47,9 +47,7 @@ def test_a_run_records_each_source_fetched_then_unchanged(widgets, settings):
     assert all(r.finished_at is not None and r.finished_at >= r.started_at for r in runs.values())
 
 
-def test_a_failing_source_keeps_its_last_success_and_the_other_source_is_fetched(
-    widgets, upstream
-):
+def test_a_failing_source_keeps_its_last_success_and_the_other_source_is_fetched(widgets, upstream):
     run()
     succeeded = FetchState.objects.get(package=widgets, source="pypi").succeeded_at
     upstream.add("/pypi/pypi/django-widgets/json", Reply({"message": "no"}, status=500))
