@@ -19,6 +19,7 @@ from django.utils.timesince import timesince, timeuntil
 from packages.fetch.models import FetchOutcome, FetchState, Source, SourceRun
 
 if TYPE_CHECKING:
+    from packages.fetch.errors import FetchError
     from packages.models import Package
 
 # Forge kind (packages.fetch.forges) -> the source its packages count under.
@@ -73,6 +74,22 @@ def source_of_column(name: str) -> str:
     if name in PYPI_COLUMNS:
         return Source.PYPI
     return "repository"
+
+
+def source_results(
+    attempted: "dict[str, FetchError | None]", changed: list[str]
+) -> list[SourceResult]:
+    """Each asked source's outcome: failed with its error, else fetched when one of its
+    columns changed, else unchanged."""
+    changed_by = {source_of_column(name) for name in changed}
+    results = []
+    for source, error in attempted.items():
+        if error is not None:
+            results.append(SourceResult(source, "failed", error.reason, str(error)))
+        else:
+            mine = source if source in (Source.PYPI, Source.PYPISTATS) else "repository"
+            results.append(SourceResult(source, "fetched" if mine in changed_by else "unchanged"))
+    return results
 
 
 def next_due(source: str, outcome: str, *, failures: int, now: datetime) -> datetime:

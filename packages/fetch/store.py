@@ -22,8 +22,9 @@ from django.utils import timezone
 from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import PyPIProject, PyPIRelease
-from packages.fetch.state import SourceResult, save_states, source_of_column
+from packages.fetch.state import save_states, source_results
 from packages.models import HttpValidator, Package, Version
+from packages.readiness import declared, sync_declared
 from packages.scoring import compute_score
 
 MAX_COUNT = 2_147_483_647
@@ -171,6 +172,8 @@ def record_fetch(
         changed = _stats(changes) + (["versions"] if any(versions) else [])
         return _outcome(package, changes, changed, status, reason, error, notes)
 
+    project = result.project
+    found = declared(project.classifiers, project.requires_python) if project else None
     with transaction.atomic():
         current = Package.objects.select_for_update().filter(pk=package.pk).first()
         if current is None or (current.repo_url, current.pypi_url) != (
@@ -197,6 +200,10 @@ def record_fetch(
                 ["upload_time", "is_yanked", "is_prerelease", "requires_python"],
             )
         changed = _stats(changes) + (["versions"] if new_versions or changed_versions else [])
+        if project and found:
+            release = project.metadata_version or project.version or ""
+            if sync_declared(current.pk, found, release):
+                changed.append("readiness")
         score = refresh_score(current, now)
         if score != current.score:
             current.score = changes["score"] = score
@@ -208,27 +215,13 @@ def record_fetch(
         if result.attempted:
             save_states(
                 current.pk,
-                _source_results(result, changed),
+                source_results(result.attempted, changed),
                 failures=current.fetch_failures,
                 now=now,
             )
     for name in changes:
         setattr(package, name, getattr(current, name))
     return _outcome(current, changes, changed, status, reason, error, notes)
-
-
-def _source_results(result: FetchResult, changed: list[str]) -> list[SourceResult]:
-    """Each asked source's outcome: failed with its error, else fetched when one of its
-    columns changed, else unchanged."""
-    changed_by = {source_of_column(name) for name in changed}
-    results = []
-    for source, error in result.attempted.items():
-        if error is not None:
-            results.append(SourceResult(source, "failed", error.reason, str(error)))
-        else:
-            mine = source if source in ("pypi", "pypistats") else "repository"
-            results.append(SourceResult(source, "fetched" if mine in changed_by else "unchanged"))
-    return results
 
 
 def _fetched_changes(
