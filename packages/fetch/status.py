@@ -175,3 +175,17 @@ def _hours(now: datetime, moment: datetime) -> float:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def outcome_counts() -> list[tuple[str, str, str, int]]:
+    """(source, outcome, reason, packages) for every last outcome stored (one query)."""
+    rows = (
+        FetchState.objects.values("source", "outcome", "reason")
+        .order_by("source", "outcome", "reason")
+        .annotate(n=Count("pk"))
+    )
+    return [(row["source"], row["outcome"], row["reason"], row["n"]) for row in rows]
+
+
+def last_runs() -> list[SourceRun]:
+    return list(SourceRun.objects.order_by("source"))
