@@ -5,6 +5,7 @@ The work is done by packages.fetch.status and packages.fetch.state; these views 
 package up, cache the status for STATUS_CACHE_SECONDS and give the browsable pages a summary.
 """
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -86,18 +87,34 @@ class StatusView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        seconds = settings.STATUS_CACHE_SECONDS
-        document = cache.get(STATUS_CACHE_KEY) if seconds else None
-        if document is None:
-            document = fetch_status()
-            if seconds:
-                cache.set(STATUS_CACHE_KEY, document, seconds)
-        return Response(document)
+        return Response(cached_status())
 
     def browsable_summary(self, data: Any, response: Response) -> tuple[str, dict] | None:
         if response.status_code != 200:
             return None
         return "api/summary/status.html", {"charts": status_charts(data)}
+
+
+def cached_status() -> dict[str, Any]:
+    """The status, aggregated at most once per STATUS_CACHE_SECONDS per cache (`generated_at`
+    says when). Once it is older, one request recomputes it (the one that takes the refresh
+    flag) while the others keep answering the previous document, so a burst of polls never
+    waits on the aggregates all at once."""
+    seconds = settings.STATUS_CACHE_SECONDS
+    if not seconds:
+        return fetch_status()
+    entry = cache.get(STATUS_CACHE_KEY)
+    if entry is not None and time.time() - entry["at"] < seconds:
+        return entry["document"]
+    if entry is not None and not cache.add(f"{STATUS_CACHE_KEY}:refreshing", 1, timeout=60):
+        return entry["document"]  # another request is refreshing it
+    try:
+        document = fetch_status()
+        cache.set(STATUS_CACHE_KEY, {"at": time.time(), "document": document}, 60 * seconds)
+    finally:
+        if entry is not None:
+            cache.delete(f"{STATUS_CACHE_KEY}:refreshing")
+    return document
 
 
 def status_charts(document: dict[str, Any]) -> list[dict[str, Any]]:

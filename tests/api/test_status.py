@@ -2,13 +2,16 @@
 local fake upstream, and the percentiles on hand-made states."""
 
 import json
+import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
+from api.status_views import STATUS_CACHE_KEY
 from packages.fetch.models import FetchState
 from packages.models import PackageRefresh
 from tests.factories import PackageFactory
@@ -123,3 +126,28 @@ def test_the_package_page_says_how_fresh_its_figures_are(fetched, client):
     assert '<p class="dp-freshness">Stars fetched 0 minutes ago, next in 23 hours;' in page
     later = client.get("/api/v4/packages/later/?format=api").content.decode()
     assert '<p class="dp-freshness">Not fetched yet.</p>' in later
+
+
+def test_the_status_is_aggregated_once_per_cache_period(settings, client, monkeypatch):
+    settings.STATUS_CACHE_SECONDS = 60
+    first = client.get("/api/v4/status/").json()
+    PackageFactory(pypi_url="new")  # counted only once the cached document is older
+    assert client.get("/api/v4/status/").json() == first
+    clock = [0.0]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + clock[0])
+    clock[0] = 61
+    later = client.get("/api/v4/status/").json()
+    assert later["sources"]["pypi"]["covered"] == first["sources"]["pypi"]["covered"] + 1
+
+
+def test_a_stale_status_is_served_while_another_request_refreshes_it(settings, client):
+    settings.STATUS_CACHE_SECONDS = 60
+    first = client.get("/api/v4/status/").json()
+    entry = cache.get(STATUS_CACHE_KEY)
+    cache.set(STATUS_CACHE_KEY, {**entry, "at": entry["at"] - 120})  # out of date
+    cache.add(f"{STATUS_CACHE_KEY}:refreshing", 1)  # someone else is on it
+    PackageFactory(pypi_url="new")
+    assert client.get("/api/v4/status/").json() == first
+    cache.delete(f"{STATUS_CACHE_KEY}:refreshing")
+    assert client.get("/api/v4/status/").json()["sources"]["pypi"]["covered"] == 1
