@@ -10,7 +10,8 @@ over 30 days, 3% failing by one of four reasons) and a few hundred queued refres
 - serves the catalogue with gunicorn (`--workers` 2 x `--threads` 4, no Redis) and runs wrk
   (`--connections` 8, `--duration` s) on /api/v4/status/ twice: uncached
   (STATUS_CACHE_SECONDS=0: every request aggregates) and as deployed (the default 5 s cache),
-  next to a floor (a view returning the same bytes through the same stack).
+  next to a floor (a view returning the same bytes through the same stack); medians of --runs
+  interleaved runs.
 
 Figures only: nothing is asserted. docs/performance.md records a run.
 """
@@ -41,6 +42,7 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3, help="wrk runs per figure (medians)")
     parser.add_argument("--no-wrk", action="store_true")
     return parser.parse_args()
 
@@ -56,6 +58,8 @@ def fill_states(packages):
 
     if FetchState.objects.count() == 3 * packages:
         print(f"reusing {3 * packages} fetch states")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         return
     FetchState.objects.all().delete()
     PackageRefresh.objects.all().delete()
@@ -87,8 +91,8 @@ def fill_states(packages):
         SourceRun.objects.update_or_create(
             source=source, defaults={"started_at": now, "finished_at": now}
         )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:  # as autovacuum leaves a table: index-only scans work
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"filled {len(rows)} fetch states")
 
 
@@ -113,7 +117,7 @@ def time_in_process(rounds):
 
 def measure_with_wrk(args, database_url):
     from bench.api import bench_env
-    from bench.harness import fetch, run_wrk, start_gunicorn, stop_server
+    from bench.harness import fetch, median_run, run_wrk, start_gunicorn, stop_server
 
     options = types.SimpleNamespace(
         database_url=database_url,
@@ -135,10 +139,14 @@ def measure_with_wrk(args, database_url):
             gunicorn = start_gunicorn(options, env)
             try:
                 base = f"http://127.0.0.1:{options.port}"
-                body = fetch(f"{base}/api/v4/status/")
+                for _ in range(4 * args.workers * args.threads):  # every worker's cache warm
+                    body = fetch(f"{base}/api/v4/status/")
                 (Path(tmp) / "status.json").write_bytes(body)
-                floor = run_wrk(options, base, path="/bench/floor/status/")
-                result = run_wrk(options, base, path="/api/v4/status/")
+                floors, results = [], []
+                for _ in range(args.runs):  # interleaved, medians: one slow moment decides nothing
+                    floors.append(run_wrk(options, base, path="/bench/floor/status/"))
+                    results.append(run_wrk(options, base, path="/api/v4/status/"))
+                floor, result = median_run(floors), median_run(results)
                 print(
                     f"  {label:34} {result['rps']:7.0f} req/s  p50 {result['p50']:7.2f} ms"
                     f"  p99 {result['p99']:7.2f} ms  errors {result['errors']}"
