@@ -243,9 +243,8 @@ class FetchRun:
                 if is_lock_timeout(exc):  # an edit held the row past DB_LOCK_TIMEOUT_MS
                     logger.warning("writing %s: %s", package.slug, _one_line(exc))
                     why = "its row was locked by another writer: left for the next run"
-                    locked = Outcome("skipped", [], reason="locked", error=why)
-                    self._save_skipped(package, locked)
-                    return locked
+                    # No state row: writing one would wait for the same lock.
+                    return Outcome("skipped", [], reason="locked", error=why)
                 logger.warning("writing %s failed: %s", package.slug, _one_line(exc))
                 package.refresh_from_db()
                 failure = FetchResult(
@@ -267,7 +266,10 @@ class FetchRun:
             if package.pypi_url and self.source in (None, Source.PYPI):
                 sources.append(Source.PYPI)
         results = [SourceResult(s, "skipped", outcome.reason, outcome.error) for s in sources]
-        save_states(package.pk, results, failures=package.fetch_failures, now=timezone.now())
+        try:
+            save_states(package.pk, results, failures=package.fetch_failures, now=timezone.now())
+        except DatabaseError as exc:  # e.g. the package row locked by an edit: only a record
+            logger.warning("recording %s as skipped: %s", package.slug, _one_line(exc))
 
 
 def _one_line(exc: BaseException) -> str:
