@@ -160,7 +160,10 @@ class FetchRun:
         if self._fatal is not None:
             raise FetchRunError(_one_line(self._fatal)) from self._fatal
         if not self.dry_run:
-            run_finished(run_sources(self.source), started=self.started, at=timezone.now())
+            try:
+                run_finished(run_sources(self.source), started=self.started, at=timezone.now())
+            except DatabaseError as exc:  # the packages are written: only the record is lost
+                logger.warning("recording the run's end: %s", _one_line(exc))
         return self.summary
 
     def _work(self, work: "queue.SimpleQueue[Row]", close_connection: bool = True) -> None:
