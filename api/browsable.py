@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.renderers import BrowsableAPIRenderer
 
 from grids.comparison import MARK_NONE
+from packages.fetch.state import package_freshness_words
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 # How the comparison shows a cell whose text carries no mark: unknown, not "none".
@@ -44,6 +45,9 @@ def build_summary(view, data, response):
     from rest_framework.routers import APIRootView
 
     request = view.request
+    own = getattr(view, "browsable_summary", None)  # a view that builds its own summary
+    if own is not None:
+        return own(data, response)
     if isinstance(view, APIRootView):
         return "api/summary/root.html", _root_links(request)
     basename, action = getattr(view, "basename", None), getattr(view, "action", None)
@@ -96,6 +100,7 @@ def _package_card(package, request):
         "downloads": package.pypi_downloads if package.pypi_downloads_at else None,
         "participants_count": len(package.participants or ()),
         "sparkline": sparkline(commits),
+        "freshness": package_freshness_words(package),  # one query
     }
 
 

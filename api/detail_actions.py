@@ -12,6 +12,8 @@ from rest_framework.response import Response
 
 from api.browsable import BrowsableRenderer
 from api.mixin_base import ViewSetMixinBase
+from api.readiness_filters import declared_params, keep_declaring
+from api.readiness_filters import schema_parameters as readiness_parameters
 from api.serializers.read import GridSerializer, detail_url_builder
 from grids.comparison import (
     COMPARISON_PACKAGE_FIELDS,
@@ -103,8 +105,10 @@ class GridComparisonMixin(ViewSetMixinBase):
         summary="A grid's comparison table",
         description=(
             "Features across, packages down (by score, then stars), a classified cell for each "
-            "pair. `?format=csv` or `comparison.csv` gives a spreadsheet."
+            "pair. `?format=csv` or `comparison.csv` gives a spreadsheet. `?python=` and "
+            "`?django=` keep the packages whose latest release declares that version."
         ),
+        parameters=readiness_parameters(),
         responses=ComparisonSerializer,
     )
     @action(
@@ -115,9 +119,12 @@ class GridComparisonMixin(ViewSetMixinBase):
         filter_backends=[],
     )
     def comparison(self, request, *args, **kwargs):
+        asked = declared_params(request.query_params)  # ?python= / ?django=: a 400 if bad
         if request.accepted_renderer.format == "csv":
             grid = self.get_object(_grid_with_comparison_rows())
-            response = Response(render_comparison_csv(build_comparison(grid)))
+            comparison = build_comparison(grid)
+            comparison["packages"] = keep_declaring(comparison["packages"], asked)
+            response = Response(render_comparison_csv(comparison))
             response["Content-Disposition"] = f'attachment; filename="{grid.slug}-comparison.csv"'
             return response
         grids = _grid_with_comparison_rows()
@@ -127,6 +134,8 @@ class GridComparisonMixin(ViewSetMixinBase):
 
     def _comparison(self, request, grid):
         comparison = build_comparison(grid)
+        asked = declared_params(request.query_params)
+        comparison["packages"] = keep_declaring(comparison["packages"], asked)
         package_url = detail_url_builder("package-detail", request)
         rows = []
         for row in comparison["packages"]:

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from api.lookups import id_or_slug
+from api.readiness_filters import HELP, DeclaredVersionFilter
 from categories.models import Category
 from grids import search
 from grids.models import Grid
@@ -136,6 +137,8 @@ class PackageFilter(django_filters.FilterSet):
         lookup_expr="lt",
         help_text="Newest commit before this ISO 8601 date-time.",
     )
+    python = DeclaredVersionFilter(field_name="python", help_text=HELP["python"])
+    django = DeclaredVersionFilter(field_name="django", help_text=HELP["django"])
     fetched_before = UtcDateTimeFilter(
         method="filter_fetched_before",
         help_text="Stale entries: never fetched, or last fetched before this ISO 8601 date-time.",

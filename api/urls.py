@@ -9,6 +9,8 @@ from rest_framework.routers import DefaultRouter
 from api.auth import AuthTokenView, ThrottledLoginView
 from api.badges import package_badge
 from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
+from api.readiness_views import GridReadinessView, PackageReadinessView
+from api.status_views import FreshnessView, StatusView
 from api.views import (
     CatalogueRootView,
     CategoryViewSet,
@@ -37,6 +39,10 @@ urlpatterns = [
         name="docs",
     ),
     path("packages/<str:pk>/badge.svg", package_badge, name="package-badge"),
+    path("packages/<str:pk>/freshness/", FreshnessView.as_view(), name="package-freshness"),
+    path("packages/<str:pk>/readiness/", PackageReadinessView.as_view(), name="package-readiness"),
+    path("grids/<str:pk>/readiness/", GridReadinessView.as_view(), name="grid-readiness"),
+    path("status/", StatusView.as_view(), name="status"),
     path("auth/token/", AuthTokenView.as_view(), name="auth-token"),
     path("webhooks/github/", GitHubWebhookView.as_view(), name="webhook-github"),
     path("webhooks/gitlab/", GitLabWebhookView.as_view(), name="webhook-gitlab"),

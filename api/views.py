@@ -23,6 +23,8 @@ from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
+from api.readiness_filters import declared_params, keep_declaring_hits
+from api.readiness_filters import schema_parameters as readiness_parameters
 from api.rendering import GRID_JSON, PACKAGE_JSON, JSONDocument, JSONRenderer, Links, RowJSON
 from api.search_hits import hits_fields
 from api.serializers.read import (
@@ -243,6 +245,7 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
                 description=f"At most this many results (default {search.DEFAULT_LIMIT}, "
                 f"at most {search.MAX_LIMIT}).",
             ),
+            *readiness_parameters(),
         ],
         responses=SearchResultSerializer(many=True),
     )
@@ -271,10 +274,12 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
             minimum=1,
             maximum=search.MAX_LIMIT,
         )
-        found = search.find(request.query_params.get("q", ""), limit=limit)
+        asked = declared_params(request.query_params)  # ?python= / ?django= (readiness)
+        wide = search.MAX_LIMIT if asked else limit  # room for the hits the filter drops
+        found = search.find(request.query_params.get("q", ""), limit=wide)
         self.search_terms = found.terms
         self.headers["X-Search-Terms"] = search.header_value(found.terms)
-        return Response(hits_fields(found.hits, request))
+        return Response(hits_fields(keep_declaring_hits(found.hits, asked, limit), request))
 
 
 _SCHEMA_VERSION = re.compile(r"^[A-Za-z0-9.-]{1,20}$")

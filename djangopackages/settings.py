@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "djangopackages",
     "categories",
     "packages",
+    "packages.fetch",
     "grids",
     "api",
     # After ours: packages' `db_worker` (with a heartbeat) is found before theirs.
@@ -92,6 +93,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts and times every response for /metrics while METRICS_ENABLED (api/metrics.py).
+    "api.metrics.MetricsMiddleware",
     # Outermost, so it sees every HTML error page Django makes under /api/ (DEBUG included).
     "djangopackages.errors.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -349,6 +352,12 @@ FETCH_COMPUTING_DELAY_MS = env_int("FETCH_COMPUTING_DELAY_MS", 1000)
 FETCH_MAX_PAGES = env_int("FETCH_MAX_PAGES", 20)
 FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 600)
 FETCH_MAX_FAILURES = env_int("FETCH_MAX_FAILURES", 5)
+# /metrics (Prometheus text format, api/metrics.py): off unless METRICS_ENABLED; with a
+# METRICS_TOKEN a scrape must send "Authorization: Bearer <token>".
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# GET /api/v4/status/ is computed at most once per this many seconds per cache (0: every time).
+STATUS_CACHE_SECONDS = env_int("STATUS_CACHE_SECONDS", 5)
 FETCH_FAILURE_BACKOFF_HOURS = env_int("FETCH_FAILURE_BACKOFF_HOURS", 168)
 FETCH_USER_AGENT = os.environ.get(
     "FETCH_USER_AGENT", "djangopackages-fetcher/1.0 (+https://djangopackages.org)"

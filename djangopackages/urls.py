@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
+from api.metrics import metrics_view
 from djangopackages.views import favicon, healthz
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("feeds/packages.atom", NewPackagesFeed(), name="feed-packages"),
     path("feeds/releases.atom", NewReleasesFeed(), name="feed-releases"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("favicon.ico", favicon),
     path("", include("api.site_paths")),
 ]

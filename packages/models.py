@@ -86,6 +86,13 @@ class PackageQuerySet(models.QuerySet):
         key = repo_identity(url)
         return self.filter(repo_key=key) if key else self.none()
 
+    def declaring(self, *, python: str | None = None, django: str | None = None):
+        queryset, rows = self, DeclaredVersion.objects.filter(package=models.OuterRef("pk"))
+        for kind, version in (("python", python), ("django", django)):
+            if version:  # an indexed lookup per version asked (packages.readiness)
+                queryset = queryset.filter(models.Exists(rows.filter(kind=kind, version=version)))
+        return queryset
+
     def stale(self, older_than):
         return self.filter(Q(last_fetched__isnull=True) | Q(last_fetched__lt=older_than))
 
@@ -283,6 +290,25 @@ class Version(models.Model):
 
     def __str__(self):
         return f"{self.package_id} {self.number}"
+
+
+class DeclaredVersion(models.Model):
+    """A Python or Django version a package's latest release declares (packages.readiness)."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="declared")
+    kind = models.CharField(max_length=6)  # python or django
+    version = models.CharField(max_length=10)  # "3.12", "5.2"
+    release = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=20)  # classifiers or requires_python
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["package", "kind", "version"], name="declared_once")
+        ]
+        indexes = [models.Index(fields=["kind", "version", "package"], name="declared_idx")]
+
+    def __str__(self):
+        return f"{self.package_id} {self.kind} {self.version}"
 
 
 class HttpValidator(models.Model):

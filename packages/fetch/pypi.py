@@ -49,6 +49,8 @@ class PyPIProject:
     supports_python3: bool | None
     documentation_url: str
     releases: tuple[PyPIRelease, ...]
+    # The release `classifiers` and `requires_python` describe (PyPI's `info.version`).
+    metadata_version: str = ""
 
 
 class PyPIClient:
@@ -89,6 +91,7 @@ def parse_project(name: str, document: Any) -> PyPIProject:
         supports_python3=_supports_python3(classifiers, requires_python),
         documentation_url=_documentation_url(info),
         releases=tuple(r for r in releases if r is not None),
+        metadata_version=_text(info.get("version"))[:100],
     )
 
 

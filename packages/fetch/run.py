@@ -23,11 +23,20 @@ from common.db_errors import is_lock_timeout
 from packages.fetch.claims import Claims, Row
 from packages.fetch.config import DOWNLOADS, FetcherConfig
 from packages.fetch.forges.base import FetchError, HostStoppedError
+from packages.fetch.models import Source
 from packages.fetch.sources import (
     Clients,
     build_clients,
     fetch_package,
     fetch_package_downloads,
+)
+from packages.fetch.state import (
+    FORGE_SOURCES,
+    SourceResult,
+    run_finished,
+    run_sources,
+    run_started,
+    save_states,
 )
 from packages.fetch.store import SKIPPED, FetchResult, Outcome, StoredValidators, record_fetch
 from packages.fetch.summary import Summary
@@ -116,6 +125,9 @@ class FetchRun:
     def run(self, rows: Iterable[Row]) -> Summary:
         """Visit `rows` with the configured workers; raises FetchRunError on database trouble."""
         began = time.monotonic()
+        if not self.dry_run:
+            with self._write_lock:
+                run_started(run_sources(self.source), at=self.started)
         work: queue.SimpleQueue[Row] = queue.SimpleQueue()
         count = 0
         for row in rows:
@@ -147,6 +159,11 @@ class FetchRun:
             self.summary.wall_time = time.monotonic() - began
         if self._fatal is not None:
             raise FetchRunError(_one_line(self._fatal)) from self._fatal
+        if not self.dry_run:
+            try:
+                run_finished(run_sources(self.source), started=self.started, at=timezone.now())
+            except DatabaseError as exc:  # the packages are written: only the record is lost
+                logger.warning("recording the run's end: %s", _one_line(exc))
         return self.summary
 
     def _work(self, work: "queue.SimpleQueue[Row]", close_connection: bool = True) -> None:
@@ -212,11 +229,16 @@ class FetchRun:
         try:
             result = self._fetch(package, validators)
         except HostStoppedError:
-            return self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
+            stopped = self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
+            with self._write_lock:
+                self._save_skipped(package, stopped)
+            return stopped
         if result.errors:
             skipped = self._host_stopped(package.repo_url, package.pypi_url)
-            if skipped:
-                return skipped  # its host stopped during the fetch: no fault of the package
+            if skipped:  # its host stopped during the fetch: no fault of the package
+                with self._write_lock:
+                    self._save_skipped(package, skipped)
+                return skipped
         with self._write_lock:
             try:
                 return record_fetch(package, result, validators=validators, dry_run=self.dry_run)
@@ -224,6 +246,7 @@ class FetchRun:
                 if is_lock_timeout(exc):  # an edit held the row past DB_LOCK_TIMEOUT_MS
                     logger.warning("writing %s: %s", package.slug, _one_line(exc))
                     why = "its row was locked by another writer: left for the next run"
+                    # No state row: writing one would wait for the same lock.
                     return Outcome("skipped", [], reason="locked", error=why)
                 logger.warning("writing %s failed: %s", package.slug, _one_line(exc))
                 package.refresh_from_db()
@@ -231,6 +254,25 @@ class FetchRun:
                     errors=[FetchError(f"write failed: {_one_line(exc)}", reason="write")]
                 )
                 return record_fetch(package, failure, dry_run=self.dry_run)
+
+    def _save_skipped(self, package: Package, outcome: Outcome) -> None:
+        """Record `outcome` (skipped) for each source this run would have fetched."""
+        if self.dry_run:
+            return
+        sources: list[str] = []
+        if self.source == DOWNLOADS:
+            sources = [Source.PYPISTATS] if package.pypi_url else []
+        else:
+            forge, _ref = self.clients.forge_for(package.repo_url)
+            if forge is not None and self.source in (None, FORGE_SOURCES[forge.kind]):
+                sources.append(FORGE_SOURCES[forge.kind])
+            if package.pypi_url and self.source in (None, Source.PYPI):
+                sources.append(Source.PYPI)
+        results = [SourceResult(s, "skipped", outcome.reason, outcome.error) for s in sources]
+        try:
+            save_states(package.pk, results, failures=package.fetch_failures, now=timezone.now())
+        except DatabaseError as exc:  # e.g. the package row locked by an edit: only a record
+            logger.warning("recording %s as skipped: %s", package.slug, _one_line(exc))
 
 
 def _one_line(exc: BaseException) -> str:

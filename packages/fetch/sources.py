@@ -16,8 +16,10 @@ from packages.fetch.forges.base import (
     RepoRef,
 )
 from packages.fetch.http import HttpClient, Origin
+from packages.fetch.models import Source
 from packages.fetch.pypi import PyPIClient
 from packages.fetch.pypistats import PyPIStatsClient, fetch_downloads
+from packages.fetch.state import FORGE_SOURCES
 from packages.fetch.store import FetchResult, StoredValidators
 from packages.identifiers import IdentifierError, normalize_pypi_name
 from packages.models import Package
@@ -97,10 +99,13 @@ def fetch_package(
         elif source is not None and SOURCE_KIND.get(source) != forge.kind:
             result.complete = False
         else:
+            errors_before = len(result.errors)
             try:
                 stats = forge.fetch(ref, validators=validators, now=now)
-            except NotFoundError:
+            except NotFoundError as exc:
                 result.repo_missing = True
+                missing = FetchError(f"{forge.label}: {exc}", reason="not_found")
+                result.attempted[FORGE_SOURCES[forge.kind]] = missing
             except HostStoppedError:
                 raise
             except FetchError as exc:
@@ -112,10 +117,14 @@ def fetch_package(
                 result.repo = stats
                 result.errors += [_named(forge.label, e) for e in stats.errors]
                 result.notes += [f"{forge.label}: {n}" for n in stats.notes]
+            if not result.repo_missing:
+                failed = result.errors[errors_before:]
+                result.attempted[FORGE_SOURCES[forge.kind]] = failed[0] if failed else None
     if package.pypi_url:
         if source not in (None, "pypi"):
             result.complete = False
         else:
+            errors_before = len(result.errors)
             try:
                 name = normalize_pypi_name(package.pypi_url)
                 result.project = clients.pypi.fetch(name, validators=validators)
@@ -128,6 +137,8 @@ def fetch_package(
             except Exception as exc:
                 logger.exception("fetching %s from PyPI", package.pypi_url)
                 result.errors.append(FetchError(f"pypi: {exc!r}", reason="error"))
+            failed = result.errors[errors_before:]
+            result.attempted[Source.PYPI] = failed[0] if failed else None
     return result
 
 
@@ -143,10 +154,13 @@ def fetch_package_downloads(
         name = normalize_pypi_name(package.pypi_url)
     except IdentifierError as exc:
         result.downloads_error = FetchError(f"pypistats: {exc}", reason="bad_name")
+        result.attempted[Source.PYPISTATS] = result.downloads_error
         return result
     result.downloads, result.downloads_error = fetch_downloads(
         clients.pypistats, name, validators=validators
     )
+    if result.downloads is not None or result.downloads_error is not None:
+        result.attempted[Source.PYPISTATS] = result.downloads_error
     return result
 
 

@@ -22,7 +22,9 @@ from django.utils import timezone
 from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import PyPIProject, PyPIRelease
+from packages.fetch.state import save_states, source_results
 from packages.models import HttpValidator, Package, Version
+from packages.readiness import declared, sync_declared
 from packages.scoring import compute_score
 
 MAX_COUNT = 2_147_483_647
@@ -56,6 +58,8 @@ class FetchResult:
     downloads: int | None = None  # last month's, from pypistats (None: keep the stored count)
     downloads_error: FetchError | None = None  # why pypistats gave no count (downloads pass)
     downloads_only: bool = False  # `fetch_stats --source downloads`: nothing else was asked
+    # Each source asked (packages.fetch.models.Source) -> its error, or None when it answered.
+    attempted: dict[str, FetchError | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -168,6 +172,8 @@ def record_fetch(
         changed = _stats(changes) + (["versions"] if any(versions) else [])
         return _outcome(package, changes, changed, status, reason, error, notes)
 
+    project = result.project
+    found = declared(project.classifiers, project.requires_python) if project else None
     with transaction.atomic():
         current = Package.objects.select_for_update().filter(pk=package.pk).first()
         if current is None or (current.repo_url, current.pypi_url) != (
@@ -194,6 +200,10 @@ def record_fetch(
                 ["upload_time", "is_yanked", "is_prerelease", "requires_python"],
             )
         changed = _stats(changes) + (["versions"] if new_versions or changed_versions else [])
+        if project and found:
+            release = project.metadata_version or project.version or ""
+            if sync_declared(current.pk, found, release):
+                changed.append("readiness")
         score = refresh_score(current, now)
         if score != current.score:
             current.score = changes["score"] = score
@@ -202,6 +212,13 @@ def record_fetch(
             current.save(update_fields=list(changes), touch=bool(changed))
         if validators is not None:
             validators.save(now)
+        if result.attempted:
+            save_states(
+                current.pk,
+                source_results(result.attempted, changed),
+                failures=current.fetch_failures,
+                now=now,
+            )
     for name in changes:
         setattr(package, name, getattr(current, name))
     return _outcome(current, changes, changed, status, reason, error, notes)

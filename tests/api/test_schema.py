@@ -34,6 +34,8 @@ def test_schema_validates_with_warnings_as_errors(tmp_path):
                 "limit",
                 "offset",
                 "ordering",
+                "python",
+                "django",
                 "q",
                 "updated_after",
                 "updated_before",
@@ -44,7 +46,7 @@ def test_schema_validates_with_warnings_as_errors(tmp_path):
             {"format", "header", "is_locked", "limit", "offset", "ordering", "package", "q"},
         ),
         ("/api/v4/categories/", {"format", "limit", "offset", "ordering"}),
-        ("/api/v4/search/", {"format", "limit", "q"}),
+        ("/api/v4/search/", {"format", "limit", "q", "python", "django"}),
         ("/api/v4/packages/{id}/", {"format"}),
     ],
 )

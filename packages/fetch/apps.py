@@ -1,0 +1,9 @@
+"""App config for the stats fetcher: it owns the per-source fetch state (packages.fetch.models)."""
+
+from django.apps import AppConfig
+
+
+class FetchConfig(AppConfig):
+    name = "packages.fetch"
+    label = "fetch"
+    verbose_name = "Fetcher"
