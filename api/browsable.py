@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.renderers import BrowsableAPIRenderer
 
 from grids.comparison import MARK_NONE
+from packages.figures import FIGURES, is_sample
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 # How the comparison shows a cell whose text carries no mark: unknown, not "none".
@@ -80,7 +81,11 @@ def _package_card(package, request):
     """The package card: what `PackageViewSet`'s queryset fetched (category joined, grids
     prefetched with their names); no further query."""
     commits = package.commits_over_52 or []
+    sources = package.figure_sources or {}
+    sample = {name: True for name in FIGURES if is_sample(sources, name)}
+    counted = package.pypi_downloads_at or sample.get("downloads")
     return {
+        "sample": sample,
         "package": package,
         "category_url": browsable_url("category-detail", package.category_id),
         "grids": [
@@ -92,8 +97,8 @@ def _package_card(package, request):
         ),
         "score_url": browsable_url("package-score", package.pk),
         "badge_url": reverse("package-badge", kwargs={"pk": package.slug}),
-        # Unknown until pypistats.org has answered once for the package.
-        "downloads": package.pypi_downloads if package.pypi_downloads_at else None,
+        # Unknown until pypistats.org has answered once for the package (or the demo made one).
+        "downloads": package.pypi_downloads if counted else None,
         "participants_count": len(package.participants or ()),
         "sparkline": sparkline(commits),
     }

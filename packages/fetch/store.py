@@ -22,6 +22,7 @@ from django.utils import timezone
 from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import PyPIProject, PyPIRelease
+from packages.figures import is_sample, with_fetched
 from packages.models import HttpValidator, Package, Version
 from packages.scoring import compute_score
 
@@ -39,6 +40,7 @@ BOOKKEEPING = frozenset(
         "fetch_lease_until",
         "pypi_downloads_at",
         "score",
+        "figure_sources",
     }
 )
 
@@ -183,6 +185,10 @@ def record_fetch(
         }
         for name, value in changes.items():
             setattr(current, name, value)
+        # The demo's generated releases go as soon as PyPI has answered for the package.
+        samples_gone = bool(result.project) and bool(
+            Version.objects.filter(package=current, is_sample=True).delete()[0]
+        )
         new_versions, changed_versions = (
             _version_changes(current, result.project.releases) if result.project else ([], [])
         )
@@ -193,7 +199,12 @@ def record_fetch(
                 changed_versions,
                 ["upload_time", "is_yanked", "is_prerelease", "requires_python"],
             )
-        changed = _stats(changes) + (["versions"] if new_versions or changed_versions else [])
+        versions_changed = bool(new_versions or changed_versions or samples_gone)
+        changed = _stats(changes) + (["versions"] if versions_changed else [])
+        figures = fetched_figures(result)
+        sources = with_fetched(current.figure_sources or {}, figures, now)
+        if figures and sources != current.figure_sources:
+            current.figure_sources = changes["figure_sources"] = sources
         score = refresh_score(current, now)
         if score != current.score:
             current.score = changes["score"] = score
@@ -205,6 +216,27 @@ def record_fetch(
     for name in changes:
         setattr(package, name, getattr(current, name))
     return _outcome(current, changes, changed, status, reason, error, notes)
+
+
+def fetched_figures(result: FetchResult) -> list[str]:
+    """The figures (packages.figures) `result` brings from an upstream that answered for them."""
+    figures = []
+    repo = result.repo
+    if repo is not None and not result.repo_missing:
+        for name, value in (
+            ("stars", repo.watchers),
+            ("forks", repo.forks),
+            ("contributors", repo.participants),
+            ("commits", repo.commits_over_52),
+            ("last_commit", repo.last_updated),
+        ):
+            if value is not None:
+                figures.append(name)
+    if result.project is not None:
+        figures.append("releases")
+    if result.downloads is not None:
+        figures.append("downloads")
+    return figures
 
 
 def _fetched_changes(
@@ -321,6 +353,8 @@ def _pypi_changes(package: Package, project: PyPIProject) -> dict[str, Any]:
     }
     if project.version is not None:
         wanted["pypi_version"] = project.version
+    elif is_sample(package.figure_sources or {}, "releases"):
+        wanted["pypi_version"] = None  # no sample version outlives PyPI's answer
     if project.supports_python3 is not None:
         wanted["supports_python3"] = project.supports_python3
     if not package.documentation_url and project.documentation_url:

@@ -106,12 +106,12 @@ def test_package_card_shows_stats_category_grids_and_a_sparkline(client):
     card = summary(page(client, f"/api/v4/packages/{package.slug}/?format=api"))
 
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card))
-    for shown in ("django-widgets", "Widgets for forms.", "Stars 1234", "Forks 56"):
+    for shown in ("django-widgets", "Widgets for forms.", "Stars 1,234", "Forks 56"):
         assert shown in text
     assert "Latest release 2.1.0" in text
     assert "Score 77 / 100" in text
     assert "Participants 3" in text
-    assert "Downloads 3021 last month" in text
+    assert "Downloads 3,021 last month" in text
     anchors = [(attrs["href"], tag) for tag, attrs in tags(card) if tag == "a"]
     assert (f"/api/v4/packages/{package.pk}/score/?format=api", "a") in anchors
     assert (f"/api/v4/categories/{package.category_id}/?format=api", "a") in anchors
