@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.renderers import BrowsableAPIRenderer
 
+from api.pages import summaries
 from grids.comparison import MARK_NONE
 from packages.figures import FIGURES, is_sample
 
@@ -33,7 +34,13 @@ class BrowsableRenderer(BrowsableAPIRenderer):
     def get_context(self, data, accepted_media_type, renderer_context):
         context = super().get_context(data, accepted_media_type, renderer_context)
         context["site_name"] = settings.SITE_NAME
-        summary = build_summary(renderer_context["view"], data, renderer_context["response"])
+        view = renderer_context["view"]
+        if renderer_context["response"].status_code == 200:
+            parent = summaries.parent_title(view, data)
+            context["name"] = summaries.heading(view, data, parent) or context.get("name")
+            crumbs = list(context.get("breadcrumblist") or [])
+            context["breadcrumblist"] = summaries.breadcrumbs(crumbs, context["name"], parent)
+        summary = build_summary(view, data, renderer_context["response"])
         if summary is not None:
             context["summary_template"], context["summary"] = summary
         return context
@@ -54,6 +61,16 @@ def build_summary(view, data, response):
         return None
     if basename == "package" and action == "retrieve":
         return "api/summary/package.html", _package_card(data.serializer.instance, request)
+    if basename == "package" and action == "list":
+        return "api/summary/package_list.html", summaries.package_list(data, request)
+    if basename == "package" and action == "score":
+        return "api/summary/score.html", summaries.score_breakdown(data)
+    if basename == "package" and action == "versions":
+        return "api/summary/versions.html", summaries.versions_table(data, view)
+    if basename == "grid" and action == "list":
+        return "api/summary/grid_list.html", summaries.grid_list(data)
+    if basename == "category" and action == "retrieve":
+        return "api/summary/category.html", summaries.category_page(data.serializer.instance)
     if basename == "grid" and action == "retrieve":
         return "api/summary/grid.html", _grid_packages(data.serializer.instance)
     if basename == "grid" and action == "comparison":
@@ -84,7 +101,11 @@ def _package_card(package, request):
     sources = package.figure_sources or {}
     sample = {name: True for name in FIGURES if is_sample(sources, name)}
     counted = package.pypi_downloads_at or sample.get("downloads")
+    user = request.user
     return {
+        "usage_count": package.usages.count(),
+        "used": user.is_authenticated and package.usages.filter(user=user).exists(),
+        "usage_url": reverse("package-usage", kwargs={"pk": package.pk}),
         "sample": sample,
         "package": package,
         "category_url": browsable_url("category-detail", package.category_id),
