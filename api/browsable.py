@@ -10,6 +10,7 @@ response block stays below, byte for byte what it was: the JSON is the contract.
 from django.conf import settings
 from django.urls import reverse
 from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.serializers import ListSerializer
 
 from api.pages import summaries
 from grids.comparison import MARK_NONE
@@ -30,6 +31,17 @@ class BrowsableRenderer(BrowsableAPIRenderer):
     """DRF's browsable API under the site's name, with a summary for the pages people read."""
 
     template = "api/browsable.html"
+
+    def render_form_for_serializer(self, serializer):
+        """DRF's HTML form, from DRF's horizontal templates with each label tied to its control
+        (api/templates/api/forms: axe-core's `label` and `select-name`)."""
+        if isinstance(serializer, ListSerializer):
+            return None
+        if hasattr(serializer, "initial_data"):
+            serializer.is_valid()
+        return self.form_renderer_class().render(
+            serializer.data, self.accepted_media_type, {"style": {"template_pack": "api/forms"}}
+        )
 
     def get_context(self, data, accepted_media_type, renderer_context):
         context = super().get_context(data, accepted_media_type, renderer_context)
