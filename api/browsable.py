@@ -40,7 +40,9 @@ class BrowsableRenderer(BrowsableAPIRenderer):
         if hasattr(serializer, "initial_data"):
             serializer.is_valid()
         return self.form_renderer_class().render(
-            serializer.data, self.accepted_media_type, {"style": {"template_pack": "api/forms"}}
+            serializer.data,
+            getattr(self, "accepted_media_type", None),
+            {"style": {"template_pack": "api/forms"}},
         )
 
     def get_context(self, data, accepted_media_type, renderer_context):

@@ -23,7 +23,9 @@
       .then(function (body) {
         button.setAttribute("aria-pressed", body.used ? "true" : "false");
         var count = document.querySelector(".dp-usage-count");
+        var words = document.querySelector(".dp-usage-words");
         if (count) { count.textContent = Number(body.usage_count).toLocaleString("en-US"); }
+        if (words) { words.textContent = body.usage_count === 1 ? "user uses this" : "users use this"; }
       })
       .catch(function () { form.submit(); })
       .then(function () { button.disabled = false; });
