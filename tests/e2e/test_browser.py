@@ -138,6 +138,8 @@ def test_curator_builds_a_grid_in_the_admin_and_reads_it_in_the_api(
     visitor = context.new_page()
     visitor.set_default_timeout(15000)
     visitor.goto(f"{base}/api/v4/packages/django-e2e-widgets/?format=api")
+    assert visitor.locator(".response-info").is_hidden()  # folded under the page for people
+    visitor.click("details.dp-json > summary")
     content = visitor.locator(".response-info").inner_text()
     assert '"title": "django-e2e-widgets"' in content
     assert f"{base}/api/v4/grids/{grid.id}/?format=api" in content
@@ -158,13 +160,15 @@ def test_curator_builds_a_grid_in_the_admin_and_reads_it_in_the_api(
     )
     shot(visitor, "08-browsable-api-edit-form")
     form.locator("button:has-text('PUT')").click()
-    visitor.wait_for_selector(".response-info")
+    visitor.wait_for_selector(".response-info", state="attached")
     shot(visitor, "09-browsable-api-after-put")
     package.refresh_from_db()
     assert package.title == "django-e2e-widgets, edited"
     assert package.repo_description == "Edited in the browsable API."
     assert package.last_modified_by == curator
-    assert '"title": "django-e2e-widgets, edited"' in visitor.locator(".response-info").inner_text()
+    assert (
+        '"title": "django-e2e-widgets, edited"' in visitor.locator(".response-info").text_content()
+    )
     context.close()
 
 
@@ -274,7 +278,7 @@ def test_a_reader_and_a_curator_find_their_way_without_leaving_the_host(
     )
     assert len(sparkline.locator("polyline").get_attribute("points").split()) == 52
     assert page.locator(".dp-grid-link").all_inner_texts() == ["Admin tools", "REST frameworks"]
-    assert '"title": "django-ninja"' in page.locator(".response-info").inner_text()
+    assert '"title": "django-ninja"' in page.locator(".response-info").text_content()
     shot(page, "11-package-card", full_page=False)
 
     # The grid: its packages by name.

@@ -23,7 +23,9 @@
       item.appendChild(link);
       var kind = document.createElement("span");
       kind.className = "dp-kind";
-      kind.textContent = hit.item_type === "grid" ? "grid" : formatted(hit.repo_watchers) + " stars";
+      // No "0 stars": a package without a repository has no star count to show.
+      kind.textContent = hit.item_type === "grid" ? "grid"
+        : hit.repo_watchers ? formatted(hit.repo_watchers) + " stars" : hit.category || "";
       item.appendChild(kind);
       if (hit.description) {
         var text = document.createElement("div");
