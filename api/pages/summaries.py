@@ -6,6 +6,7 @@ Each summary reads the response's data and at most one or two bounded queries (t
 rows, by id), so a page costs no query per row.
 """
 
+import re
 from typing import Any
 
 from django.db.models import Count, Max, Q
@@ -30,6 +31,7 @@ LIST_FIELDS = (
     "category__title",
 )
 CATEGORY_PAGE_SIZE = 100
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 SCORE_NAMES = {
     "stars": "Stars",
     "forks": "Forks",
@@ -234,13 +236,29 @@ def score_breakdown(data: Any) -> dict[str, Any]:
             "points": c["points"],
             "max": c["max"],
             "inputs": [
-                (INPUT_NAMES.get(key, key.replace("_", " ")), "none" if value is None else value)
+                (INPUT_NAMES.get(key, key.replace("_", " ")), _readable(value))
                 for key, value in c["inputs"].items()
             ],
         }
         for c in data.get("components", [])
     ]
     return {"score": data.get("score"), "components": components}
+
+
+def _readable(value: Any) -> str:
+    """A score input for people: "none", "12,345", "35.1", a day for an ISO date-time."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    text = str(value)
+    if ISO_MOMENT.match(text):
+        return text[:10]
+    return text
 
 
 def versions_table(data: Any, view: Any) -> dict[str, Any]:

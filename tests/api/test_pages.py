@@ -111,6 +111,7 @@ def test_score_and_versions_pages_are_tables(client):
     assert h1(score) == "Score of django-scored"
     assert re.search(r"<th scope=\"row\">Stars</th><td class=\"dp-num\">\d+</td>", score)
     assert "stars: 300" in text(score)
+    assert "newest release: 2026-01-02" in text(score)
     assert "Latest release" in text(score)
 
     versions = html(client, f"/api/v4/packages/{package.pk}/versions/?format=api")
