@@ -70,6 +70,7 @@ def home_sections() -> dict[str, Any]:
         "updated": _rows(updated.only(*fields, "last_updated")[:SECTION_SIZE], "last_updated"),
         "released": _rows(released[:SECTION_SIZE], "released"),
         "used": _rows(used[:SECTION_SIZE]),
+        "has_sample": Package.objects.filter(figure_sources__stars__source="sample").exists(),
     }
 
 

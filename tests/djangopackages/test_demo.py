@@ -280,3 +280,12 @@ def test_sample_figures_are_labelled_where_people_see_them(demo, client):
     bare = Package.objects.filter(repo_url="").exclude(pk=2431).first()
     page = client.get(f"/api/v4/packages/{bare.slug}/?format=api").content.decode()
     assert "Stars no repository" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_home_and_search_say_the_demo_figures_are_samples(demo, client):
+    home = client.get("/").content.decode()
+    assert "This is a demo catalogue" in home
+
+    page = client.get("/api/v4/search/", {"q": "django-hijack", "format": "api"}).content.decode()
+    hit = re.search(r'<li><a href="[^"]*">django-hijack</a>.*?</li>', page, re.S)[0]
+    assert re.search(r"\d stars <span class=\"dp-sample\"", hit)
