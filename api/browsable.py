@@ -15,7 +15,6 @@ from rest_framework.serializers import ListSerializer
 from api.pages import summaries
 from grids.comparison import MARK_NONE
 from packages.figures import FIGURES, is_sample
-from packages.models import Package
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 # How the comparison shows a cell whose text carries no mark: unknown, not "none".
@@ -219,9 +218,9 @@ def _search_results(request, data, response):
         groups.append({"kind": kind, "heading": heading, "items": items})
     query = request.query_params.get("q", "")
     package_ids = [hit["id"] for hit in hits if hit["item_type"] == "package"]
-    sample = Package.objects.filter(pk__in=package_ids, figure_sources__stars__source="sample")
     return {
-        "sample_ids": set(sample.values_list("id", flat=True)) if package_ids else set(),
+        # The package hits as the package list's table: one query for their rows, by id.
+        "package_rows": summaries.package_rows(package_ids) if package_ids else [],
         "query": query,
         "searched": response.status_code == 200 and bool(query.strip()),
         "groups": groups,

@@ -279,10 +279,10 @@ def test_search_page_groups_hits_by_kind(client):
     content = summary(page(client, "/api/v4/search/?format=api&q=forms"))
 
     assert 'value="forms"' in content
-    packages = re.search(r'dp-search-package">(.*?)</ul>', content, re.S)[1]
+    packages = re.search(r'dp-search-package">(.*?)</table>', content, re.S)[1]
     grids = re.search(r'dp-search-grid">(.*?)</ul>', content, re.S)[1]
     assert "django-forms-plus" in packages
-    assert "42 stars" in packages
+    assert 'title="42 stars"' in packages
     assert ">Forms</a>" in grids
     assert "django-forms-plus" not in grids
 
@@ -359,8 +359,10 @@ def test_search_page_links_each_hit_to_its_browsable_page(client):
     content = summary(page(client, "/api/v4/search/?format=api&q=forms"))
 
     links = {attrs["href"] for tag, attrs in tags(content) if tag == "a"}
+    # Package hits are the package list's table: the package and its category.
     assert links == {
-        f"http://testserver/api/v4/packages/{package.pk}/?format=api",
+        f"/api/v4/packages/{package.pk}/?format=api",
+        f"/api/v4/categories/{package.category_id}/?format=api",
         f"http://testserver/api/v4/grids/{grid.pk}/?format=api",
     }
     grids = re.search(r'dp-search-grid">(.*?)</ul>', content, re.S)[1]

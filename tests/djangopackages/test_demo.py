@@ -287,5 +287,7 @@ def test_home_and_search_say_the_demo_figures_are_samples(demo, client):
     assert "This is a demo catalogue" in home
 
     page = client.get("/api/v4/search/", {"q": "django-hijack", "format": "api"}).content.decode()
-    hit = re.search(r'<li><a href="[^"]*">django-hijack</a>.*?</li>', page, re.S)[0]
-    assert re.search(r"\d stars <span class=\"dp-sample\"", hit)
+    hit = re.search(
+        r'<tr>\s*<th scope="row" class="dp-name"><a [^>]*>django-hijack</a>.*?</tr>', page, re.S
+    )[0]
+    assert re.search(r'stars">[\d.k]+</span> <span class="dp-sample"', hit)
