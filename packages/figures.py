@@ -10,6 +10,8 @@ figure with no entry was never generated nor fetched: entered by hand, or not kn
 from datetime import datetime
 from typing import Any
 
+from packages.fetch.forges.base import RepoStats
+
 SAMPLE = "sample"
 FETCHED = "fetched"
 
@@ -37,6 +39,28 @@ def with_fetched(sources: dict[str, Any], figures: list[str], now: datetime) -> 
     for name in figures:
         updated[name] = {"source": FETCHED, "at": now.isoformat()}
     return updated
+
+
+def answered_figures(
+    repo: RepoStats | None, repo_missing: bool, pypi_answered: bool, downloads: int | None
+) -> list[str]:
+    """The figures one fetch brings from an upstream that answered for them."""
+    figures = []
+    if repo is not None and not repo_missing:
+        for name, value in (
+            ("stars", repo.watchers),
+            ("forks", repo.forks),
+            ("contributors", repo.participants),
+            ("commits", repo.commits_over_52),
+            ("last_commit", repo.last_updated),
+        ):
+            if value is not None:
+                figures.append(name)
+    if pypi_answered:
+        figures.append("releases")
+    if downloads is not None:
+        figures.append("downloads")
+    return figures
 
 
 def is_sample(sources: dict[str, Any], figure: str) -> bool:

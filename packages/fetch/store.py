@@ -22,7 +22,7 @@ from django.utils import timezone
 from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import PyPIProject, PyPIRelease
-from packages.figures import is_sample, with_fetched
+from packages.figures import answered_figures, is_sample, with_fetched
 from packages.models import HttpValidator, Package, Version
 from packages.scoring import compute_score
 
@@ -201,7 +201,9 @@ def record_fetch(
             )
         versions_changed = bool(new_versions or changed_versions or samples_gone)
         changed = _stats(changes) + (["versions"] if versions_changed else [])
-        figures = fetched_figures(result)
+        figures = answered_figures(
+            result.repo, result.repo_missing, result.project is not None, result.downloads
+        )
         sources = with_fetched(current.figure_sources or {}, figures, now)
         if figures and sources != current.figure_sources:
             current.figure_sources = changes["figure_sources"] = sources
@@ -216,27 +218,6 @@ def record_fetch(
     for name in changes:
         setattr(package, name, getattr(current, name))
     return _outcome(current, changes, changed, status, reason, error, notes)
-
-
-def fetched_figures(result: FetchResult) -> list[str]:
-    """The figures (packages.figures) `result` brings from an upstream that answered for them."""
-    figures = []
-    repo = result.repo
-    if repo is not None and not result.repo_missing:
-        for name, value in (
-            ("stars", repo.watchers),
-            ("forks", repo.forks),
-            ("contributors", repo.participants),
-            ("commits", repo.commits_over_52),
-            ("last_commit", repo.last_updated),
-        ):
-            if value is not None:
-                figures.append(name)
-    if result.project is not None:
-        figures.append("releases")
-    if result.downloads is not None:
-        figures.append("downloads")
-    return figures
 
 
 def _fetched_changes(
