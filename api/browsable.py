@@ -15,6 +15,7 @@ from rest_framework.serializers import ListSerializer
 from api.pages import summaries
 from grids.comparison import MARK_NONE
 from packages.figures import FIGURES, is_sample
+from packages.models import Package
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 # How the comparison shows a cell whose text carries no mark: unknown, not "none".
@@ -181,6 +182,12 @@ def _grid_packages(grid):
 def _comparison_table(data, request):
     """The comparison as a table, straight from the response's data (rows by score, stars)."""
     features = data["features"]
+    ids = [row["id"] for row in data["packages"]]
+    sample = set(
+        Package.objects.filter(pk__in=ids, figure_sources__stars__source="sample").values_list(
+            "id", flat=True
+        )
+    )
     rows = []
     for row in data["packages"]:
         cells = []
@@ -192,6 +199,7 @@ def _comparison_table(data, request):
                 "title": row["title"],
                 "url": browsable_url("package-detail", row["id"]),
                 "stars": row["repo_watchers"],
+                "sample": row["id"] in sample,
                 "score": row["score"],
                 "is_archived": row["is_archived"],
                 "is_deprecated": row["is_deprecated"],

@@ -291,3 +291,14 @@ def test_home_and_search_say_the_demo_figures_are_samples(demo, client):
         r'<tr>\s*<th scope="row" class="dp-name"><a [^>]*>django-hijack</a>.*?</tr>', page, re.S
     )[0]
     assert re.search(r'stars">[\d.k]+</span> <span class="dp-sample"', hit)
+
+
+def test_the_wagtail_comparison_shows_no_zero_stars_and_labels_samples(demo, client):
+    page = client.get("/api/v4/grids/wagtail/comparison/?format=api").content.decode()
+    stars = re.findall(
+        r'<td class="dp-num" data-sort-value="(\d+)">[^<]*(<span class="dp-sample")?', page
+    )
+
+    stars = stars[::2]  # each row: stars, then score
+    assert len(stars) == 7
+    assert all(int(value) > 0 and tag for value, tag in stars)
