@@ -48,6 +48,7 @@ ADMIN_PORT := $(if $(filter file,$(origin PORT)),$(or $(shell cat $(RUN_PORT_FIL
 run: demo
 	@echo "$(PORT)" > $(RUN_PORT_FILE)
 	@echo ""
+	@echo "  Home:     http://127.0.0.1:$(PORT)/"
 	@echo "  API root: http://127.0.0.1:$(PORT)/api/v4/"
 	@echo "  Admin:    http://127.0.0.1:$(PORT)/admin/   (make admin prints a login)"
 	@echo "  One task worker runs alongside (its lines start with 'worker |'); Ctrl-C stops both."

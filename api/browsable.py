@@ -10,9 +10,13 @@ response block stays below, byte for byte what it was: the JSON is the contract.
 from django.conf import settings
 from django.urls import reverse
 from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.serializers import ListSerializer
 
+from api.pages import summaries
 from grids.comparison import MARK_NONE
 from packages.fetch.state import package_freshness_words
+from packages.figures import FIGURES, is_sample
+from packages.models import Package
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 # How the comparison shows a cell whose text carries no mark: unknown, not "none".
@@ -30,10 +34,29 @@ class BrowsableRenderer(BrowsableAPIRenderer):
 
     template = "api/browsable.html"
 
+    def render_form_for_serializer(self, serializer):
+        """DRF's HTML form, from DRF's horizontal templates with each label tied to its control
+        (api/templates/api/forms: axe-core's `label` and `select-name`)."""
+        if isinstance(serializer, ListSerializer):
+            return None
+        if hasattr(serializer, "initial_data"):
+            serializer.is_valid()
+        return self.form_renderer_class().render(
+            serializer.data,
+            getattr(self, "accepted_media_type", None),
+            {"style": {"template_pack": "api/forms"}},
+        )
+
     def get_context(self, data, accepted_media_type, renderer_context):
         context = super().get_context(data, accepted_media_type, renderer_context)
         context["site_name"] = settings.SITE_NAME
-        summary = build_summary(renderer_context["view"], data, renderer_context["response"])
+        view = renderer_context["view"]
+        if renderer_context["response"].status_code == 200:
+            parent = summaries.parent_title(view, data)
+            context["name"] = summaries.heading(view, data, parent) or context.get("name")
+            crumbs = list(context.get("breadcrumblist") or [])
+            context["breadcrumblist"] = summaries.breadcrumbs(crumbs, context["name"], parent)
+        summary = build_summary(view, data, renderer_context["response"])
         if summary is not None:
             context["summary_template"], context["summary"] = summary
         return context
@@ -57,6 +80,16 @@ def build_summary(view, data, response):
         return None
     if basename == "package" and action == "retrieve":
         return "api/summary/package.html", _package_card(data.serializer.instance, request)
+    if basename == "package" and action == "list":
+        return "api/summary/package_list.html", summaries.package_list(data, request)
+    if basename == "package" and action == "score":
+        return "api/summary/score.html", summaries.score_breakdown(data)
+    if basename == "package" and action == "versions":
+        return "api/summary/versions.html", summaries.versions_table(data, view)
+    if basename == "grid" and action == "list":
+        return "api/summary/grid_list.html", summaries.grid_list(data)
+    if basename == "category" and action == "retrieve":
+        return "api/summary/category.html", summaries.category_page(data.serializer.instance)
     if basename == "grid" and action == "retrieve":
         return "api/summary/grid.html", _grid_packages(data.serializer.instance)
     if basename == "grid" and action == "comparison":
@@ -84,7 +117,15 @@ def _package_card(package, request):
     """The package card: what `PackageViewSet`'s queryset fetched (category joined, grids
     prefetched with their names); no further query."""
     commits = package.commits_over_52 or []
+    sources = package.figure_sources or {}
+    sample = {name: True for name in FIGURES if is_sample(sources, name)}
+    counted = package.pypi_downloads_at or sample.get("downloads")
+    user = request.user
     return {
+        "usage_count": package.usages.count(),
+        "used": user.is_authenticated and package.usages.filter(user=user).exists(),
+        "usage_url": reverse("package-usage", kwargs={"pk": package.pk}),
+        "sample": sample,
         "package": package,
         "category_url": browsable_url("category-detail", package.category_id),
         "grids": [
@@ -96,8 +137,8 @@ def _package_card(package, request):
         ),
         "score_url": browsable_url("package-score", package.pk),
         "badge_url": reverse("package-badge", kwargs={"pk": package.slug}),
-        # Unknown until pypistats.org has answered once for the package.
-        "downloads": package.pypi_downloads if package.pypi_downloads_at else None,
+        # Unknown until pypistats.org has answered once for the package (or the demo made one).
+        "downloads": package.pypi_downloads if counted else None,
         "participants_count": len(package.participants or ()),
         "sparkline": sparkline(commits),
         "freshness": package_freshness_words(package),  # one query
@@ -146,6 +187,12 @@ def _grid_packages(grid):
 def _comparison_table(data, request):
     """The comparison as a table, straight from the response's data (rows by score, stars)."""
     features = data["features"]
+    ids = [row["id"] for row in data["packages"]]
+    sample = set(
+        Package.objects.filter(pk__in=ids, figure_sources__stars__source="sample").values_list(
+            "id", flat=True
+        )
+    )
     rows = []
     for row in data["packages"]:
         cells = []
@@ -157,6 +204,7 @@ def _comparison_table(data, request):
                 "title": row["title"],
                 "url": browsable_url("package-detail", row["id"]),
                 "stars": row["repo_watchers"],
+                "sample": row["id"] in sample,
                 "score": row["score"],
                 "is_archived": row["is_archived"],
                 "is_deprecated": row["is_deprecated"],
@@ -182,7 +230,10 @@ def _search_results(request, data, response):
         items = [hit for hit in hits if hit["item_type"] == kind]
         groups.append({"kind": kind, "heading": heading, "items": items})
     query = request.query_params.get("q", "")
+    package_ids = [hit["id"] for hit in hits if hit["item_type"] == "package"]
     return {
+        # The package hits as the package list's table: one query for their rows, by id.
+        "package_rows": summaries.package_rows(package_ids) if package_ids else [],
         "query": query,
         "searched": response.status_code == 200 and bool(query.strip()),
         "groups": groups,

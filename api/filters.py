@@ -117,23 +117,35 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class PackageFilter(django_filters.FilterSet):
-    category = IdOrSlugFilter(field_name="category", help_text="A category id or slug.")
-    grid = IdOrSlugFilter(field_name="grids", help_text="A grid id or slug.")
-    q = SearchWordsFilter(description_field="repo_description")
-    has_pypi = BooleanFilter(method="filter_has_pypi", help_text="Published on PyPI.")
+    category = IdOrSlugFilter(
+        label="Category", field_name="category", help_text="A category id or slug."
+    )
+    grid = IdOrSlugFilter(label="Grid", field_name="grids", help_text="A grid id or slug.")
+    q = SearchWordsFilter(
+        description_field="repo_description", label="Words in the name or description"
+    )
+    has_pypi = BooleanFilter(
+        method="filter_has_pypi", label="On PyPI", help_text="Published on PyPI."
+    )
     archived = BooleanFilter(
-        method=_present("repo_archived_at"), help_text="The repository is archived."
+        method=_present("repo_archived_at"),
+        label="Archived",
+        help_text="The repository is archived.",
     )
     deprecated = BooleanFilter(
-        method=_present("deprecated_at"), help_text="Marked deprecated by its maintainers."
+        method=_present("deprecated_at"),
+        label="Deprecated",
+        help_text="Marked deprecated by its maintainers.",
     )
     updated_after = UtcDateTimeFilter(
         field_name="last_updated",
+        label="Last commit after",
         lookup_expr="gte",
         help_text="Newest commit at or after this ISO 8601 date-time.",
     )
     updated_before = UtcDateTimeFilter(
         field_name="last_updated",
+        label="Last commit before",
         lookup_expr="lt",
         help_text="Newest commit before this ISO 8601 date-time.",
     )
@@ -141,9 +153,11 @@ class PackageFilter(django_filters.FilterSet):
     django = DeclaredVersionFilter(field_name="django", help_text=HELP["django"])
     fetched_before = UtcDateTimeFilter(
         method="filter_fetched_before",
+        label="Last fetched before",
         help_text="Stale entries: never fetched, or last fetched before this ISO 8601 date-time.",
     )
     ordering = StableOrderingFilter(
+        label="Order by",
         fields=[
             "title",
             "repo_watchers",
@@ -172,15 +186,19 @@ class PackageFilter(django_filters.FilterSet):
 
 
 class GridFilter(django_filters.FilterSet):
-    q = SearchWordsFilter(description_field="description")
-    header = BooleanFilter(field_name="header", help_text="Featured on the front page.")
-    is_locked = BooleanFilter(field_name="is_locked", help_text="Only staff may edit it.")
+    q = SearchWordsFilter(
+        description_field="description", label="Words in the title or description"
+    )
+    header = BooleanFilter(
+        field_name="header", label="Featured", help_text="Featured on the front page."
+    )
+    is_locked = BooleanFilter(
+        field_name="is_locked", label="Locked", help_text="Only staff may edit it."
+    )
     package = IdOrSlugFilter(
-        field_name="packages", help_text="Grids listing this package id or slug."
+        field_name="packages", label="Package", help_text="Grids listing this package id or slug."
     )
-    ordering = StableOrderingFilter(
-        fields=["title", "created", "modified"],
-    )
+    ordering = StableOrderingFilter(label="Order by", fields=["title", "created", "modified"])
 
     class Meta:
         model = Grid
@@ -188,7 +206,7 @@ class GridFilter(django_filters.FilterSet):
 
 
 class CategoryFilter(django_filters.FilterSet):
-    ordering = StableOrderingFilter(fields=["title", "created", "modified"])
+    ordering = StableOrderingFilter(label="Order by", fields=["title", "created", "modified"])
 
     class Meta:
         model = Category

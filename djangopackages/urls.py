@@ -3,15 +3,15 @@ djangopackages.org's `absolute_url`s name."""
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
 from api.metrics import metrics_view
+from api.pages.home import home
 from djangopackages.views import favicon, healthz
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/v4/", permanent=False)),
+    path("", home, name="home"),
     # Before admin.site.urls, so the admin's login form is password-throttled.
     path("admin/login/", throttled_admin_login),
     path("admin/", admin.site.urls),

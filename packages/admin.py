@@ -10,10 +10,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Q
+from django.utils.html import format_html, format_html_join
 
-from djangopackages.demo.loader import SAMPLE_DATA_NOTE, is_sample_data
 from packages.editing import save_new_package, supported_repo_hosts, update_package
 from packages.fetch.run import reset_failures
+from packages.figures import summary
 from packages.models import (
     HttpValidator,
     Package,
@@ -263,11 +264,11 @@ class PackageAdmin(admin.ModelAdmin):
 
     @admin.display(description="Stats")
     def stats_source(self, obj):
-        if obj.pk and is_sample_data(obj):
-            return SAMPLE_DATA_NOTE
-        if obj.last_fetched:
-            return f"Fetched from the upstreams, last on {obj.last_fetched:%Y-%m-%d %H:%M} UTC."
-        return "Not fetched yet."
+        """Per figure: sample (generated for the demo) or fetched, and when."""
+        head, lines = summary(obj.figure_sources or {}, obj.last_fetched, obj.pypi_downloads_at)
+        return format_html(
+            "{}<ul>{}</ul>", head, format_html_join("", "<li>{}</li>", ((x,) for x in lines))
+        )
 
     @admin.display(description="Stars", ordering="repo_watchers")
     def stars(self, package):

@@ -162,6 +162,15 @@ class Package(TimeStampedModel):
         help_text="The package to use instead of this deprecated one.",
     )
     score = models.PositiveSmallIntegerField(default=0, help_text="0-100, computed from stats.")
+    # Nullable, no default: SQLite then adds the column without rebuilding the table (which
+    # would drop its search triggers, see migration 0011).
+    figure_sources = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Per figure: sample (generated for the demo) or fetched, and when "
+        "(packages.figures); null: none known.",
+    )
 
     last_fetched = models.DateTimeField(null=True, blank=True)
     fetch_error = models.TextField(blank=True)
@@ -281,6 +290,9 @@ class Version(models.Model):
     is_yanked = models.BooleanField(default=False)
     is_prerelease = models.BooleanField(default=False)
     requires_python = models.CharField(max_length=100, blank=True)
+    is_sample = models.BooleanField(
+        default=False, help_text="Generated for the demo; the first PyPI fetch deletes it."
+    )
 
     class Meta:
         ordering = [models.F("upload_time").desc(nulls_last=True), "-id"]

@@ -14,7 +14,6 @@ never undoes a curator's change. Scores are computed for the packages it creates
 """
 
 import csv
-import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,23 +71,6 @@ class LoadReport:
 def read_packages():
     with (DATA_DIR / "packages.tsv").open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
-
-
-SAMPLE_DATA_NOTE = (
-    "Sample data: this is a demo package. Its name, summary and PyPI version are real; its "
-    "stars, forks, contributors, commit counts and release dates were generated for the demo. "
-    "The first complete stats fetch replaces them with the upstreams' figures."
-)
-
-
-@functools.cache
-def sample_slugs() -> frozenset[str]:
-    return frozenset(slugify(row["name"]) for row in read_packages())
-
-
-def is_sample_data(package: Package) -> bool:
-    """A demo package whose generated stats no fetch has replaced yet."""
-    return package.last_fetched is None and package.slug in sample_slugs()
 
 
 def read_grids():
@@ -198,6 +180,7 @@ def _releases(package, row):
             number=release.number,
             upload_time=release.upload_time,
             is_prerelease=release.is_prerelease,
+            is_sample=True,
         )
         for release in sample_releases(row)
     ]

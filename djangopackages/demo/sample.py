@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from packaging.version import InvalidVersion, Version
 
+from packages.figures import REPOSITORY_FIGURES, sample_sources
 from packages.models import WEEKS
 
 ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -60,9 +61,16 @@ def sample_stats(row: dict) -> dict:
     released = release_date(row, rng)
     created = released - timedelta(days=rng.randint(400, 4000))
     stats: dict = {"created": created, "modified": max(created, released)}
-    if not row["repo_url"]:
-        return stats
     stars = int(row["sample_stars"] or 50)
+    generated = []
+    if row["pypi_name"]:
+        stats["pypi_downloads"] = sample_downloads(row["name"], stars)
+        generated += ["downloads"] + (["releases"] if row["pypi_version"] else [])
+    if not row["repo_url"]:
+        stats["figure_sources"] = sample_sources(generated)
+        return stats
+    generated += list(REPOSITORY_FIGURES)
+    stats["figure_sources"] = sample_sources(generated)
     # Maintained projects commit between releases; dormant ones stopped soon after the last.
     if (ANCHOR - released).days < 540:
         last_commit = ANCHOR - timedelta(days=rng.randint(0, 25), hours=rng.randint(0, 23))
@@ -84,6 +92,11 @@ def sample_stats(row: dict) -> dict:
         last_updated=last_commit,
     )
     return stats
+
+
+def sample_downloads(name: str, stars: int) -> int:
+    """Last month's downloads: PyPI counts run at roughly 50 to 400 a month per star."""
+    return int(stars * rng_for(f"downloads:{name}").uniform(50, 400))
 
 
 def sample_logins(row: dict, stars: int, rng: random.Random) -> list[str]:

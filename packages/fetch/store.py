@@ -23,6 +23,7 @@ from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import PyPIProject, PyPIRelease
 from packages.fetch.state import save_states, source_results
+from packages.figures import answered_figures, is_sample, with_fetched
 from packages.models import HttpValidator, Package, Version
 from packages.readiness import declared, sync_declared
 from packages.scoring import compute_score
@@ -41,6 +42,7 @@ BOOKKEEPING = frozenset(
         "fetch_lease_until",
         "pypi_downloads_at",
         "score",
+        "figure_sources",
     }
 )
 
@@ -189,6 +191,10 @@ def record_fetch(
         }
         for name, value in changes.items():
             setattr(current, name, value)
+        # The demo's generated releases go as soon as PyPI has answered for the package.
+        samples_gone = bool(result.project) and bool(
+            Version.objects.filter(package=current, is_sample=True).delete()[0]
+        )
         new_versions, changed_versions = (
             _version_changes(current, result.project.releases) if result.project else ([], [])
         )
@@ -199,11 +205,18 @@ def record_fetch(
                 changed_versions,
                 ["upload_time", "is_yanked", "is_prerelease", "requires_python"],
             )
-        changed = _stats(changes) + (["versions"] if new_versions or changed_versions else [])
+        versions_changed = bool(new_versions or changed_versions or samples_gone)
+        changed = _stats(changes) + (["versions"] if versions_changed else [])
         if project and found:
             release = project.metadata_version or project.version or ""
             if sync_declared(current.pk, found, release):
                 changed.append("readiness")
+        figures = answered_figures(
+            result.repo, result.repo_missing, result.project is not None, result.downloads
+        )
+        sources = with_fetched(current.figure_sources or {}, figures, now)
+        if figures and sources != current.figure_sources:
+            current.figure_sources = changes["figure_sources"] = sources
         score = refresh_score(current, now)
         if score != current.score:
             current.score = changes["score"] = score
@@ -338,6 +351,8 @@ def _pypi_changes(package: Package, project: PyPIProject) -> dict[str, Any]:
     }
     if project.version is not None:
         wanted["pypi_version"] = project.version
+    elif is_sample(package.figure_sources or {}, "releases"):
+        wanted["pypi_version"] = None  # no sample version outlives PyPI's answer
     if project.supports_python3 is not None:
         wanted["supports_python3"] = project.supports_python3
     if not package.documentation_url and project.documentation_url:

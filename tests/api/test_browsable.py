@@ -106,12 +106,12 @@ def test_package_card_shows_stats_category_grids_and_a_sparkline(client):
     card = summary(page(client, f"/api/v4/packages/{package.slug}/?format=api"))
 
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card))
-    for shown in ("django-widgets", "Widgets for forms.", "Stars 1234", "Forks 56"):
+    for shown in ("django-widgets", "Widgets for forms.", "Stars 1,234", "Forks 56"):
         assert shown in text
     assert "Latest release 2.1.0" in text
     assert "Score 77 / 100" in text
     assert "Participants 3" in text
-    assert "Downloads 3021 last month" in text
+    assert "Downloads 3,021 last month" in text
     anchors = [(attrs["href"], tag) for tag, attrs in tags(card) if tag == "a"]
     assert (f"/api/v4/packages/{package.pk}/score/?format=api", "a") in anchors
     assert (f"/api/v4/categories/{package.category_id}/?format=api", "a") in anchors
@@ -154,8 +154,9 @@ def test_package_page_queries_do_not_grow_with_its_grids(
     for grid in GridFactory.create_batch(grid_count):
         GridPackageFactory(package=package, grid=grid)
 
-    # The package and its grids, and its fetch states (the freshness in words).
-    with django_assert_num_queries(3):
+    # The package with its grids, its fetch states (the freshness in words) and the "I use this"
+    # count (anonymous: no "do I use it").
+    with django_assert_num_queries(4):
         content = page(client, f"/api/v4/packages/{package.pk}/?format=api")
 
     assert content.count('class="dp-grid-link"') == grid_count
@@ -226,8 +227,8 @@ def test_comparison_is_a_table_with_marks_and_sortable_columns(client):
     assert [re.search(r">([^<]+)</a>", row)[1] for row in rows] == ["fast", "slow"]
     cells = [
         re.findall(
-            r'data-mark="(\w+)"><span class="dp-mark">\w+</span>'
-            r'(?: <span class="dp-cell-text">([^<]*)</span>)?',
+            r'data-mark="(\w+)">(?:<span class="dp-mark">\w+</span>)?'
+            r'(?: ?<span class="dp-cell-text">([^<]*)</span>)?',
             row,
         )
         for row in rows
@@ -236,6 +237,8 @@ def test_comparison_is_a_table_with_marks_and_sortable_columns(client):
         [("yes", "Yes, very"), ("partial", "+/-")],
         [("no", "No"), ("unknown", "maybe")],
     ]
+    # A tag only where the cell says yes, no or partial: "maybe" stands alone.
+    assert re.findall(r'<span class="dp-mark">(\w+)</span>', table) == ["yes", "partial", "no"]
     assert re.findall(r'data-sort-value="(\d+)"', rows[1]) == ["5000", "20"]
     assert f'href="/api/v4/grids/{grid.pk}/comparison/?format=csv"' in table
 
@@ -264,7 +267,8 @@ def test_comparison_page_queries_do_not_grow_with_its_rows(
         for feature in features:
             ElementFactory(grid_package=membership, feature=feature)
 
-    with django_assert_num_queries(4):
+    # 4, and 1 for which rows show sample stars.
+    with django_assert_num_queries(5):
         content = page(client, f"/api/v4/grids/{grid.pk}/comparison/?format=api")
 
     assert summary(content).count('<th scope="row">') == package_count
@@ -277,10 +281,10 @@ def test_search_page_groups_hits_by_kind(client):
     content = summary(page(client, "/api/v4/search/?format=api&q=forms"))
 
     assert 'value="forms"' in content
-    packages = re.search(r'dp-search-package">(.*?)</ul>', content, re.S)[1]
+    packages = re.search(r'dp-search-package">(.*?)</table>', content, re.S)[1]
     grids = re.search(r'dp-search-grid">(.*?)</ul>', content, re.S)[1]
     assert "django-forms-plus" in packages
-    assert "42 stars" in packages
+    assert 'title="42 stars"' in packages
     assert ">Forms</a>" in grids
     assert "django-forms-plus" not in grids
 
@@ -357,8 +361,10 @@ def test_search_page_links_each_hit_to_its_browsable_page(client):
     content = summary(page(client, "/api/v4/search/?format=api&q=forms"))
 
     links = {attrs["href"] for tag, attrs in tags(content) if tag == "a"}
+    # Package hits are the package list's table: the package and its category.
     assert links == {
-        f"http://testserver/api/v4/packages/{package.pk}/?format=api",
+        f"/api/v4/packages/{package.pk}/?format=api",
+        f"/api/v4/categories/{package.category_id}/?format=api",
         f"http://testserver/api/v4/grids/{grid.pk}/?format=api",
     }
     grids = re.search(r'dp-search-grid">(.*?)</ul>', content, re.S)[1]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from categories.models import Category
 from djangopackages.demo.loader import read_packages
 from grids.models import Element, Grid, GridPackage
+from packages.figures import FIGURES, REPOSITORY_FIGURES, is_sample
 from packages.models import Package
 from packages.scoring import compute_score
 from tests.checksums import catalogue_snapshot
@@ -148,14 +149,21 @@ def test_admin_labels_demo_packages_as_sample_data_and_not_the_seed(demo, client
     assert "Fetched from the upstreams, last on 2026-02-15" in seed_page.content.decode()
 
 
-def test_a_fetched_demo_package_is_no_longer_labelled_sample_data(demo, client):
+def test_a_demo_package_stays_sample_data_until_its_figures_are_fetched(demo, client):
+    """`last_fetched` alone says nothing about which figures are real (issue 24)."""
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     django = Package.objects.get(slug="django")
     Package.objects.filter(pk=django.pk).update(last_fetched="2026-11-30T10:00:00Z")
+    change = reverse("admin:packages_package_change", args=[django.pk])
 
-    page = client.get(reverse("admin:packages_package_change", args=[django.pk]))
+    assert "Sample data: this is a demo package." in client.get(change).content.decode()
 
-    assert "Sample data" not in page.content.decode()
+    fetched = {"source": "fetched", "at": "2026-11-30T10:00:00+00:00"}
+    Package.objects.filter(pk=django.pk).update(figure_sources=dict.fromkeys(FIGURES, fetched))
+    page = client.get(change).content.decode()
+
+    assert "Sample data" not in page
+    assert "Stars: fetched 2026-11-30 10:00 UTC" in page
 
 
 def test_demo_catalogue_covers_the_data_files(demo, capsys):
@@ -222,3 +230,75 @@ def test_if_empty_skips_a_database_with_packages(demo, capsys):
 
     assert not Package.objects.filter(slug="django-filter").exists()
     assert "skipped" in capsys.readouterr().out
+
+
+FORGES = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"}
+
+
+def test_nine_in_ten_demo_packages_have_a_repository_of_a_known_forge(demo):
+    demo_packages = Package.objects.exclude(pk=2431)
+    with_repo = demo_packages.exclude(repo_url="")
+
+    assert with_repo.count() >= 0.9 * demo_packages.count()
+    hosts = {url.split("/")[2] for url in with_repo.values_list("repo_url", flat=True)}
+    assert hosts <= FORGES
+    assert {"gitlab.com", "codeberg.org", "bitbucket.org"} <= hosts
+    assert Package.objects.get(slug="django-allauth").repo_url.startswith("https://codeberg.org/")
+    assert Package.objects.get(slug="django-esi").repo_url.startswith("https://gitlab.com/")
+
+
+def test_no_demo_package_with_a_repository_shows_zero_stars(demo):
+    assert not Package.objects.exclude(repo_url="").filter(repo_watchers=0).exists()
+    for package in Package.objects.filter(repo_url="").exclude(pk=2431):
+        assert not any(is_sample(package.figure_sources, f) for f in REPOSITORY_FIGURES)
+
+
+def test_sample_stats_follow_the_packages_standing(demo):
+    def stars(slug):
+        return Package.objects.get(slug=slug).repo_watchers
+
+    def downloads(slug):
+        return Package.objects.get(slug=slug).pypi_downloads
+
+    assert stars("django") > stars("wagtail") > stars("django-hijack") > stars("django-navhelper")
+    assert downloads("django") > 10 * downloads("django-hijack") > 10 * downloads("django-esi")
+    on_pypi = Package.objects.exclude(pypi_url="").exclude(pk=2431)
+    assert not on_pypi.filter(pypi_downloads=0).exists()
+    for package in on_pypi:
+        assert package.figure_sources["downloads"] == {"source": "sample", "at": None}
+
+
+def test_sample_figures_are_labelled_where_people_see_them(demo, client):
+    page = client.get("/api/v4/packages/django-hijack/?format=api").content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+    stars = Package.objects.get(slug="django-hijack").repo_watchers
+    assert f"Stars {stars:,} sample" in text
+    assert re.search(r"Downloads [0-9,]+ last month sample", text)
+    assert "were generated for the demo" in text
+
+    bare = Package.objects.filter(repo_url="").exclude(pk=2431).first()
+    page = client.get(f"/api/v4/packages/{bare.slug}/?format=api").content.decode()
+    assert "Stars no repository" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_home_and_search_say_the_demo_figures_are_samples(demo, client):
+    home = client.get("/").content.decode()
+    assert "This is a demo catalogue" in home
+
+    page = client.get("/api/v4/search/", {"q": "django-hijack", "format": "api"}).content.decode()
+    hit = re.search(
+        r'<tr>\s*<th scope="row" class="dp-name"><a [^>]*>django-hijack</a>.*?</tr>', page, re.S
+    )[0]
+    assert re.search(r'stars">[\d.k]+</span> <span class="dp-sample"', hit)
+
+
+def test_the_wagtail_comparison_shows_no_zero_stars_and_labels_samples(demo, client):
+    page = client.get("/api/v4/grids/wagtail/comparison/?format=api").content.decode()
+    stars = re.findall(
+        r'<td class="dp-num" data-sort-value="(\d+)">[^<]*(<span class="dp-sample")?', page
+    )
+
+    stars = stars[::2]  # each row: stars, then score
+    assert len(stars) == 7
+    assert all(int(value) > 0 and tag for value, tag in stars)

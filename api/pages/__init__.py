@@ -1,0 +1,1 @@
+"""Pages for people beyond the browsable API's own: the home page."""
