@@ -34,6 +34,7 @@ from api.serializers.write import (
 from grids import editing as grid_editing
 from grids.models import Element, Feature, Grid, GridPackage
 from packages import editing as package_editing
+from packages.repositories import is_fetchable_repo
 
 GRID = OpenApiParameter(
     "grid", OpenApiTypes.STR, OpenApiParameter.PATH, description="The grid's id, or its slug."
@@ -151,7 +152,7 @@ class PackageEditMixin(EditMixin):
 
     def answer(self, instance, code):
         response = super().answer(instance, code)
-        if instance.repo_url and not package_editing.is_fetchable_repo(instance.repo_url):
+        if instance.repo_url and not is_fetchable_repo(instance.repo_url):
             # Accepted, but no forge client knows this host: say so rather than stay silent.
             response["X-Repo-Stats"] = "unsupported-host"
         return response

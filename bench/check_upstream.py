@@ -214,7 +214,7 @@ def check_database(rows):
 def check_bucketing(base, stub, rows):
     """Recorded GitLab and Bitbucket commits bucketed at a pinned now, against our own count."""
     from packages.fetch.config import FetcherConfig
-    from packages.fetch.forges import parse_repo_url
+    from packages.repositories import parse_repo_url
     from packages.fetch.sources import build_clients
 
     recordings = Path(stub).parent / "recordings"

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from djangopackages.demo.loader import SAMPLE_DATA_NOTE, is_sample_data
-from packages.editing import save_new_package, supported_repo_hosts, update_package
+from packages.editing import save_new_package, update_package
 from packages.fetch.run import reset_failures
 from packages.models import (
     HttpValidator,
@@ -22,6 +22,7 @@ from packages.models import (
     Usage,
     Version,
 )
+from packages.repositories import supported_repo_hosts
 from packages.tasks import RefreshQueueError, enqueue_refresh
 
 FETCHED_FIELDS = [

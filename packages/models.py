@@ -11,7 +11,6 @@ from django.utils.timesince import timesince
 from categories.models import Category
 from common.models import TimeStampedModel
 from common.text import multi_line, single_line
-from packages.fetch.forges.base import WEEKS
 from packages.identifiers import (
     IdentifierError,
     normalize_pypi_name,
@@ -19,6 +18,7 @@ from packages.identifiers import (
     repo_identity,
     validate_public_url,
 )
+from packages.repositories import WEEKS
 
 
 def empty_commits():

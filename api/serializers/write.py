@@ -31,8 +31,7 @@ from grids.editing import (
     update_grid,
 )
 from grids.models import Feature, Grid, GridPackage
-from packages.editing import create_package, supported_repo_hosts, update_package
-from packages.fetch.forges import parse_repo_url
+from packages.editing import create_package, update_package
 from packages.identifiers import (
     IdentifierError,
     normalize_pypi_name,
@@ -40,6 +39,7 @@ from packages.identifiers import (
     validate_public_url,
 )
 from packages.models import Package
+from packages.repositories import parse_repo_url, supported_repo_hosts
 
 SET_BY_SERVER = "Read-only: set by the server."
 FETCHED = "Read-only: filled in by the stats fetcher."

@@ -32,6 +32,7 @@ from packages.fetch.sources import (
 from packages.fetch.store import SKIPPED, FetchResult, Outcome, StoredValidators, record_fetch
 from packages.fetch.summary import Summary
 from packages.models import Package
+from packages.repositories import RepoRef, parse_repo_url
 
 # FetcherConfig and build_clients are re-exported: callers of FetchRun (the command, the tasks)
 # build a run from this one module.
@@ -180,10 +181,10 @@ class FetchRun:
                 if self.on_host_stopped:
                     self.on_host_stopped(label, reason)
 
-    def _host_stopped(self, repo_url: str, pypi_url: str) -> Outcome | None:
+    def _host_stopped(self, repo: RepoRef | None, pypi_url: str) -> Outcome | None:
         """A skipped outcome naming why, if a host this package needs has been stopped."""
         stopped = self.clients.http.stopped_hosts()
-        needed = self.clients.hosts_of(repo_url, pypi_url, source=self.source)
+        needed = self.clients.hosts_of(repo, pypi_url, source=self.source)
         hosts = sorted(needed & set(stopped)) if stopped else []
         if not hosts:
             return None
@@ -191,30 +192,35 @@ class FetchRun:
         return Outcome("skipped", [], reason="host_stopped", error=why)
 
     def _visit(self, package_id: int, repo_url: str, pypi_url: str) -> tuple[Outcome, str | None]:
-        skipped = self._host_stopped(repo_url, pypi_url)
+        repo = parse_repo_url(repo_url)  # once per fetch: passed along from here
+        skipped = self._host_stopped(repo, pypi_url)
         if skipped:
             return skipped, None
         with self.claims.claim(package_id, write_lock=self._write_lock) as package:
             if package is None:
                 return SKIPPED, None
-            outcome = self._fetch_and_record(package)
+            if package.repo_url != repo_url:  # edited since the snapshot
+                repo = parse_repo_url(package.repo_url)
+            outcome = self._fetch_and_record(package, repo)
             if outcome.reason == "host_stopped":
                 self.claims.give_back(package)
             return outcome, package.slug
 
-    def _fetch(self, package: Package, validators: StoredValidators) -> FetchResult:
+    def _fetch(
+        self, package: Package, repo: RepoRef | None, validators: StoredValidators
+    ) -> FetchResult:
         if self.source == DOWNLOADS:
             return fetch_package_downloads(package, self.clients, validators=validators)
-        return fetch_package(package, self.clients, source=self.source, validators=validators)
+        return fetch_package(package, repo, self.clients, source=self.source, validators=validators)
 
-    def _fetch_and_record(self, package: Package) -> Outcome:
+    def _fetch_and_record(self, package: Package, repo: RepoRef | None) -> Outcome:
         validators = StoredValidators()
         try:
-            result = self._fetch(package, validators)
+            result = self._fetch(package, repo, validators)
         except HostStoppedError:
-            return self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
+            return self._host_stopped(repo, package.pypi_url) or SKIPPED
         if result.errors:
-            skipped = self._host_stopped(package.repo_url, package.pypi_url)
+            skipped = self._host_stopped(repo, package.pypi_url)
             if skipped:
                 return skipped  # its host stopped during the fetch: no fault of the package
         with self._write_lock:

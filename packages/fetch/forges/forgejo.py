@@ -16,7 +16,6 @@ from packages.fetch.forges.base import (
     CommitEntry,
     ForgeClient,
     Parts,
-    RepoRef,
     RepoStats,
     commit_history_fields,
     count_field,
@@ -25,6 +24,7 @@ from packages.fetch.forges.base import (
     text_field,
 )
 from packages.fetch.http import Validators
+from packages.repositories import RepoRef
 
 PAGE_LIMIT = 50
 

@@ -13,12 +13,10 @@ from typing import Any
 from urllib.parse import quote
 
 from packages.fetch.forges.base import (
-    WEEKS,
     FetchError,
     ForgeClient,
     NotFoundError,
     Parts,
-    RepoRef,
     RepoStats,
     UpstreamDataError,
     contributor_names,
@@ -30,6 +28,7 @@ from packages.fetch.forges.base import (
     text_field,
 )
 from packages.fetch.http import HttpClient, Validators
+from packages.repositories import WEEKS, RepoRef
 
 PER_PAGE = 100
 

@@ -14,7 +14,6 @@ from packages.fetch.forges.base import (
     CommitEntry,
     ForgeClient,
     Parts,
-    RepoRef,
     RepoStats,
     bucket_weekly,
     contributor_names,
@@ -25,6 +24,7 @@ from packages.fetch.forges.base import (
     text_field,
 )
 from packages.fetch.http import Validators
+from packages.repositories import RepoRef
 
 PER_PAGE = 100
 
