@@ -31,6 +31,7 @@ from api.serializers.write import (
     GridFeatureWriteSerializer,
     GridPackageWriteSerializer,
 )
+from categories import editing as category_editing
 from grids import editing as grid_editing
 from grids.models import Element, Feature, Grid, GridPackage
 from packages import editing as package_editing
@@ -135,10 +136,10 @@ class EditMixin(ViewSetMixinBase):
 
 class CategoryEditMixin(EditMixin):
     def perform_destroy(self, instance):
-        in_use = instance.packages.count()
-        if in_use:
-            raise Conflict(f"{in_use} package(s) use this category: move them first.")
-        instance.delete()
+        try:
+            category_editing.delete_category(category=instance)
+        except category_editing.CategoryInUseError as exc:
+            raise Conflict(str(exc)) from None
 
 
 class GridEditMixin(EditMixin):

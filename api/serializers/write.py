@@ -19,6 +19,7 @@ from api.serializers.write_base import (
     slug_field,
     text_field,
 )
+from categories.editing import create_category, update_category
 from categories.models import Category
 from grids.editing import (
     NOT_IN_GRID,
@@ -197,13 +198,10 @@ class CategoryWriteSerializer(WriteSerializer):
         model = Category
 
     def create(self, validated_data):
-        return Category.objects.create(**validated_data)
+        return create_category(**validated_data)
 
     def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.save()
-        return instance
+        return update_category(category=instance, changes=validated_data)
 
 
 class GridPackageWriteSerializer(WriteSerializer):
