@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from djangopackages.postgresql import connection_options
@@ -12,20 +13,14 @@ from djangopackages.postgresql import connection_options
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def _load_dotenv(path):
+def read_dotenv(path: Path) -> None:
     """Fill os.environ from a local `.env` (written by `make run`); real variables win."""
-    if not path.is_file():
-        return
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+    if path.is_file():
+        environ.Env.read_env(path, overwrite=False)
 
 
 if os.environ.get("DJANGOPACKAGES_DOTENV", "1") != "0":
-    _load_dotenv(BASE_DIR / ".env")
+    read_dotenv(BASE_DIR / ".env")
 
 
 def env_bool(name, default):
