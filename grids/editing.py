@@ -64,6 +64,25 @@ def _check_room(grid: Grid, *, setting: str, what: str, count: Callable[[], int]
         )
 
 
+def _delete_with_cells(
+    row: GridPackage | Feature,
+    cells: QuerySet[Element],
+    *,
+    user: User,
+    only_cells_by: User | None,
+    gone: Exception,
+) -> None:
+    """Delete a row or a feature of a grid with its `cells`, under the grid's lock; raise `gone`
+    when it was deleted meanwhile, OthersCellsError as `_refuse_others_cells` says."""
+    grid = row.grid
+    _lock_grid(grid.pk)
+    if not type(row).objects.select_for_update().filter(pk=row.pk).exists():
+        raise gone
+    _refuse_others_cells(cells, only_cells_by)
+    row.delete()
+    _touch(grid, user)
+
+
 def _touch(grid: Grid, user: User) -> None:
     grid.last_modified_by = user
     grid.save(update_fields=["last_modified_by"])
@@ -122,13 +141,13 @@ def remove_package(
 ) -> None:
     """Remove a row and its cells. `only_cells_by` (a user): refuse (OthersCellsError) when the
     row holds a cell someone else wrote; GridPackage.DoesNotExist when it was removed meanwhile."""
-    grid = membership.grid
-    _lock_grid(grid.pk)
-    if not GridPackage.objects.select_for_update().filter(pk=membership.pk).exists():
-        raise GridPackage.DoesNotExist("This package was removed from the grid meanwhile.")
-    _refuse_others_cells(Element.objects.filter(grid_package=membership), only_cells_by)
-    membership.delete()
-    _touch(grid, user)
+    _delete_with_cells(
+        membership,
+        Element.objects.filter(grid_package=membership),
+        user=user,
+        only_cells_by=only_cells_by,
+        gone=GridPackage.DoesNotExist("This package was removed from the grid meanwhile."),
+    )
 
 
 @transaction.atomic
@@ -157,13 +176,13 @@ def update_feature(*, feature: Feature, user: User, changes: Mapping[str, Any]) 
 @transaction.atomic
 def delete_feature(*, feature: Feature, user: User, only_cells_by: User | None = None) -> None:
     """Delete a feature and its cells; `only_cells_by` as for `remove_package`."""
-    grid = feature.grid
-    _lock_grid(grid.pk)
-    if not Feature.objects.select_for_update().filter(pk=feature.pk).exists():
-        raise Feature.DoesNotExist("This feature was deleted meanwhile.")
-    _refuse_others_cells(Element.objects.filter(feature=feature), only_cells_by)
-    feature.delete()
-    _touch(grid, user)
+    _delete_with_cells(
+        feature,
+        Element.objects.filter(feature=feature),
+        user=user,
+        only_cells_by=only_cells_by,
+        gone=Feature.DoesNotExist("This feature was deleted meanwhile."),
+    )
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from categories.models import Category
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, person_field
 from common.text import multi_line, single_line
 from packages.identifiers import (
     IdentifierError,
@@ -171,12 +171,8 @@ class Package(TimeStampedModel):
         null=True, blank=True, help_text="A running fetcher owns this package until then."
     )
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    last_modified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = person_field()
+    last_modified_by = person_field()
 
     objects = PackageQuerySet.as_manager()
 

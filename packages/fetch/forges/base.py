@@ -115,6 +115,19 @@ def text_field(document: dict[str, Any], key: str, what: str) -> str | None:
     return str(value) if value is not None else None
 
 
+def repository_fields(document: dict[str, Any], *, what: str, stars: str) -> dict[str, Any]:
+    """The description, star and fork counts and archived flag of a repository's JSON (GitHub,
+    GitLab and Forgejo spell them alike but for the stars' key), or UpstreamDataError."""
+    archived = document.get("archived", False)
+    require(isinstance(archived, bool), f"{what}: archived is not a boolean")
+    return {
+        "description": text_field(document, "description", what),
+        "watchers": count_field(document, stars, what),
+        "forks": count_field(document, "forks_count", what),
+        "is_archived": archived,
+    }
+
+
 class Parts:
     """The sub-resources of one repository fetch (contributors, commits, counts...).
 
