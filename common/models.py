@@ -28,7 +28,7 @@ class TimeStampedModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, touch=True, **kwargs):
+    def save(self, *args: Any, touch: bool = True, **kwargs: Any) -> None:
         if touch:
             self.modified = timezone.now()
             update_fields = kwargs.get("update_fields")

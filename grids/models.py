@@ -20,7 +20,7 @@ class Grid(TimeStampedModel):
     class Meta:
         ordering = ["title"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title
 
 
@@ -37,7 +37,7 @@ class GridPackage(TimeStampedModel):
             models.UniqueConstraint(fields=["grid", "package"], name="gridpackage_unique_pair")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.grid} / {self.package}"
 
 
@@ -52,7 +52,7 @@ class Feature(TimeStampedModel):
     class Meta:
         ordering = ["grid_id", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.grid}: {self.title}"
 
 
@@ -70,5 +70,5 @@ class Element(TimeStampedModel):
             models.UniqueConstraint(fields=["grid_package", "feature"], name="element_unique_cell")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.grid_package} / {self.feature.title}"

@@ -21,7 +21,7 @@ class IdentifierError(ValueError):
     """A repository URL or PyPI name that cannot be normalized."""
 
 
-def normalize_repo_url(url):
+def normalize_repo_url(url: str | None) -> str:
     """Return the canonical form of a repository URL ("" stays ""); raise IdentifierError.
 
     https scheme; the host as a resolver reads it (percent-decoded, IDNA/NFKC-mapped, lower
@@ -32,7 +32,7 @@ def normalize_repo_url(url):
     `..` path segments, none of which names a repository.
     """
     if _UNPRINTABLE.search(url or ""):
-        raise IdentifierError(f"URL contains control characters: {_shown(url)}")
+        raise IdentifierError(f"URL contains control characters: {_shown(url or '')}")
     url = (url or "").strip()
     if not url:
         return ""
@@ -65,7 +65,7 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _PATH_SAFE = "/-._~!$&'()*+,;=:@"
 
 
-def _shown(url):
+def _shown(url: str) -> str:
     """A URL as an error message quotes it: at most 200 characters, escapes visible."""
     return ascii(url[:200])
 
@@ -86,7 +86,7 @@ def repo_identity(url: str) -> str:
     return f"{ref.host}/{ref.owner.lower()}/{ref.name.lower()}"
 
 
-def normalize_pypi_name(value):
+def normalize_pypi_name(value: str | None) -> str:
     """Return the PEP 503 name of a PyPI project from its name or project page URL ("" stays "")."""
     value = (value or "").strip()
     if not value:
@@ -104,7 +104,7 @@ def normalize_pypi_name(value):
     return _PEP503_SEPARATORS.sub("-", value).lower()
 
 
-def validate_public_url(url):
+def validate_public_url(url: str | None) -> str:
     """Check that a URL a user submits points at a public web site; return it stripped.
 
     Refused: schemes other than http(s), credentials (`user@`), a non-default port, an IP
@@ -136,7 +136,7 @@ def validate_public_url(url):
     return url
 
 
-def _ascii_host(host, url):
+def _ascii_host(host: str, url: str) -> str:
     """The host as a resolver sees it: percent-decoded, NFKC/IDNA-mapped (full-width digits and
     dots become ASCII), lower case, without the root's trailing dot."""
     try:
@@ -152,7 +152,7 @@ def _ascii_host(host, url):
 _NUMBER = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 
 
-def _is_address(host):
+def _is_address(host: str) -> bool:
     """True for any spelling a resolver reads as an IP address.
 
     IPv4 per inet_aton and the URL standard: one to four dotted parts, each decimal, octal

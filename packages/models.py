@@ -1,5 +1,8 @@
 """Package and Version models, plus the stored HTTP validators the stats fetcher replays."""
 
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,11 +24,11 @@ from packages.identifiers import (
 from packages.repositories import WEEKS
 
 
-def empty_commits():
+def empty_commits() -> list[int]:
     return [0] * WEEKS
 
 
-def validate_commits_over_52(value):
+def validate_commits_over_52(value: object) -> None:
     """52 non-negative ints, oldest week first."""
     if (
         not isinstance(value, list)
@@ -35,7 +38,7 @@ def validate_commits_over_52(value):
         raise ValidationError("commits_over_52 must be a list of 52 non-negative integers.")
 
 
-def validate_participants(value):
+def validate_participants(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(login, str) for login in value):
         raise ValidationError("participants must be a list of contributor logins.")
 
@@ -62,12 +65,12 @@ def normalized_identifiers(
     return repo_url, repo_key, documentation_url, pypi_url
 
 
-class PackageQuerySet(models.QuerySet):
-    def stalest_first(self):
+class PackageQuerySet(models.QuerySet["Package"]):
+    def stalest_first(self) -> "PackageQuerySet":
         """Never-fetched packages first, then the oldest fetch."""
         return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")
 
-    def with_usage_count(self):
+    def with_usage_count(self) -> "PackageQuerySet":
         """Annotate `usage_count`: how many users mark each package as used (a subquery, so
         it adds no GROUP BY and no row per mark)."""
         marks = (
@@ -81,12 +84,12 @@ class PackageQuerySet(models.QuerySet):
             usage_count=Coalesce(models.Subquery(marks), 0, output_field=models.IntegerField())
         )
 
-    def with_repository(self, url):
+    def with_repository(self, url: str) -> "PackageQuerySet":
         """Packages of the repository `url` names, however it is spelled (`repo_identity`)."""
         key = repo_identity(url)
         return self.filter(repo_key=key) if key else self.none()
 
-    def stale(self, older_than):
+    def stale(self, older_than: datetime) -> "PackageQuerySet":
         return self.filter(Q(last_fetched__isnull=True) | Q(last_fetched__lt=older_than))
 
 
@@ -198,18 +201,18 @@ class Package(TimeStampedModel):
             models.Index(fields=["modified"], name="package_modified_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title
 
     @property
-    def is_archived(self):
+    def is_archived(self) -> bool:
         return self.repo_archived_at is not None
 
     @property
-    def is_deprecated(self):
+    def is_deprecated(self) -> bool:
         return self.deprecated_at is not None
 
-    def clean(self):
+    def clean(self) -> None:
         super().clean()
         self.clean_identifiers()
         same_repo = self.sharing_repository()
@@ -218,7 +221,7 @@ class Package(TimeStampedModel):
                 {"repo_url": f"Package {same_repo.slug!r} already has this repository."}
             )
 
-    def clean_identifiers(self):
+    def clean_identifiers(self) -> None:
         """Normalize and check the URLs and the PyPI name, without a query (`clean()` also
         refuses a repository another package has; bulk importers check that themselves)."""
         identifiers = normalized_identifiers(self.repo_url, self.documentation_url, self.pypi_url)
@@ -226,12 +229,12 @@ class Package(TimeStampedModel):
         if self.replacement_id and self.replacement_id == self.pk:
             raise ValidationError({"replacement": "A package cannot replace itself."})
 
-    def sharing_repository(self):
+    def sharing_repository(self) -> "Package | None":
         """Another package with this one's repository (by `repo_identity`), or None."""
         others = Package.objects.with_repository(self.repo_url).exclude(pk=self.pk)
         return others.only("slug").first()
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Normalizing here as well as in clean() keeps one spelling per repo whoever writes.
         self.repo_url = normalize_repo_url(self.repo_url)
         self.repo_key = repo_identity(self.repo_url)
@@ -257,7 +260,7 @@ class Usage(models.Model):
             models.UniqueConstraint(fields=["package", "user"], name="usage_one_per_user")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user} uses {self.package}"
 
 
@@ -277,7 +280,7 @@ class Version(models.Model):
             models.UniqueConstraint(fields=["package", "number"], name="version_unique_per_package")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.package_id} {self.number}"
 
 
@@ -293,7 +296,7 @@ class HttpValidator(models.Model):
     body = models.TextField(blank=True)
     stored_at = models.DateTimeField(default=timezone.now)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.url
 
 
@@ -335,10 +338,10 @@ class PackageRefresh(models.Model):
     class Meta:
         indexes = [models.Index(fields=["state"], name="package_refresh_state_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.package_id}: {self.state}"
 
-    def describe(self):
+    def describe(self) -> str:
         """One line for the admin: what is pending, and how the last refresh ended."""
         parts = []
         if self.state == self.State.QUEUED and self.queued_at:
@@ -365,5 +368,5 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         indexes = [models.Index(fields=["hostname", "beat_at"], name="worker_heartbeat_host_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}, pid {self.pid})"

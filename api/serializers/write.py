@@ -107,11 +107,10 @@ class PackageWriteSerializer(WriteSerializer):
             raise serializers.ValidationError(
                 f"Not a repository URL: expected https://{host}/OWNER/NAME."
             )
-        existing = (
-            Package.objects.with_repository(value)
-            .exclude(pk=getattr(self.instance, "pk", None))
-            .first()
-        )
+        others = Package.objects.with_repository(value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        existing = others.first()
         if existing is not None:
             url = reverse(
                 "package-detail", kwargs={"pk": existing.pk}, request=self.context.get("request")
