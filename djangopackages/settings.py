@@ -97,8 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Every HTML page: default-src 'self', no inline script/style (djangopackages/csp.py).
-    "djangopackages.csp.ContentSecurityPolicyMiddleware",
+    # Every HTML page: default-src 'self', no inline script/style (common/csp.py).
+    "common.csp.ContentSecurityPolicyMiddleware",
     "djangopackages.errors.DatabaseUnavailableMiddleware",
     "api.middleware.RequestBodyLimitMiddleware",
     "api.middleware.MethodNotAllowedMiddleware",
