@@ -36,6 +36,7 @@ from grids.import_sources import (  # noqa: F401  (the importer's public interfa
     KINDS,
     PAGE_SIZE,
     TIMEOUT,
+    Bundle,
     ImporterError,
     as_bundle,
     build_session,
