@@ -1,8 +1,11 @@
 """The writing half of the API: the edit mixin the resource viewsets share and the grid content
 endpoints (/grids/{grid}/packages/, /features/, /cells/)."""
 
+from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
@@ -31,9 +35,13 @@ from api.serializers.write import (
     GridFeatureWriteSerializer,
     GridPackageWriteSerializer,
 )
+from categories import editing as category_editing
+from categories.models import Category
 from grids import editing as grid_editing
 from grids.models import Element, Feature, Grid, GridPackage
 from packages import editing as package_editing
+from packages.models import Package
+from packages.repositories import is_fetchable_repo
 
 GRID = OpenApiParameter(
     "grid", OpenApiTypes.STR, OpenApiParameter.PATH, description="The grid's id, or its slug."
@@ -55,7 +63,9 @@ ERRORS = {
 REFUSED = {code: ERRORS[code] for code in (401, 403, 429)}
 
 
-def write_schema(read, write, *, parameters=()):
+def write_schema(
+    read: type[BaseSerializer], write: type[BaseSerializer], *, parameters: Sequence[Any] = ()
+) -> dict[str, Any]:
     """drf-spectacular overrides for create / update / partial_update / destroy."""
     update = extend_schema(
         parameters=list(parameters), request=write, responses={200: read, **ERRORS}
@@ -87,7 +97,7 @@ class EditMixin(ViewSetMixinBase):
     write_serializer_class: type[BaseSerializer] | None = None
 
     @property
-    def allowed_methods(self):
+    def allowed_methods(self) -> list[str]:
         """Anonymous clients are told only the methods they may use (the seed's `Allow`)."""
         methods = super().allowed_methods
         user = getattr(getattr(self, "request", None), "_user", None)
@@ -95,36 +105,38 @@ class EditMixin(ViewSetMixinBase):
             return methods
         return [method for method in methods if method in SAFE_METHODS]
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         # DRF fills `Allow` before authenticating; now the user is known.
         self.headers["Allow"] = ", ".join(self.allowed_methods)
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> Any:
         if self.request is not None and self.request.method in {"POST", "PUT", "PATCH"}:
             return self.write_serializer_class
         return self.serializer_class
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         instance = serializer.save()
         created = getattr(serializer, "created", True)
         return self.answer(instance, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    def update(self, request, *args, partial=False, **kwargs):
+    def update(
+        self, request: Request, *args: Any, partial: bool = False, **kwargs: Any
+    ) -> Response:
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return self.answer(serializer.save(), status.HTTP_200_OK)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    def destroy(self, request, *args, **kwargs):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.perform_destroy(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def answer(self, instance, code):
+    def answer(self, instance: Model, code: int) -> Response:
         fresh = self.get_queryset().get(pk=instance.pk)
         read_serializer = self.serializer_class
         assert read_serializer is not None, f"{type(self).__name__} names no serializer_class"
@@ -133,25 +145,26 @@ class EditMixin(ViewSetMixinBase):
 
 
 class CategoryEditMixin(EditMixin):
-    def perform_destroy(self, instance):
-        in_use = instance.packages.count()
-        if in_use:
-            raise Conflict(f"{in_use} package(s) use this category: move them first.")
-        instance.delete()
+    def perform_destroy(self, instance: Category) -> None:
+        try:
+            category_editing.delete_category(category=instance)
+        except category_editing.CategoryInUseError as exc:
+            raise Conflict(str(exc)) from None
 
 
 class GridEditMixin(EditMixin):
-    def perform_destroy(self, instance):
+    def perform_destroy(self, instance: Grid) -> None:
         grid_editing.delete_grid(grid=instance, user=self.request.user)
 
 
 class PackageEditMixin(EditMixin):
-    def perform_destroy(self, instance):
+    def perform_destroy(self, instance: Package) -> None:
         package_editing.delete_package(package=instance, user=self.request.user)
 
-    def answer(self, instance, code):
+    def answer(self, instance: Model, code: int) -> Response:
         response = super().answer(instance, code)
-        if instance.repo_url and not package_editing.is_fetchable_repo(instance.repo_url):
+        repo_url = instance.repo_url if isinstance(instance, Package) else ""
+        if repo_url and not is_fetchable_repo(repo_url):
             # Accepted, but no forge client knows this host: say so rather than stay silent.
             response["X-Repo-Stats"] = "unsupported-host"
         return response
@@ -163,13 +176,13 @@ class GridContentMixin(ViewSetMixinBase):
     permission_classes = [GridContentPermission]
 
     @cached_property
-    def grid(self):
+    def grid(self) -> Grid:
         lookup = id_or_slug(self.kwargs.get("grid"))
         if lookup is None:
             raise Http404
         return get_object_or_404(Grid, **lookup)
 
-    def get_serializer_context(self):
+    def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
             context["grid"] = self.grid
@@ -200,12 +213,12 @@ class GridPackageViewSet(
     lookup_url_kwarg = "package"
     anyone_may_delete = True
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[GridPackage]:
         if getattr(self, "swagger_fake_view", False):
             return GridPackage.objects.none()
         return GridPackage.objects.filter(grid=self.grid).order_by("id")
 
-    def get_object(self, queryset=None):
+    def get_object(self, queryset: QuerySet[GridPackage] | None = None) -> GridPackage:
         lookup = id_or_slug(self.kwargs["package"])
         if lookup is None:
             raise Http404
@@ -214,7 +227,7 @@ class GridPackageViewSet(
         self.check_object_permissions(self.request, instance)
         return instance
 
-    def perform_destroy(self, instance):
+    def perform_destroy(self, instance: GridPackage) -> None:
         user = self.request.user
         only = None if is_staff(user) else user  # the permission's rule, again under the locks
         grid_editing.remove_package(membership=instance, user=user, only_cells_by=only)
@@ -231,12 +244,12 @@ class FeatureViewSet(GridContentMixin, EditMixin, viewsets.ModelViewSet):
     serializer_class = GridFeatureSerializer
     write_serializer_class = GridFeatureWriteSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Feature]:
         if getattr(self, "swagger_fake_view", False):
             return Feature.objects.none()
         return Feature.objects.filter(grid=self.grid).order_by("id")
 
-    def perform_destroy(self, instance):
+    def perform_destroy(self, instance: Feature) -> None:
         user = self.request.user
         only = None if is_staff(user) else user
         grid_editing.delete_feature(feature=instance, user=user, only_cells_by=only)
@@ -269,12 +282,12 @@ class CellViewSet(GridContentMixin, EditMixin, viewsets.ModelViewSet):
     serializer_class = GridCellSerializer
     write_serializer_class = GridCellWriteSerializer
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> Any:
         if self.request is not None and self.request.method in {"PUT", "PATCH"}:
             return GridCellTextSerializer
         return super().get_serializer_class()
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Element]:
         if getattr(self, "swagger_fake_view", False):
             return Element.objects.none()
         return (
@@ -283,5 +296,5 @@ class CellViewSet(GridContentMixin, EditMixin, viewsets.ModelViewSet):
             .order_by("id")
         )
 
-    def perform_destroy(self, instance):
+    def perform_destroy(self, instance: Element) -> None:
         grid_editing.delete_cell(cell=instance, user=self.request.user)

@@ -4,23 +4,27 @@ Reads are open to everyone. Every write needs a signed-in user: anonymous writes
 `WWW-Authenticate: Token`. A refusal to a signed-in user is a 403 whose `detail` says why.
 """
 
+from typing import Any
+
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from grids.editing import OthersCellsError
 
 LOCKED = "This grid is locked: only staff may change it or its packages, features and cells."
 
 
-def is_staff(user):
+def is_staff(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
 
 
-def _is_creator(user, obj):
+def _is_creator(user: Any, obj: Any) -> bool:
     return obj.created_by_id is not None and obj.created_by_id == user.pk
 
 
 class _WritesNeedSignIn(BasePermission):
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return request.method in SAFE_METHODS or bool(
             request.user and request.user.is_authenticated
         )
@@ -29,7 +33,7 @@ class _WritesNeedSignIn(BasePermission):
 class PackagePermission(_WritesNeedSignIn):
     """Create: anyone signed in. Update: its creator and staff. Delete: staff."""
 
-    def has_object_permission(self, request, view, obj):
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         if request.method in SAFE_METHODS or is_staff(request.user):
             return True
         if request.method == "DELETE":
@@ -43,7 +47,7 @@ class GridPermission(_WritesNeedSignIn):
     """Create: anyone signed in. Update: creator and staff while unlocked, staff always.
     Delete: staff."""
 
-    def has_object_permission(self, request, view, obj):
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         if request.method in SAFE_METHODS or is_staff(request.user):
             return True
         if request.method == "DELETE":
@@ -64,7 +68,7 @@ class GridContentPermission(_WritesNeedSignIn):
     it also needs the caller to be the creator of each of them (or staff).
     """
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: Any) -> bool:  # a GridContentMixin view
         if not super().has_permission(request, view):
             return False
         if request.method in SAFE_METHODS or is_staff(request.user):
@@ -74,7 +78,7 @@ class GridContentPermission(_WritesNeedSignIn):
             return False
         return True
 
-    def has_object_permission(self, request, view, obj):
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         if request.method != "DELETE" or is_staff(request.user):
             return True
         if not getattr(view, "anyone_may_delete", False) and not _is_creator(request.user, obj):
@@ -93,7 +97,7 @@ class CategoryPermission(_WritesNeedSignIn):
 
     message = "Only staff may edit categories."
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if not super().has_permission(request, view):
             return False
         return request.method in SAFE_METHODS or is_staff(request.user)

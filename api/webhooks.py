@@ -5,9 +5,10 @@ secret configured for it (GITHUB_WEBHOOK_SECRET, GITLAB_WEBHOOK_SECRET, FORGEJO_
 an endpoint without one is a 404): GitHub and Forgejo sign the raw body with HMAC-SHA256
 (`X-Hub-Signature-256: sha256=<hex>`; `X-Forgejo-Signature` or `X-Gitea-Signature: <hex>`),
 GitLab sends the secret itself (`X-Gitlab-Token`); every comparison is constant-time. The
-package is found by its repository's identity (`repo_key`) and a refresh is queued through
-`packages.tasks.enqueue_refresh`, at most once per FETCH_WEBHOOK_MIN_INTERVAL seconds per
-package; a delivery id received before queues nothing, and a delivery answered 503 (the queue
+views verify and translate (event, delivery id, repository URLs); what a push does is
+`packages.webhooks.refresh_pushed_repositories`: the package is found by its repository's
+identity (`repo_key`) and a refresh is queued, at most once per FETCH_WEBHOOK_MIN_INTERVAL seconds
+per package; a delivery id received before queues nothing, and a delivery answered 503 (the queue
 or the database failed; the forge will retry) is forgotten, so its redelivery is queued. Bodies
 are capped like every API body (api.middleware). A signed delivery is not throttled (the
 signature proves the forge, and the interval bounds the refreshes it can cause), so other
@@ -18,13 +19,11 @@ address's anonymous budget.
 import hashlib
 import hmac
 import json
-import logging
-from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
-from django.utils import timezone
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -34,18 +33,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.models import WebhookDelivery
 from api.throttling import check_request
-from packages.identifiers import IdentifierError, normalize_repo_url, repo_identity
-from packages.models import Package
-from packages.tasks import RefreshQueueError, enqueue_refresh
-
-logger = logging.getLogger(__name__)
-
-DELIVERIES_KEPT = timedelta(days=7)
+from packages.identifiers import IdentifierError, normalize_repo_url
+from packages.tasks import RefreshQueueError
+from packages.webhooks import PushOutcome, refresh_pushed_repositories
 
 
 class WebhookResultSerializer(serializers.Serializer):
@@ -72,7 +68,7 @@ class QueueUnavailable(exceptions.APIException):
     default_detail = "The task queue is unavailable; the forge will retry."
 
 
-def _header(name):
+def _header(name: str) -> OpenApiParameter:
     return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)
 
 
@@ -86,11 +82,11 @@ class WebhookView(APIView):
     refresh_events: frozenset[str] = frozenset()
     ping_events: frozenset[str] = frozenset()
 
-    authentication_classes: list = []  # the signature is the authentication; no CSRF cookie
+    authentication_classes: list[type] = []  # the signature authenticates; no CSRF cookie
     permission_classes = [AllowAny]
-    throttle_classes: list = []  # counted in post(): unsigned deliveries only
+    throttle_classes: list[type] = []  # counted in post(): unsigned deliveries only
 
-    def post(self, request):
+    def post(self, request: Request) -> HttpResponse:
         secret = getattr(settings, self.secret_setting, "")
         body = request.body  # the raw bytes: what the forge signed
         try:
@@ -107,52 +103,36 @@ class WebhookView(APIView):
             return Response({"detail": "pong"}, status=status.HTTP_200_OK)
         payload = _payload(request, body)
         if event not in self.refresh_events:
-            return self._answer(f"event {event!r} does not refresh packages: ignored")
-        delivery = self._first_header(request, self.delivery_headers)[:100]
-        if delivery and not _first_delivery(self.forge, delivery):
-            return self._answer(f"delivery {delivery} was already received: nothing queued")
+            return self._answer(PushOutcome(f"event {event!r} does not refresh packages: ignored"))
         try:
-            return self._refresh(payload)
-        except Exception:
-            # Not queued (the queue refused, the database failed): the forge's redelivery of
-            # this id must be taken as new, not as a replay.
-            if delivery:
-                _forget_delivery(self.forge, delivery)
-            raise
-
-    def _refresh(self, payload: dict) -> Response:
-        urls = self.repo_urls(payload)
-        # The repository's identity, however the package spells its URL (case, `.git`, ...).
-        keys = [repo_identity(url) for url in urls]
-        packages = dict(Package.objects.filter(repo_key__in=keys).values_list("pk", "slug"))
-        if not packages:
-            shown = ", ".join(sorted(urls)) or "no repository URL in the payload"
-            return self._answer(f"no package has this repository ({shown}): nothing queued")
-        interval = timedelta(seconds=settings.FETCH_WEBHOOK_MIN_INTERVAL)
-        try:
-            queued = enqueue_refresh(packages, by="webhook", min_interval=interval)
+            outcome = refresh_pushed_repositories(
+                forge=self.forge,
+                delivery_id=self._first_header(request, self.delivery_headers)[:100],
+                repo_urls=self.repo_urls(payload),
+                deliveries=WebhookDelivery.objects,
+            )
         except RefreshQueueError as exc:
             raise QueueUnavailable() from exc
-        return self._answer(
-            queued.message(),
-            queued=[packages[pk] for pk in queued.queued],
-            already_queued=[packages[pk] for pk in queued.already_queued],
-            too_soon=[packages[pk] for pk in queued.too_soon],
-        )
+        return self._answer(outcome)
 
-    def verify(self, request, body: bytes, secret: bytes) -> None:
+    def verify(self, request: Request, body: bytes, secret: bytes) -> None:
         raise NotImplementedError
 
-    def repo_urls(self, payload: dict) -> list[str]:
+    def repo_urls(self, payload: dict[str, Any]) -> list[str]:
         raise NotImplementedError
 
     @staticmethod
-    def _first_header(request, names):
+    def _first_header(request: Request, names: tuple[str, ...]) -> str:
         return next((request.headers[n] for n in names if request.headers.get(n)), "")
 
     @staticmethod
-    def _answer(detail, **slugs):
-        body = {"detail": detail, "queued": [], "already_queued": [], "too_soon": [], **slugs}
+    def _answer(outcome: PushOutcome) -> Response:
+        body = {
+            "detail": outcome.detail,
+            "queued": list(outcome.queued),
+            "already_queued": list(outcome.already_queued),
+            "too_soon": list(outcome.too_soon),
+        }
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
@@ -164,7 +144,7 @@ def _check_hmac(signature: str, body: bytes, secret: bytes, header: str) -> None
         raise SignatureError(f"{header} does not match the body signed with the webhook secret")
 
 
-def _payload(request, body: bytes) -> dict:
+def _payload(request: Request, body: bytes) -> dict[str, Any]:
     """The JSON object of a delivery: a JSON body, or the `payload` field of a form post."""
     try:
         text = body.decode("utf-8")
@@ -180,28 +160,8 @@ def _payload(request, body: bytes) -> dict:
     return payload
 
 
-def _first_delivery(forge: str, delivery_id: str) -> bool:
-    """Record a delivery id; False when it was received before (a replay)."""
-    now = timezone.now()
-    WebhookDelivery.objects.filter(received_at__lt=now - DELIVERIES_KEPT).delete()
-    try:
-        with transaction.atomic():
-            WebhookDelivery.objects.create(forge=forge, delivery_id=delivery_id, received_at=now)
-    except IntegrityError:
-        return False
-    return True
-
-
-def _forget_delivery(forge: str, delivery_id: str) -> None:
-    """Undo `_first_delivery` for a delivery that queued nothing because of a failure."""
-    try:
-        WebhookDelivery.objects.filter(forge=forge, delivery_id=delivery_id).delete()
-    except DatabaseError:
-        logger.warning("could not forget %s delivery %s", forge, delivery_id)
-
-
-def _normalized(*urls) -> list[str]:
-    found = []
+def _normalized(*urls: object) -> list[str]:
+    found: list[str] = []
     for url in urls:
         if isinstance(url, str) and url:
             try:
@@ -211,7 +171,7 @@ def _normalized(*urls) -> list[str]:
     return sorted(set(found))
 
 
-def _get(document, *path):
+def _get(document: object, *path: str) -> Any:
     for key in path:
         document = document.get(key) if isinstance(document, dict) else None
     return document
@@ -228,7 +188,7 @@ RESPONSES = {
 }
 
 
-def webhook_schema(*headers: str, pong: bool = False):
+def webhook_schema(*headers: str, pong: bool = False) -> Any:
     """The OpenAPI description of a webhook endpoint: the headers it reads and its answers."""
     responses = {200: PongSerializer, **RESPONSES} if pong else RESPONSES
     return extend_schema_view(
@@ -254,14 +214,14 @@ class GitHubWebhookView(WebhookView):
     refresh_events = frozenset({"push", "release", "repository"})
     ping_events = frozenset({"ping"})
 
-    def verify(self, request, body, secret):
+    def verify(self, request: Request, body: bytes, secret: bytes) -> None:
         signature = request.headers.get("X-Hub-Signature-256", "")
         prefix, _, digest = signature.partition("=")
         if signature and prefix != "sha256":
             raise SignatureError("X-Hub-Signature-256 must be sha256=<hex digest>")
         _check_hmac(digest, body, secret, "X-Hub-Signature-256")
 
-    def repo_urls(self, payload):
+    def repo_urls(self, payload: dict[str, Any]) -> list[str]:
         urls = [_get(payload, "repository", "html_url")]
         old_name = _get(payload, "changes", "repository", "name", "from")
         owner = _get(payload, "repository", "owner", "login")
@@ -283,14 +243,14 @@ class GitLabWebhookView(WebhookView):
     delivery_headers = ("X-Gitlab-Event-UUID",)
     refresh_events = frozenset({"Push Hook", "Tag Push Hook", "Release Hook"})
 
-    def verify(self, request, body, secret):
+    def verify(self, request: Request, body: bytes, secret: bytes) -> None:
         token = request.headers.get("X-Gitlab-Token", "")
         if not token:
             raise SignatureError("X-Gitlab-Token is missing: this endpoint needs the secret token")
         if not hmac.compare_digest(token.encode(), secret):
             raise SignatureError("X-Gitlab-Token is not the webhook's secret token")
 
-    def repo_urls(self, payload):
+    def repo_urls(self, payload: dict[str, Any]) -> list[str]:
         return _normalized(
             _get(payload, "project", "web_url"), _get(payload, "repository", "homepage")
         )
@@ -309,9 +269,9 @@ class ForgejoWebhookView(WebhookView):
     delivery_headers = ("X-Forgejo-Delivery", "X-Gitea-Delivery")
     refresh_events = frozenset({"push", "release", "repository"})
 
-    def verify(self, request, body, secret):
+    def verify(self, request: Request, body: bytes, secret: bytes) -> None:
         signature = self._first_header(request, ("X-Forgejo-Signature", "X-Gitea-Signature"))
         _check_hmac(signature, body, secret, "X-Forgejo-Signature")
 
-    def repo_urls(self, payload):
+    def repo_urls(self, payload: dict[str, Any]) -> list[str]:
         return _normalized(_get(payload, "repository", "html_url"))

@@ -214,8 +214,8 @@ def check_database(rows):
 def check_bucketing(base, stub, rows):
     """Recorded GitLab and Bitbucket commits bucketed at a pinned now, against our own count."""
     from packages.fetch.config import FetcherConfig
-    from packages.fetch.forges import parse_repo_url
     from packages.fetch.sources import build_clients
+    from packages.repositories import parse_repo_url
 
     recordings = Path(stub).parent / "recordings"
     cases = [

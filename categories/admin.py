@@ -1,7 +1,8 @@
 """Admin for categories."""
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 
 from categories.models import Category
 
@@ -14,7 +15,7 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "created"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         return (
             super()
             .get_queryset(request)
@@ -23,5 +24,5 @@ class CategoryAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="packages", ordering="package_count")
-    def package_count(self, obj):
-        return obj.package_count
+    def package_count(self, obj: Category) -> int:
+        return int(getattr(obj, "package_count", 0))  # the annotation above

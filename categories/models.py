@@ -17,5 +17,5 @@ class Category(TimeStampedModel):
         ordering = ["title"]
         verbose_name_plural = "categories"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title

@@ -1,7 +1,18 @@
 """Abstract model bases shared by every app (no tables of its own)."""
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+
+def person_field() -> "models.ForeignKey[Any, Any]":
+    """Who made or last changed a row (`created_by`, `last_modified_by`): the row stays when the
+    account goes, and users get no reverse accessor."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
 
 class TimeStampedModel(models.Model):
@@ -17,7 +28,7 @@ class TimeStampedModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, touch=True, **kwargs):
+    def save(self, *args: Any, touch: bool = True, **kwargs: Any) -> None:
         if touch:
             self.modified = timezone.now()
             update_fields = kwargs.get("update_fields")

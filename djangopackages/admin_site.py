@@ -6,9 +6,12 @@ what the fetcher stores, and who may sign in. Models a ModelAdmin hides from the
 `get_model_perms` is empty) stay reachable by URL for staff who need them.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.http import HttpRequest
 
 # (heading, [(app label, model name), ...]) in the order the index shows them.
 GROUPS = [
@@ -40,17 +43,19 @@ class CatalogueAdminSite(admin.AdminSite):
 
     index_title = "Curate the catalogue"
 
-    def each_context(self, request):
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)
         context["site_header"] = f"{settings.SITE_NAME} administration"
         context["site_title"] = f"{settings.SITE_NAME} admin"
         return context
 
-    def get_app_list(self, request, app_label=None):
+    def get_app_list(
+        self, request: HttpRequest, app_label: str | None = None
+    ) -> list[dict[str, Any]]:
         apps = super().get_app_list(request, app_label)
         if app_label is not None:
             return apps
-        models = {}
+        models: dict[tuple[str, str], dict[str, Any]] = {}
         for app in apps:
             for model in app["models"]:
                 key = (app["app_label"], model["object_name"])
@@ -66,7 +71,9 @@ class CatalogueAdminSite(admin.AdminSite):
         return grouped
 
 
-def _group(heading, models, apps):
+def _group(
+    heading: str, models: list[dict[str, Any]], apps: list[dict[str, Any]]
+) -> dict[str, Any]:
     first_app = next(app for app in apps if models[0] in app["models"])
     return {**first_app, "name": heading, "models": models}
 

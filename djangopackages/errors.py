@@ -8,11 +8,13 @@ its debug pages instead of calling the handlers), and a database outage becomes 
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views import defaults
 from rest_framework.response import Response
 
@@ -24,13 +26,14 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 RETRY_AFTER_SECONDS = "5"
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 
-def _is_api(request):
+def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def _json_error(request, status, detail):
+def _json_error(request: HttpRequest, status: int, detail: str) -> JsonResponse:
     return JsonResponse(error_document(request.path, status, detail), status=status)
 
 
@@ -42,7 +45,7 @@ _MESSAGES = {
 }
 
 
-def _message(status):
+def _message(status: int) -> str:
     if status in _MESSAGES:
         return _MESSAGES[status]
     try:
@@ -51,25 +54,31 @@ def _message(status):
         return "Error."
 
 
-def bad_request(request, exception, template_name="400.html"):
+def bad_request(
+    request: HttpRequest, exception: Exception, template_name: str = "400.html"
+) -> HttpResponse:
     if _is_api(request):
         return _json_error(request, 400, _message(400))
     return defaults.bad_request(request, exception)
 
 
-def permission_denied(request, exception, template_name="403.html"):
+def permission_denied(
+    request: HttpRequest, exception: Exception, template_name: str = "403.html"
+) -> HttpResponse:
     if _is_api(request):
         return _json_error(request, 403, _message(403))
     return defaults.permission_denied(request, exception)
 
 
-def page_not_found(request, exception, template_name="404.html"):
+def page_not_found(
+    request: HttpRequest, exception: Exception, template_name: str = "404.html"
+) -> HttpResponse:
     if _is_api(request):
         return _json_error(request, 404, _message(404))
     return defaults.page_not_found(request, exception)
 
 
-def server_error(request, template_name="500.html"):
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
     if _is_api(request):
         return _json_error(request, 500, _message(500))
     return defaults.server_error(request)
@@ -80,10 +89,10 @@ class ApiJsonErrorsMiddleware:
     failures) becomes the JSON error the handlers above give; the browsable API's own HTML
     (DRF responses) is left alone."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if (
             response.status_code >= 400
@@ -141,19 +150,19 @@ class DatabaseUnavailableMiddleware:
     a lost, refused or stalled database is a 503; a deadlock or a lock wait given up a 409
     (`DATABASE_FAILURES`)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         failure = database_failure(exception)
         logger.warning("database %s: %s", failure.log, exception)
         if _is_api(request) or request.path == "/healthz":
-            response = _json_error(request, failure.status, failure.detail)
+            response: HttpResponse = _json_error(request, failure.status, failure.detail)
         else:
             response = HttpResponse(
                 failure.detail, status=failure.status, content_type="text/plain"

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from djangopackages.postgresql import connection_options
@@ -12,23 +13,17 @@ from djangopackages.postgresql import connection_options
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def _load_dotenv(path):
+def read_dotenv(path: Path) -> None:
     """Fill os.environ from a local `.env` (written by `make run`); real variables win."""
-    if not path.is_file():
-        return
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+    if path.is_file():
+        environ.Env.read_env(path, overwrite=False)
 
 
 if os.environ.get("DJANGOPACKAGES_DOTENV", "1") != "0":
-    _load_dotenv(BASE_DIR / ".env")
+    read_dotenv(BASE_DIR / ".env")
 
 
-def env_bool(name, default):
+def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
@@ -39,11 +34,11 @@ def env_bool(name, default):
     raise ImproperlyConfigured(f"{name} must be 1/0, true/false, yes/no or on/off, not {value!r}.")
 
 
-def env_list(name, default=""):
+def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_int(name, default):
+def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -105,8 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Every HTML page: default-src 'self', no inline script/style (djangopackages/csp.py).
-    "djangopackages.csp.ContentSecurityPolicyMiddleware",
+    # Every HTML page: default-src 'self', no inline script/style (common/csp.py).
+    "common.csp.ContentSecurityPolicyMiddleware",
     "djangopackages.errors.DatabaseUnavailableMiddleware",
     "api.middleware.RequestBodyLimitMiddleware",
     "api.middleware.MethodNotAllowedMiddleware",

@@ -6,7 +6,7 @@ import threading
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -50,7 +50,7 @@ health_answers = HealthAnswers()
 @throttle_exempt
 @never_cache
 @require_safe
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers a trivial query, 503 otherwise.
 
     `cache` is "ok" when Redis answers, "unreachable" when it does not (the site still serves,
@@ -63,7 +63,7 @@ def healthz(request):
     return JsonResponse({**body, "warnings": proxy_warnings()}, status=status)
 
 
-def _probe():
+def _probe() -> tuple[int, dict[str, str]]:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -78,7 +78,7 @@ def _probe():
     }
 
 
-def _cache_state():
+def _cache_state() -> str:
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
         return "in-process"
@@ -86,6 +86,6 @@ def _cache_state():
 
 
 @require_safe
-def favicon(request):
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """Browsers ask every site for /favicon.ico: send them to the icon the pages link to."""
     return HttpResponseRedirect(static("api/favicon.svg"))

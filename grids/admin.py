@@ -6,13 +6,16 @@ A grid's change page lists its features (columns) and packages (rows) compactly 
 through the same editing services.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from grids import editing
@@ -75,13 +78,13 @@ class GridAdmin(admin.ModelAdmin):
     inlines = [FeatureInline, GridPackageInline]
 
     @admin.display(description="Cells")
-    def cells(self, grid):
+    def cells(self, grid: Grid) -> str:
         if grid.pk is None:
             return "Save the grid first, then fill its cells as a table."
         url = reverse("admin:grids_grid_cells", args=[grid.pk])
         return format_html('<a href="{}">Edit every cell as a table</a>', url)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:grid_id>/cells/",
@@ -91,7 +94,7 @@ class GridAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def cells_view(self, request, grid_id):
+    def cells_view(self, request: HttpRequest, grid_id: int) -> HttpResponse:
         """One text box per package and feature; saving writes only the cells that changed."""
         grid = get_object_or_404(Grid, pk=grid_id)
         if not self.has_change_permission(request, grid):
@@ -145,7 +148,7 @@ class GridAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/grids/grid/cells.html", context)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: Any, obj: Grid, form: Any, change: bool) -> None:
         """Through the API's editing services: only the changed columns are written."""
         if change:
             changes = {name: getattr(obj, name) for name in form.changed_data}
@@ -153,7 +156,7 @@ class GridAdmin(admin.ModelAdmin):
         else:
             editing.save_new_grid(obj, user=request.user)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
         """Rows and features through the editing services too (bounds, who touched the grid)."""
         grid, user = form.instance, request.user
         formset.save(commit=False)

@@ -8,10 +8,11 @@ object and the package API URLs (each row carries the package `id` and `slug` to
 import csv
 import io
 import re
+from typing import Any
 
 from django.utils import timezone
 
-from grids.models import Element, Feature
+from grids.models import Element, Feature, Grid
 
 MARK_YES, MARK_NO, MARK_PARTIAL, MARK_NONE = "yes", "no", "partial", "none"
 
@@ -51,7 +52,7 @@ _JOINERS = {"/", "&", "|", "and", "or"}
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
 
 
-def classify_mark(text):
+def classify_mark(text: str) -> str:
     """Read a cell's text as "yes", "no", "partial" or "none".
 
     The text is trimmed and case-folded (emoji variation selectors are ignored), then split
@@ -104,7 +105,7 @@ COMPARISON_PACKAGE_FIELDS = (
 )
 
 
-def build_comparison(grid):
+def build_comparison(grid: Grid) -> dict[str, Any]:
     """The comparison of `grid` as plain data, in three queries whatever the grid's size (two
     when `grid.packages` is prefetched, see COMPARISON_PACKAGE_FIELDS).
 
@@ -160,7 +161,7 @@ CSV_HEADER = ("package", "slug", "stars", "forks", "last_updated", "pypi_version
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def render_comparison_csv(comparison):
+def render_comparison_csv(comparison: dict[str, Any]) -> str:
     """The comparison as CSV text: the CSV_HEADER columns, then one column per feature title.
 
     Rows keep the comparison's order; last_updated is ISO 8601 in TIME_ZONE (empty if unknown).
@@ -191,7 +192,7 @@ def render_comparison_csv(comparison):
     return out.getvalue()
 
 
-def _safe(text):
+def _safe(text: str) -> str:
     if text in {"+", "-"} or not text.startswith(_FORMULA_STARTS):
         return text
     return "'" + text

@@ -11,8 +11,10 @@ a cell for a row removed meanwhile is refused, and a row removal finding a cell 
 wrote meanwhile is refused (`OthersCellsError`) rather than deleting it.
 """
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,6 +22,10 @@ from django.db.models import QuerySet
 from common.text import multi_line
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.editing import changed_columns, unique_slug
+from packages.models import Package
+
+# Who makes an edit: the request's user (grids record it in created_by / last_modified_by).
+User = Any
 
 NOT_IN_GRID = "This package is not in this grid: add it to the grid first."
 
@@ -39,7 +45,7 @@ def _lock_grid(grid_id: int) -> None:
     list(Grid.objects.select_for_update().filter(pk=grid_id).values_list("pk", flat=True))
 
 
-def _refuse_others_cells(cells: QuerySet[Element], only_cells_by: AbstractBaseUser | None) -> None:
+def _refuse_others_cells(cells: QuerySet[Element], only_cells_by: User | None) -> None:
     """Lock `cells`; with `only_cells_by` (a user), refuse when someone else wrote one."""
     writers = list(cells.select_for_update().values_list("created_by_id", flat=True))
     if only_cells_by is not None:
@@ -48,7 +54,7 @@ def _refuse_others_cells(cells: QuerySet[Element], only_cells_by: AbstractBaseUs
             raise OthersCellsError(others)
 
 
-def _check_room(grid, *, setting, what, count):
+def _check_room(grid: Grid, *, setting: str, what: str, count: Callable[[], int]) -> None:
     """Refuse one more `what` in `grid` once it holds the `setting` bound's worth (the caller
     holds the grid's lock, so concurrent adds cannot both take the last place)."""
     bound = getattr(settings, setting)
@@ -58,12 +64,31 @@ def _check_room(grid, *, setting, what, count):
         )
 
 
-def _touch(grid, user):
+def _delete_with_cells(
+    row: GridPackage | Feature,
+    cells: QuerySet[Element],
+    *,
+    user: User,
+    only_cells_by: User | None,
+    gone: Exception,
+) -> None:
+    """Delete a row or a feature of a grid with its `cells`, under the grid's lock; raise `gone`
+    when it was deleted meanwhile, OthersCellsError as `_refuse_others_cells` says."""
+    grid = row.grid
+    _lock_grid(grid.pk)
+    if not type(row).objects.select_for_update().filter(pk=row.pk).exists():
+        raise gone
+    _refuse_others_cells(cells, only_cells_by)
+    row.delete()
+    _touch(grid, user)
+
+
+def _touch(grid: Grid, user: User) -> None:
     grid.last_modified_by = user
     grid.save(update_fields=["last_modified_by"])
 
 
-def save_new_grid(grid, *, user):
+def save_new_grid(grid: Grid, *, user: User) -> Grid:
     """Save a grid made by a person (the API or the admin)."""
     grid.slug = grid.slug or unique_slug(Grid, grid.title, fallback="grid")
     grid.created_by = grid.last_modified_by = user
@@ -72,13 +97,21 @@ def save_new_grid(grid, *, user):
 
 
 @transaction.atomic
-def create_grid(*, user, title, slug="", description="", is_locked=False, header=False):
+def create_grid(
+    *,
+    user: User,
+    title: str,
+    slug: str = "",
+    description: str = "",
+    is_locked: bool = False,
+    header: bool = False,
+) -> Grid:
     grid = Grid(title=title, slug=slug, description=description, is_locked=is_locked, header=header)
     return save_new_grid(grid, user=user)
 
 
 @transaction.atomic
-def update_grid(*, grid, user, changes):
+def update_grid(*, grid: Grid, user: User, changes: Mapping[str, Any]) -> Grid:
     """Write the columns `changes` changes, and only those."""
     stored = Grid.objects.select_for_update().get(pk=grid.pk)
     changed = changed_columns(grid, changes, stored=stored)
@@ -88,13 +121,13 @@ def update_grid(*, grid, user, changes):
 
 
 @transaction.atomic
-def delete_grid(*, grid, user):
+def delete_grid(*, grid: Grid, user: User) -> None:
     _lock_grid(grid.pk)
     grid.delete()
 
 
 @transaction.atomic
-def add_package(*, grid, package, user):
+def add_package(*, grid: Grid, package: Package, user: User) -> GridPackage:
     _lock_grid(grid.pk)
     _check_room(grid, setting="GRID_MAX_PACKAGES", what="packages", count=grid.grid_packages.count)
     membership = GridPackage.objects.create(grid=grid, package=package, created_by=user)
@@ -103,20 +136,22 @@ def add_package(*, grid, package, user):
 
 
 @transaction.atomic
-def remove_package(*, membership, user, only_cells_by=None):
+def remove_package(
+    *, membership: GridPackage, user: User, only_cells_by: User | None = None
+) -> None:
     """Remove a row and its cells. `only_cells_by` (a user): refuse (OthersCellsError) when the
     row holds a cell someone else wrote; GridPackage.DoesNotExist when it was removed meanwhile."""
-    grid = membership.grid
-    _lock_grid(grid.pk)
-    if not GridPackage.objects.select_for_update().filter(pk=membership.pk).exists():
-        raise GridPackage.DoesNotExist("This package was removed from the grid meanwhile.")
-    _refuse_others_cells(Element.objects.filter(grid_package=membership), only_cells_by)
-    membership.delete()
-    _touch(grid, user)
+    _delete_with_cells(
+        membership,
+        Element.objects.filter(grid_package=membership),
+        user=user,
+        only_cells_by=only_cells_by,
+        gone=GridPackage.DoesNotExist("This package was removed from the grid meanwhile."),
+    )
 
 
 @transaction.atomic
-def create_feature(*, grid, user, title, description=""):
+def create_feature(*, grid: Grid, user: User, title: str, description: str = "") -> Feature:
     _lock_grid(grid.pk)
     _check_room(grid, setting="GRID_MAX_FEATURES", what="features", count=grid.features.count)
     feature = Feature.objects.create(
@@ -127,7 +162,7 @@ def create_feature(*, grid, user, title, description=""):
 
 
 @transaction.atomic
-def update_feature(*, feature, user, changes):
+def update_feature(*, feature: Feature, user: User, changes: Mapping[str, Any]) -> Feature:
     """Write the columns `changes` changes, and only those."""
     _lock_grid(feature.grid_id)
     stored = Feature.objects.select_for_update().get(pk=feature.pk)
@@ -139,19 +174,21 @@ def update_feature(*, feature, user, changes):
 
 
 @transaction.atomic
-def delete_feature(*, feature, user, only_cells_by=None):
+def delete_feature(*, feature: Feature, user: User, only_cells_by: User | None = None) -> None:
     """Delete a feature and its cells; `only_cells_by` as for `remove_package`."""
-    grid = feature.grid
-    _lock_grid(grid.pk)
-    if not Feature.objects.select_for_update().filter(pk=feature.pk).exists():
-        raise Feature.DoesNotExist("This feature was deleted meanwhile.")
-    _refuse_others_cells(Element.objects.filter(feature=feature), only_cells_by)
-    feature.delete()
-    _touch(grid, user)
+    _delete_with_cells(
+        feature,
+        Element.objects.filter(feature=feature),
+        user=user,
+        only_cells_by=only_cells_by,
+        gone=Feature.DoesNotExist("This feature was deleted meanwhile."),
+    )
 
 
 @transaction.atomic
-def set_cell(*, membership, feature, text, user):
+def set_cell(
+    *, membership: GridPackage, feature: Feature, text: str, user: User
+) -> tuple[Element, bool]:
     """Create or overwrite the cell for one package and one feature; return (cell, created)."""
     multi_line(text)
     grid = membership.grid
@@ -164,7 +201,7 @@ def set_cell(*, membership, feature, text, user):
         Element.objects.select_for_update().filter(grid_package=membership, feature=feature).first()
     )
     created = cell is None
-    if created:
+    if cell is None:
         _check_room(
             grid,
             setting="GRID_MAX_CELLS",
@@ -174,7 +211,7 @@ def set_cell(*, membership, feature, text, user):
         cell = Element.objects.create(
             grid_package=membership, feature=feature, text=text, created_by=user
         )
-    elif cell is not None and cell.text != text:
+    elif cell.text != text:
         cell.text = text
         cell.save()
     _touch(membership.grid, user)
@@ -182,7 +219,7 @@ def set_cell(*, membership, feature, text, user):
 
 
 @transaction.atomic
-def update_cell(*, cell, user, text):
+def update_cell(*, cell: Element, user: User, text: str) -> Element:
     multi_line(text)
     _lock_grid(cell.grid_package.grid_id)
     if not Element.objects.select_for_update().filter(pk=cell.pk).exists():
@@ -194,7 +231,7 @@ def update_cell(*, cell, user, text):
 
 
 @transaction.atomic
-def delete_cell(*, cell, user):
+def delete_cell(*, cell: Element, user: User) -> None:
     grid = cell.grid_package.grid
     _lock_grid(grid.pk)
     cell.delete()

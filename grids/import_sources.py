@@ -4,6 +4,8 @@ API (retries, timeouts, clear one-line errors)."""
 import contextlib
 import json
 import logging
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -14,13 +16,17 @@ from packages.fetch.http.transport import unreachable_reason
 KINDS = ("categories", "packages", "grids")
 PAGE_SIZE = 100
 TIMEOUT = (5, 30)  # connect, read (seconds)
+# {"categories": [...], "grids": [...], "packages": [...]}: API v4 records by kind.
+Bundle = dict[str, list[Any]]
+# on_page(kind, records fetched so far, total the API reports)
+OnPage = Callable[[str, int, Any], None]
 
 
 class ImporterError(Exception):
     """A source that cannot be read as API v4 JSON at all."""
 
 
-def as_bundle(data):
+def as_bundle(data: Any) -> Bundle:
     """Any accepted file form as `{"categories": [...], "grids": [...], "packages": [...]}`.
 
     Accepted: one package object, a list of them, a paginated page (`results`), or the bundle.
@@ -42,7 +48,7 @@ def as_bundle(data):
     return {"categories": [], "grids": [], "packages": data}
 
 
-def load_file(path):
+def load_file(path: str) -> Bundle:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -53,7 +59,7 @@ def load_file(path):
     return as_bundle(data)
 
 
-def build_session(retries=3):
+def build_session(retries: int = 3) -> requests.Session:
     """An HTTP session that retries GETs on connection errors, 429 and 5xx with backoff."""
     session = requests.Session()
     retry = Retry(
@@ -69,7 +75,13 @@ def build_session(retries=3):
     return session
 
 
-def load_url(base_url, *, session=None, timeout=TIMEOUT, on_page=None):
+def load_url(
+    base_url: str,
+    *,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] = TIMEOUT,
+    on_page: OnPage | None = None,
+) -> Bundle:
     """Walk every page of categories, packages and grids of the API v4 at `base_url`.
 
     `on_page(kind, fetched, total)` is called after each page (for a progress bar).
@@ -80,7 +92,7 @@ def load_url(base_url, *, session=None, timeout=TIMEOUT, on_page=None):
 
 
 @contextlib.contextmanager
-def _quiet_retry_warnings():
+def _quiet_retry_warnings() -> Iterator[None]:
     """urllib3 logs a multi-line warning per retry; the final error names the reason once."""
     pool_logger = logging.getLogger("urllib3.connectionpool")
     level = pool_logger.level
@@ -91,16 +103,22 @@ def _quiet_retry_warnings():
         pool_logger.setLevel(level)
 
 
-def _load_pages(session, base_url, timeout, on_page):
+def _load_pages(
+    session: requests.Session,
+    base_url: str,
+    timeout: tuple[float, float],
+    on_page: OnPage | None,
+) -> Bundle:
     root = _get_json(session, base_url, timeout)
     if not isinstance(root, dict) or not all(isinstance(root.get(kind), str) for kind in KINDS):
         raise ImporterError(
             f"{base_url} is not an API v4 root (expected JSON linking categories, grids and "
             "packages, e.g. https://djangopackages.org/api/v4/)"
         )
-    bundle = {}
+    bundle: Bundle = {}
     for kind in KINDS:
-        records, url = [], _with_limit(root[kind])
+        records: list[Any] = []
+        url: str | None = _with_limit(root[kind])
         while url:
             page = _get_json(session, url, timeout)
             if isinstance(page, list):
@@ -118,12 +136,12 @@ def _load_pages(session, base_url, timeout, on_page):
     return bundle
 
 
-def _with_limit(url):
+def _with_limit(url: str) -> str:
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}limit={PAGE_SIZE}" if "limit=" not in url else url
 
 
-def _get_json(session, url, timeout):
+def _get_json(session: requests.Session, url: str, timeout: tuple[float, float]) -> Any:
     try:
         response = session.get(url, timeout=timeout)
     except requests.RequestException as exc:

@@ -19,7 +19,7 @@ stored. Memberships are written in bulk too (`grids.import_links`). Bulk writes 
 signals: `catalogue_imported` is sent once at the end instead.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from grids.import_sources import (  # noqa: F401  (the importer's public interfa
     KINDS,
     PAGE_SIZE,
     TIMEOUT,
+    Bundle,
     ImporterError,
     as_bundle,
     build_session,
@@ -71,13 +72,17 @@ TIMESTAMPS = {
 }
 
 
+# A record as the database row it makes: values by attname.
+Row = dict[str, Any]
+
+
 @dataclass
 class Skipped:
     kind: str
     index: int
     reason: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.kind}[{self.index}]: {self.reason}"
 
 
@@ -133,7 +138,7 @@ class _ImportState:
         self.unique: dict = {}  # (model, field) -> {value: (pk, slug)}
         self.described: dict[int, list[int]] = {}  # grid id -> its package ids
 
-    def taken(self, model, field):
+    def taken(self, model: Any, field: str) -> dict[Any, tuple[int, str]]:
         key = (model, field)
         if key not in self.unique:
             rows = model.objects.exclude(**{field: ""}).values_list(field, "pk", "slug")
@@ -151,7 +156,7 @@ class _Kind:
         # dictionary and runs the rest of it (clean_identifiers); other models' clean() is
         # Model.clean(), which does nothing, or the checks leave them to the model.
         self.is_checked = model is Package or model.clean is Model.clean
-        self.assigned = [(name, model._meta.get_field(name)) for name in fields]
+        self.assigned: list[tuple[str, Any]] = [(n, model._meta.get_field(n)) for n in fields]
         self.concrete = list(model._meta.concrete_fields)
         self.writer = RowWriter(model)
         # Field.get_default() returns a default that is not callable as it is, each time.
@@ -179,16 +184,18 @@ class _Kind:
         return {row[0]: dict(zip(names, row, strict=True)) for row in rows} if ids else {}
 
 
-def _checked_by_dictionary(model):
+def _checked_by_dictionary(model: type[Model]) -> list[str]:
     """The foreign keys the importer checks against what it holds, not by a query per row."""
     return ["category"] if model is Package else []
 
 
-def _unique_fields(model):
+def _unique_fields(model: type[Model]) -> list[str]:
     return ["slug", "repo_key"] if model is Package else ["slug"]
 
 
-def _upsert_batch(report, spec, batch, state):
+def _upsert_batch(
+    report: ImportReport, spec: "_Kind", batch: list[tuple[int, Any]], state: _ImportState
+) -> Iterator[tuple[int, int]]:
     """Validate and store one batch; yields (index, pk) for each record stored."""
     ids = [
         record["id"]
@@ -231,7 +238,9 @@ def _upsert_batch(report, spec, batch, state):
         yield index, row["id"]
 
 
-def _row(spec, record, stored, state):
+def _row(
+    spec: "_Kind", record: Any, stored: dict[int, Row], state: _ImportState
+) -> tuple[Row, Row | None]:
     """The row a record makes (the stored one, or defaults, with the record's fields set), and
     the stored row it replaces (None for a new one); raises ValueError as `_build` does."""
     pk = record_id(record)
@@ -248,7 +257,7 @@ def _row(spec, record, stored, state):
     return row, before
 
 
-def _validated(spec, row, state):
+def _validated(spec: "_Kind", row: Row, state: _ImportState) -> Row:
     """The row checked and normalized as `full_clean()` would leave it (foreign keys and
     uniqueness by dictionary), or its ValidationError.
 
@@ -270,11 +279,11 @@ def _validated(spec, row, state):
     return row
 
 
-def _replaces_itself(row):
+def _replaces_itself(row: Row) -> bool:
     return bool(row.get("replacement_id")) and row["replacement_id"] == row["id"]
 
 
-def _validate_fields(instance, model):
+def _validate_fields(instance: Any, model: type[Model]) -> None:
     """The model's own checks, but those the importer makes by dictionary."""
     instance.clean_fields(exclude=_checked_by_dictionary(model))
     if model is Package:
@@ -283,7 +292,7 @@ def _validate_fields(instance, model):
         instance.clean()
 
 
-def _check_unique(model, values, state):
+def _check_unique(model: Any, values: Row, state: _ImportState) -> None:
     """Refuse a slug (or a package's repository) another row holds, as `validate_unique` and
     `Package.clean` word it."""
     for name in _unique_fields(model):
@@ -305,7 +314,14 @@ def _check_unique(model, values, state):
             )
 
 
-def _upsert(report, kind, index, record, model, fields):
+def _upsert(
+    report: ImportReport,
+    kind: str,
+    index: int,
+    record: Any,
+    model: type[Model],
+    fields: list[str],
+) -> Any:
     try:
         with transaction.atomic():
             instance, created = _build(kind, record, model, fields)
@@ -319,7 +335,7 @@ def _upsert(report, kind, index, record, model, fields):
     return instance
 
 
-def _build(kind, record, model, fields):
+def _build(kind: str, record: Any, model: Any, fields: list[str]) -> tuple[Any, bool]:
     """The record as a model instance (the stored one, or a new one): one query per record,
     for replaying a batch the database refused."""
     pk = record_id(record)
@@ -339,7 +355,7 @@ def _build(kind, record, model, fields):
     return instance, created
 
 
-def reset_id_sequences():
+def reset_id_sequences() -> None:
     """Explicit ids do not advance PostgreSQL sequences; without this the next insert collides."""
     statements = connection.ops.sequence_reset_sql(no_style(), [Category, Package, Grid])
     if statements:
@@ -348,7 +364,7 @@ def reset_id_sequences():
                 cursor.execute(sql)
 
 
-def _reason(exc):
+def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
             return "; ".join(

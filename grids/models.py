@@ -1,9 +1,8 @@
 """Grid, GridPackage (a row), Feature (a column) and Element (a cell)."""
 
-from django.conf import settings
 from django.db import models
 
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, person_field
 from common.text import multi_line, single_line
 from packages.models import Package
 
@@ -15,17 +14,13 @@ class Grid(TimeStampedModel):
     is_locked = models.BooleanField(default=False, help_text="Only staff may edit a locked grid.")
     header = models.BooleanField(default=False, help_text="Featured on the front page.")
     packages = models.ManyToManyField(Package, through="GridPackage", related_name="grids")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    last_modified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = person_field()
+    last_modified_by = person_field()
 
     class Meta:
         ordering = ["title"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title
 
 
@@ -34,9 +29,7 @@ class GridPackage(TimeStampedModel):
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="grid_packages")
     package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="grid_packages")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = person_field()
 
     class Meta:
         ordering = ["grid_id", "id"]
@@ -44,7 +37,7 @@ class GridPackage(TimeStampedModel):
             models.UniqueConstraint(fields=["grid", "package"], name="gridpackage_unique_pair")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.grid} / {self.package}"
 
 
@@ -54,14 +47,12 @@ class Feature(TimeStampedModel):
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="features")
     title = models.CharField(max_length=100, validators=[single_line])
     description = models.TextField(blank=True, validators=[multi_line])
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = person_field()
 
     class Meta:
         ordering = ["grid_id", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.grid}: {self.title}"
 
 
@@ -71,9 +62,7 @@ class Element(TimeStampedModel):
     grid_package = models.ForeignKey(GridPackage, on_delete=models.CASCADE, related_name="elements")
     feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="elements")
     text = models.TextField(blank=True, validators=[multi_line])
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = person_field()
 
     class Meta:
         ordering = ["grid_package_id", "feature_id"]
@@ -81,5 +70,5 @@ class Element(TimeStampedModel):
             models.UniqueConstraint(fields=["grid_package", "feature"], name="element_unique_cell")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.grid_package} / {self.feature.title}"

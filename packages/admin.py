@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 
-from packages.editing import save_new_package, supported_repo_hosts, update_package
+from packages.editing import save_new_package, update_package
 from packages.fetch.run import reset_failures
 from packages.figures import summary
 from packages.models import (
@@ -23,6 +23,7 @@ from packages.models import (
     Usage,
     Version,
 )
+from packages.repositories import supported_repo_hosts
 from packages.tasks import RefreshQueueError, enqueue_refresh
 
 FETCHED_FIELDS = [

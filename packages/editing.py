@@ -4,13 +4,11 @@ write, and what must be refetched."""
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 from django.utils.text import slugify
 
 from categories.models import Category
-from packages.fetch.forges import forge_sites, parse_repo_url
 from packages.models import Package
 
 SLUG_MAX_LENGTH = 100
@@ -29,25 +27,6 @@ def unique_slug(
         suffix = f"-{n}"
         candidate = f"{base[: max_length - len(suffix)]}{suffix}"
     return candidate
-
-
-def supported_repo_hosts() -> set[str]:
-    """The web hosts the stats fetcher has a client for (public forges and configured ones)."""
-    sites = forge_sites(
-        github_api_url=settings.GITHUB_API_URL,
-        gitlab_api_url=settings.GITLAB_API_URL,
-        bitbucket_api_url=settings.BITBUCKET_API_URL,
-        codeberg_api_url=settings.CODEBERG_API_URL,
-        gitlab_hosts=settings.GITLAB_HOSTS,
-        forgejo_hosts=settings.FORGEJO_HOSTS,
-    )
-    return {site.host for site in sites}
-
-
-def is_fetchable_repo(repo_url: str) -> bool:
-    """True when the fetcher will read stats for this (normalized) repository URL."""
-    ref = parse_repo_url(repo_url)
-    return ref is not None and ref.host in supported_repo_hosts()
 
 
 def changed_columns(instance: Model, changes: Mapping[str, Any], *, stored: Model) -> list[str]:

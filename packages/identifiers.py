@@ -2,12 +2,14 @@
 
 `https://GitHub.com/o/r.git/`, `http://www.github.com/o/r` and `https://github.com/o/r` are one
 repository; `Django_REST.framework` and `django-rest-framework` are one PyPI project (PEP 503).
-`split_repo_url` reads host, owner and name out of a repository URL (the fetcher's `RepoRef`);
-`repo_identity` is the key that makes one repository one package.
+`repo_identity` is the key that makes one repository one package (the repository's parts come
+from `packages.repositories.parse_repo_url`).
 """
 
 import re
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from packages.repositories import CASE_INSENSITIVE_FORGES, parse_repo_url
 
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
 PYPI_HOSTS = {"pypi.org", "pypi.python.org", "www.pypi.org"}
@@ -19,7 +21,7 @@ class IdentifierError(ValueError):
     """A repository URL or PyPI name that cannot be normalized."""
 
 
-def normalize_repo_url(url):
+def normalize_repo_url(url: str | None) -> str:
     """Return the canonical form of a repository URL ("" stays ""); raise IdentifierError.
 
     https scheme; the host as a resolver reads it (percent-decoded, IDNA/NFKC-mapped, lower
@@ -30,7 +32,7 @@ def normalize_repo_url(url):
     `..` path segments, none of which names a repository.
     """
     if _UNPRINTABLE.search(url or ""):
-        raise IdentifierError(f"URL contains control characters: {_shown(url)}")
+        raise IdentifierError(f"URL contains control characters: {_shown(url or '')}")
     url = (url or "").strip()
     if not url:
         return ""
@@ -61,46 +63,11 @@ def normalize_repo_url(url):
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 # What stays unescaped in a normalized path (RFC 3986 unreserved, sub-delims, ":" and "@").
 _PATH_SAFE = "/-._~!$&'()*+,;=:@"
-# A forge's owner and repository names (GitHub, GitLab, Bitbucket, Forgejo alike).
-_FORGE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def _shown(url):
+def _shown(url: str) -> str:
     """A URL as an error message quotes it: at most 200 characters, escapes visible."""
     return ascii(url[:200])
-
-
-# Forges whose owner and repository names ignore case (`Owner/Repo` is `owner/repo`).
-CASE_INSENSITIVE_FORGES = frozenset({"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"})
-
-
-def split_repo_url(url: str) -> tuple[str, str, str] | None:
-    """`https://github.com/o/r/tree/main` -> ("github.com", "o", "r"); None when not a repo URL.
-
-    GitLab subgroups keep every namespace in the owner (`group/sub`); other forges take the first
-    two path segments (`/o/r/tree/main` is still `o/r`) and drop a trailing `.git`. Owner and
-    name hold only what forges allow in names (letters, digits, `.`, `_`, `-`): a space or an
-    escape (`%20`) in them names no repository. Give it a normalized URL (`normalize_repo_url`).
-    """
-    parts = urlsplit((url or "").strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return None
-    host = parts.hostname.lower().removeprefix("www.")
-    if parts.port not in (None, 80, 443):
-        host = f"{host}:{parts.port}"
-    segments = [s for s in parts.path.split("/") if s]
-    if "-" in segments:  # GitLab web URLs: /group/project/-/tree/main
-        segments = segments[: segments.index("-")]
-    if len(segments) < 2:
-        return None
-    if host == "gitlab.com" or host.startswith("gitlab."):
-        owner, name = "/".join(segments[:-1]), segments[-1]
-    else:
-        owner, name = segments[0], segments[1]
-    name = name.removesuffix(".git")
-    if not all(_FORGE_NAME.match(part) for part in (*owner.split("/"), name)):
-        return None  # empty, or holding what no forge allows in a name
-    return host, owner, name
 
 
 def repo_identity(url: str) -> str:
@@ -113,14 +80,13 @@ def repo_identity(url: str) -> str:
     url = normalize_repo_url(url)
     if not url:
         return ""
-    split = split_repo_url(url)
-    if split is None or split[0] not in CASE_INSENSITIVE_FORGES:
+    ref = parse_repo_url(url)
+    if ref is None or ref.host not in CASE_INSENSITIVE_FORGES:
         return url.removeprefix("https://")
-    host, owner, name = split
-    return f"{host}/{owner.lower()}/{name.lower()}"
+    return f"{ref.host}/{ref.owner.lower()}/{ref.name.lower()}"
 
 
-def normalize_pypi_name(value):
+def normalize_pypi_name(value: str | None) -> str:
     """Return the PEP 503 name of a PyPI project from its name or project page URL ("" stays "")."""
     value = (value or "").strip()
     if not value:
@@ -138,7 +104,7 @@ def normalize_pypi_name(value):
     return _PEP503_SEPARATORS.sub("-", value).lower()
 
 
-def validate_public_url(url):
+def validate_public_url(url: str | None) -> str:
     """Check that a URL a user submits points at a public web site; return it stripped.
 
     Refused: schemes other than http(s), credentials (`user@`), a non-default port, an IP
@@ -170,7 +136,7 @@ def validate_public_url(url):
     return url
 
 
-def _ascii_host(host, url):
+def _ascii_host(host: str, url: str) -> str:
     """The host as a resolver sees it: percent-decoded, NFKC/IDNA-mapped (full-width digits and
     dots become ASCII), lower case, without the root's trailing dot."""
     try:
@@ -186,7 +152,7 @@ def _ascii_host(host, url):
 _NUMBER = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 
 
-def _is_address(host):
+def _is_address(host: str) -> bool:
     """True for any spelling a resolver reads as an IP address.
 
     IPv4 per inet_aton and the URL standard: one to four dotted parts, each decimal, octal

@@ -1,5 +1,8 @@
 """Package and Version models, plus the stored HTTP validators the stats fetcher replays."""
 
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -9,9 +12,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from categories.models import Category
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, person_field
 from common.text import multi_line, single_line
-from packages.fetch.forges.base import WEEKS
 from packages.identifiers import (
     IdentifierError,
     normalize_pypi_name,
@@ -19,13 +21,14 @@ from packages.identifiers import (
     repo_identity,
     validate_public_url,
 )
+from packages.repositories import WEEKS
 
 
-def empty_commits():
+def empty_commits() -> list[int]:
     return [0] * WEEKS
 
 
-def validate_commits_over_52(value):
+def validate_commits_over_52(value: object) -> None:
     """52 non-negative ints, oldest week first."""
     if (
         not isinstance(value, list)
@@ -35,7 +38,7 @@ def validate_commits_over_52(value):
         raise ValidationError("commits_over_52 must be a list of 52 non-negative integers.")
 
 
-def validate_participants(value):
+def validate_participants(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(login, str) for login in value):
         raise ValidationError("participants must be a list of contributor logins.")
 
@@ -62,12 +65,12 @@ def normalized_identifiers(
     return repo_url, repo_key, documentation_url, pypi_url
 
 
-class PackageQuerySet(models.QuerySet):
-    def stalest_first(self):
+class PackageQuerySet(models.QuerySet["Package"]):
+    def stalest_first(self) -> "PackageQuerySet":
         """Never-fetched packages first, then the oldest fetch."""
         return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")
 
-    def with_usage_count(self):
+    def with_usage_count(self) -> "PackageQuerySet":
         """Annotate `usage_count`: how many users mark each package as used (a subquery, so
         it adds no GROUP BY and no row per mark)."""
         marks = (
@@ -81,19 +84,21 @@ class PackageQuerySet(models.QuerySet):
             usage_count=Coalesce(models.Subquery(marks), 0, output_field=models.IntegerField())
         )
 
-    def with_repository(self, url):
+    def with_repository(self, url: str) -> "PackageQuerySet":
         """Packages of the repository `url` names, however it is spelled (`repo_identity`)."""
         key = repo_identity(url)
         return self.filter(repo_key=key) if key else self.none()
 
-    def declaring(self, *, python: str | None = None, django: str | None = None):
+    def declaring(
+        self, *, python: str | None = None, django: str | None = None
+    ) -> "PackageQuerySet":
         queryset, rows = self, DeclaredVersion.objects.filter(package=models.OuterRef("pk"))
         for kind, version in (("python", python), ("django", django)):
             if version:  # an indexed lookup per version asked (packages.readiness)
                 queryset = queryset.filter(models.Exists(rows.filter(kind=kind, version=version)))
         return queryset
 
-    def stale(self, older_than):
+    def stale(self, older_than: datetime) -> "PackageQuerySet":
         return self.filter(Q(last_fetched__isnull=True) | Q(last_fetched__lt=older_than))
 
 
@@ -187,12 +192,8 @@ class Package(TimeStampedModel):
         null=True, blank=True, help_text="A running fetcher owns this package until then."
     )
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    last_modified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = person_field()
+    last_modified_by = person_field()
 
     objects = PackageQuerySet.as_manager()
 
@@ -218,18 +219,18 @@ class Package(TimeStampedModel):
             models.Index(fields=["modified"], name="package_modified_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title
 
     @property
-    def is_archived(self):
+    def is_archived(self) -> bool:
         return self.repo_archived_at is not None
 
     @property
-    def is_deprecated(self):
+    def is_deprecated(self) -> bool:
         return self.deprecated_at is not None
 
-    def clean(self):
+    def clean(self) -> None:
         super().clean()
         self.clean_identifiers()
         same_repo = self.sharing_repository()
@@ -238,7 +239,7 @@ class Package(TimeStampedModel):
                 {"repo_url": f"Package {same_repo.slug!r} already has this repository."}
             )
 
-    def clean_identifiers(self):
+    def clean_identifiers(self) -> None:
         """Normalize and check the URLs and the PyPI name, without a query (`clean()` also
         refuses a repository another package has; bulk importers check that themselves)."""
         identifiers = normalized_identifiers(self.repo_url, self.documentation_url, self.pypi_url)
@@ -246,12 +247,12 @@ class Package(TimeStampedModel):
         if self.replacement_id and self.replacement_id == self.pk:
             raise ValidationError({"replacement": "A package cannot replace itself."})
 
-    def sharing_repository(self):
+    def sharing_repository(self) -> "Package | None":
         """Another package with this one's repository (by `repo_identity`), or None."""
         others = Package.objects.with_repository(self.repo_url).exclude(pk=self.pk)
         return others.only("slug").first()
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Normalizing here as well as in clean() keeps one spelling per repo whoever writes.
         self.repo_url = normalize_repo_url(self.repo_url)
         self.repo_key = repo_identity(self.repo_url)
@@ -277,7 +278,7 @@ class Usage(models.Model):
             models.UniqueConstraint(fields=["package", "user"], name="usage_one_per_user")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user} uses {self.package}"
 
 
@@ -300,7 +301,7 @@ class Version(models.Model):
             models.UniqueConstraint(fields=["package", "number"], name="version_unique_per_package")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.package_id} {self.number}"
 
 
@@ -319,7 +320,7 @@ class DeclaredVersion(models.Model):
         ]
         indexes = [models.Index(fields=["kind", "version", "package"], name="declared_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.package_id} {self.kind} {self.version}"
 
 
@@ -335,7 +336,7 @@ class HttpValidator(models.Model):
     body = models.TextField(blank=True)
     stored_at = models.DateTimeField(default=timezone.now)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.url
 
 
@@ -377,10 +378,10 @@ class PackageRefresh(models.Model):
     class Meta:
         indexes = [models.Index(fields=["state"], name="package_refresh_state_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.package_id}: {self.state}"
 
-    def describe(self):
+    def describe(self) -> str:
         """One line for the admin: what is pending, and how the last refresh ended."""
         parts = []
         if self.state == self.State.QUEUED and self.queued_at:
@@ -407,5 +408,5 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         indexes = [models.Index(fields=["hostname", "beat_at"], name="worker_heartbeat_host_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}, pid {self.pid})"

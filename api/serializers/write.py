@@ -4,6 +4,7 @@ Each lists the fields a client may send, refuses any other (read-only ones by na
 unknown), and answers in the read representation (`api.serializers.read`).
 """
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from rest_framework import serializers
@@ -19,6 +20,7 @@ from api.serializers.write_base import (
     slug_field,
     text_field,
 )
+from categories.editing import create_category, update_category
 from categories.models import Category
 from grids.editing import (
     NOT_IN_GRID,
@@ -30,9 +32,8 @@ from grids.editing import (
     update_feature,
     update_grid,
 )
-from grids.models import Feature, Grid, GridPackage
-from packages.editing import create_package, supported_repo_hosts, update_package
-from packages.fetch.forges import parse_repo_url
+from grids.models import Element, Feature, Grid, GridPackage
+from packages.editing import create_package, update_package
 from packages.identifiers import (
     IdentifierError,
     normalize_pypi_name,
@@ -40,6 +41,7 @@ from packages.identifiers import (
     validate_public_url,
 )
 from packages.models import Package
+from packages.repositories import parse_repo_url, supported_repo_hosts
 
 SET_BY_SERVER = "Read-only: set by the server."
 FETCHED = "Read-only: filled in by the stats fetcher."
@@ -94,7 +96,7 @@ class PackageWriteSerializer(WriteSerializer):
     class Meta:
         model = Package
 
-    def validate_repo_url(self, value):
+    def validate_repo_url(self, value: str) -> str:
         try:
             value = normalize_repo_url(validate_public_url(value))
         except IdentifierError as exc:
@@ -106,11 +108,10 @@ class PackageWriteSerializer(WriteSerializer):
             raise serializers.ValidationError(
                 f"Not a repository URL: expected https://{host}/OWNER/NAME."
             )
-        existing = (
-            Package.objects.with_repository(value)
-            .exclude(pk=getattr(self.instance, "pk", None))
-            .first()
-        )
+        others = Package.objects.with_repository(value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        existing = others.first()
         if existing is not None:
             url = reverse(
                 "package-detail", kwargs={"pk": existing.pk}, request=self.context.get("request")
@@ -118,19 +119,19 @@ class PackageWriteSerializer(WriteSerializer):
             raise serializers.ValidationError(f"Another package already has this repository: {url}")
         return value
 
-    def validate_pypi_url(self, value):
+    def validate_pypi_url(self, value: str) -> str:
         try:
             return normalize_pypi_name(value)
         except IdentifierError as exc:
             raise serializers.ValidationError(str(exc)) from None
 
-    def validate_documentation_url(self, value):
+    def validate_documentation_url(self, value: str) -> str:
         try:
             return validate_public_url(value)
         except IdentifierError as exc:
             raise serializers.ValidationError(str(exc)) from None
 
-    def validate_repo_description(self, value):
+    def validate_repo_description(self, value: str) -> str:
         package = self.instance
         if package is not None and value != package.repo_description and _has_repo_stats(package):
             raise serializers.ValidationError(
@@ -138,14 +139,14 @@ class PackageWriteSerializer(WriteSerializer):
             )
         return value
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> Package:
         return create_package(user=self.user, **validated_data)
 
-    def update(self, instance, validated_data):
+    def update(self, instance: Package, validated_data: dict[str, Any]) -> Package:
         return update_package(package=instance, user=self.user, changes=validated_data)
 
 
-def _has_repo_stats(package):
+def _has_repo_stats(package: Package) -> bool:
     return package.last_updated is not None or bool(package.repo_watchers or package.repo_forks)
 
 
@@ -166,7 +167,7 @@ class GridWriteSerializer(WriteSerializer):
     class Meta:
         model = Grid
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not is_staff(self.user):
             changed = [
                 name
@@ -177,10 +178,10 @@ class GridWriteSerializer(WriteSerializer):
                 raise PermissionDenied(f"Only staff may change {' and '.join(changed)}.")
         return attrs
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> Grid:
         return create_grid(user=self.user, **validated_data)
 
-    def update(self, instance, validated_data):
+    def update(self, instance: Grid, validated_data: dict[str, Any]) -> Grid:
         return update_grid(grid=instance, user=self.user, changes=validated_data)
 
 
@@ -196,14 +197,11 @@ class CategoryWriteSerializer(WriteSerializer):
     class Meta:
         model = Category
 
-    def create(self, validated_data):
-        return Category.objects.create(**validated_data)
+    def create(self, validated_data: dict[str, Any]) -> Category:
+        return create_category(**validated_data)
 
-    def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.save()
-        return instance
+    def update(self, instance: Category, validated_data: dict[str, Any]) -> Category:
+        return update_category(category=instance, changes=validated_data)
 
 
 class GridPackageWriteSerializer(WriteSerializer):
@@ -216,13 +214,13 @@ class GridPackageWriteSerializer(WriteSerializer):
 
     refused_fields = {"grid": SET_BY_SERVER, "created": SET_BY_SERVER}
 
-    def validate_package(self, package):
+    def validate_package(self, package: Package) -> Package:
         grid = self.context["grid"]
         if GridPackage.objects.filter(grid=grid, package=package).exists():
             raise serializers.ValidationError(f"{package.slug!r} is already in this grid.")
         return package
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> GridPackage:
         return add_package(grid=self.context["grid"], user=self.user, **validated_data)
 
 
@@ -237,10 +235,10 @@ class GridFeatureWriteSerializer(WriteSerializer):
         "modified": SET_BY_SERVER,
     }
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> Feature:
         return create_feature(grid=self.context["grid"], user=self.user, **validated_data)
 
-    def update(self, instance, validated_data):
+    def update(self, instance: Feature, validated_data: dict[str, Any]) -> Feature:
         return update_feature(feature=instance, user=self.user, changes=validated_data)
 
 
@@ -260,7 +258,7 @@ class GridCellWriteSerializer(WriteSerializer):
 
     refused_fields = {"id": SET_BY_SERVER, "created": SET_BY_SERVER, "modified": SET_BY_SERVER}
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         grid = self.context.get("grid")
         fields["feature"].queryset = (  # type: ignore[attr-defined]  # a related field
@@ -268,7 +266,7 @@ class GridCellWriteSerializer(WriteSerializer):
         )
         return fields
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         membership = GridPackage.objects.filter(
             grid=self.context["grid"], package=attrs["package"]
         ).first()
@@ -276,7 +274,7 @@ class GridCellWriteSerializer(WriteSerializer):
             raise serializers.ValidationError({"package": [NOT_IN_GRID]})
         return {"membership": membership, "feature": attrs["feature"], "text": attrs["text"]}
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> Element:
         cell, self.created = set_cell(user=self.user, **validated_data)
         return cell
 
@@ -294,5 +292,5 @@ class GridCellTextSerializer(WriteSerializer):
         "modified": SET_BY_SERVER,
     }
 
-    def update(self, instance, validated_data):
+    def update(self, instance: Element, validated_data: dict[str, Any]) -> Element:
         return update_cell(cell=instance, user=self.user, text=validated_data["text"])

@@ -60,7 +60,7 @@ class CatalogueRelatedField(serializers.HyperlinkedRelatedField):
         "incorrect_type": "Expected an API URL, an id or a slug, not {data_type}.",
     }
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)
         if isinstance(data, str) and "/" in data:
@@ -70,7 +70,7 @@ class CatalogueRelatedField(serializers.HyperlinkedRelatedField):
         except ObjectDoesNotExist:
             self.fail("not_found", value=str(data)[:100])
 
-    def get_object(self, view_name, view_args, view_kwargs):
+    def get_object(self, view_name: str | None, view_args: Any, view_kwargs: dict[str, Any]) -> Any:
         queryset = self.get_queryset()
         assert queryset is not None, "a CatalogueRelatedField always names its queryset"
         lookup = id_or_slug(str(view_kwargs.get(self.lookup_url_kwarg, "")))
@@ -78,7 +78,7 @@ class CatalogueRelatedField(serializers.HyperlinkedRelatedField):
             raise queryset.model.DoesNotExist
         return queryset.get(**lookup)
 
-    def use_pk_only_optimization(self):
+    def use_pk_only_optimization(self) -> bool:
         return True
 
 
@@ -91,7 +91,7 @@ class WriteSerializer(serializers.Serializer):
 
     refused_fields: dict[str, str] = {}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             ignored = _FORM_KEYS if html.is_html_input(data) else set()
@@ -105,10 +105,10 @@ class WriteSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
     @property
-    def user(self):
+    def user(self) -> Any:
         return self.context["request"].user
 
-    def validate_slug(self, value):
+    def validate_slug(self, value: str) -> str:
         if value == "" and self.instance is not None:
             raise serializers.ValidationError("This field may not be blank.")
         model = self.Meta.model  # type: ignore[attr-defined]  # each subclass declares Meta

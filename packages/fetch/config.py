@@ -1,7 +1,9 @@
 """What a fetch run reads from settings (API roots, tokens, hosts, the FETCH_* knobs), once per run.
 
 Every default lives in djangopackages/settings.py; this module only reads and checks them, when a
-run starts (never at import), so tests can override settings per test.
+run starts (never at import), so tests can override settings per test. It is the one place that
+turns the hosts we fetch from (`packages.repositories`) into forge sites: which API speaks at a
+host, where, and with which token.
 """
 
 from dataclasses import dataclass
@@ -9,8 +11,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from packages.fetch.forges import ForgeSite, forge_sites
 from packages.fetch.http import HttpConfig
+from packages.repositories import self_hosted_forgejo_hosts, self_hosted_gitlab_hosts
 
 # The download counts (pypistats) are a source of their own: its own pass, staleness and order.
 DOWNLOADS = "downloads"
@@ -29,6 +31,43 @@ API_URL_SETTINGS = (
     "CODEBERG_API_URL",
     "PYPI_URL",
 )
+# The public forges: web host, API kind, label, the setting naming its API root, its token's.
+PUBLIC_SITES = (
+    ("github.com", "github", "github", "GITHUB_API_URL", "GITHUB_TOKEN"),
+    ("gitlab.com", "gitlab", "gitlab", "GITLAB_API_URL", "GITLAB_TOKEN"),
+    ("bitbucket.org", "bitbucket", "bitbucket", "BITBUCKET_API_URL", ""),
+    ("codeberg.org", "forgejo", "codeberg", "CODEBERG_API_URL", ""),
+)
+
+
+@dataclass(frozen=True)
+class ForgeSite:
+    """A code host: the web host repo URLs name, which API speaks there, and where it lives.
+
+    `trusted` sites are our configured API base URLs; self-hosted ones must resolve to public
+    addresses before we talk to them.
+    """
+
+    host: str
+    kind: str
+    api_url: str
+    label: str
+    token: str = ""
+    trusted: bool = True
+
+
+def forge_sites(api_urls: dict[str, str]) -> list[ForgeSite]:
+    """Every host we fetch from, as a site: the public forges at the API roots `api_urls` names
+    (by setting), then the self-hosted instances (GITLAB_HOSTS, FORGEJO_HOSTS)."""
+    sites = [
+        ForgeSite(host, kind, api_urls[url], label, getattr(settings, token) if token else "")
+        for host, kind, label, url, token in PUBLIC_SITES
+    ]
+    for host in self_hosted_gitlab_hosts():
+        sites.append(ForgeSite(host, "gitlab", f"https://{host}/api/v4", host, trusted=False))
+    for host in self_hosted_forgejo_hosts():
+        sites.append(ForgeSite(host, "forgejo", f"https://{host}/api/v1", host, trusted=False))
+    return sites
 
 
 @dataclass(frozen=True)
@@ -58,16 +97,7 @@ class FetcherConfig:
         for name, url in urls.items():
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):
                 raise ImproperlyConfigured(f"{name} must be an http(s) URL, not {url!r}")
-        sites = forge_sites(
-            github_api_url=urls["GITHUB_API_URL"],
-            gitlab_api_url=urls["GITLAB_API_URL"],
-            bitbucket_api_url=urls["BITBUCKET_API_URL"],
-            codeberg_api_url=urls["CODEBERG_API_URL"],
-            github_token=settings.GITHUB_TOKEN,
-            gitlab_token=settings.GITLAB_TOKEN,
-            gitlab_hosts=settings.GITLAB_HOSTS,
-            forgejo_hosts=settings.FORGEJO_HOSTS,
-        )
+        sites = forge_sites(urls)
         pypistats_url = settings.PYPISTATS_URL
         if pypistats_url and not pypistats_url.startswith(("http://", "https://")):
             raise ImproperlyConfigured(

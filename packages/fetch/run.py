@@ -41,6 +41,7 @@ from packages.fetch.state import (
 from packages.fetch.store import SKIPPED, FetchResult, Outcome, StoredValidators, record_fetch
 from packages.fetch.summary import Summary
 from packages.models import Package
+from packages.repositories import RepoRef, parse_repo_url
 
 # FetcherConfig and build_clients are re-exported: callers of FetchRun (the command, the tasks)
 # build a run from this one module.
@@ -197,10 +198,10 @@ class FetchRun:
                 if self.on_host_stopped:
                     self.on_host_stopped(label, reason)
 
-    def _host_stopped(self, repo_url: str, pypi_url: str) -> Outcome | None:
+    def _host_stopped(self, repo: RepoRef | None, pypi_url: str) -> Outcome | None:
         """A skipped outcome naming why, if a host this package needs has been stopped."""
         stopped = self.clients.http.stopped_hosts()
-        needed = self.clients.hosts_of(repo_url, pypi_url, source=self.source)
+        needed = self.clients.hosts_of(repo, pypi_url, source=self.source)
         hosts = sorted(needed & set(stopped)) if stopped else []
         if not hosts:
             return None
@@ -208,36 +209,41 @@ class FetchRun:
         return Outcome("skipped", [], reason="host_stopped", error=why)
 
     def _visit(self, package_id: int, repo_url: str, pypi_url: str) -> tuple[Outcome, str | None]:
-        skipped = self._host_stopped(repo_url, pypi_url)
+        repo = parse_repo_url(repo_url)  # once per fetch: passed along from here
+        skipped = self._host_stopped(repo, pypi_url)
         if skipped:
             return skipped, None
         with self.claims.claim(package_id, write_lock=self._write_lock) as package:
             if package is None:
                 return SKIPPED, None
-            outcome = self._fetch_and_record(package)
+            if package.repo_url != repo_url:  # edited since the snapshot
+                repo = parse_repo_url(package.repo_url)
+            outcome = self._fetch_and_record(package, repo)
             if outcome.reason == "host_stopped":
                 self.claims.give_back(package)
             return outcome, package.slug
 
-    def _fetch(self, package: Package, validators: StoredValidators) -> FetchResult:
+    def _fetch(
+        self, package: Package, repo: RepoRef | None, validators: StoredValidators
+    ) -> FetchResult:
         if self.source == DOWNLOADS:
             return fetch_package_downloads(package, self.clients, validators=validators)
-        return fetch_package(package, self.clients, source=self.source, validators=validators)
+        return fetch_package(package, repo, self.clients, source=self.source, validators=validators)
 
-    def _fetch_and_record(self, package: Package) -> Outcome:
+    def _fetch_and_record(self, package: Package, repo: RepoRef | None) -> Outcome:
         validators = StoredValidators()
         try:
-            result = self._fetch(package, validators)
+            result = self._fetch(package, repo, validators)
         except HostStoppedError:
-            stopped = self._host_stopped(package.repo_url, package.pypi_url) or SKIPPED
+            stopped = self._host_stopped(repo, package.pypi_url) or SKIPPED
             with self._write_lock:
-                self._save_skipped(package, stopped)
+                self._save_skipped(package, repo, stopped)
             return stopped
         if result.errors:
-            skipped = self._host_stopped(package.repo_url, package.pypi_url)
+            skipped = self._host_stopped(repo, package.pypi_url)
             if skipped:  # its host stopped during the fetch: no fault of the package
                 with self._write_lock:
-                    self._save_skipped(package, skipped)
+                    self._save_skipped(package, repo, skipped)
                 return skipped
         with self._write_lock:
             try:
@@ -255,7 +261,7 @@ class FetchRun:
                 )
                 return record_fetch(package, failure, dry_run=self.dry_run)
 
-    def _save_skipped(self, package: Package, outcome: Outcome) -> None:
+    def _save_skipped(self, package: Package, repo: RepoRef | None, outcome: Outcome) -> None:
         """Record `outcome` (skipped) for each source this run would have fetched."""
         if self.dry_run:
             return
@@ -263,7 +269,7 @@ class FetchRun:
         if self.source == DOWNLOADS:
             sources = [Source.PYPISTATS] if package.pypi_url else []
         else:
-            forge, _ref = self.clients.forge_for(package.repo_url)
+            forge = self.clients.forge_for(repo)
             if forge is not None and self.source in (None, FORGE_SOURCES[forge.kind]):
                 sources.append(FORGE_SOURCES[forge.kind])
             if package.pypi_url and self.source in (None, Source.PYPI):

@@ -1,20 +1,16 @@
 """The clients of one run (one HTTP client shared by every forge, PyPI and pypistats) and fetching
 one package from them, without touching the database: its repository and PyPI data, or (a pass
-of their own) its download counts."""
+of their own) its download counts. The run parses a package's repository URL once and passes the
+reference (`RepoRef`) to everything here."""
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from packages.fetch.config import DOWNLOADS, SOURCE_KIND, FetcherConfig
-from packages.fetch.forges import build_forges, parse_repo_url
-from packages.fetch.forges.base import (
-    FetchError,
-    Forge,
-    HostStoppedError,
-    NotFoundError,
-    RepoRef,
-)
+from packages.fetch.config import DOWNLOADS, SOURCE_KIND, FetcherConfig, ForgeSite
+from packages.fetch.forges import CLIENTS, Forge
+from packages.fetch.forges.base import FetchError, HostStoppedError, NotFoundError
 from packages.fetch.http import HttpClient, Origin
 from packages.fetch.models import Source
 from packages.fetch.pypi import PyPIClient
@@ -23,6 +19,7 @@ from packages.fetch.state import FORGE_SOURCES
 from packages.fetch.store import FetchResult, StoredValidators
 from packages.identifiers import IdentifierError, normalize_pypi_name
 from packages.models import Package
+from packages.repositories import RepoRef
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +31,17 @@ class Clients:
     pypi: PyPIClient
     pypistats: PyPIStatsClient | None = None
 
-    def forge_for(self, repo_url: str) -> tuple[Forge | None, RepoRef | None]:
-        ref = parse_repo_url(repo_url)
-        forge = self.forges.get(ref.host) if ref else None
-        return (forge, ref) if forge else (None, ref)
+    def forge_for(self, repo: RepoRef | None) -> Forge | None:
+        """The client of the repository's host; None when it is no configured forge."""
+        return self.forges.get(repo.host) if repo is not None else None
 
-    def hosts_of(self, repo_url: str, pypi_url: str, *, source: str | None = None) -> set[str]:
+    def hosts_of(
+        self, repo: RepoRef | None, pypi_url: str, *, source: str | None = None
+    ) -> set[str]:
         """The labels of the hosts a package with these identifiers is fetched from."""
         if source == DOWNLOADS:
             return {PyPIStatsClient.label} if pypi_url else set()
-        forge, _ref = self.forge_for(repo_url) if repo_url else (None, None)
+        forge = self.forge_for(repo)
         labels = {forge.label} if forge is not None else set()
         if pypi_url:
             labels.add(self.pypi.label)
@@ -76,15 +74,29 @@ def build_clients(config: FetcherConfig, *, http: HttpClient | None = None) -> C
     return Clients(http=http, forges=forges, pypi=pypi, pypistats=pypistats)
 
 
+def build_forges(
+    http: HttpClient, sites: Iterable[ForgeSite], *, max_pages: int = 20
+) -> dict[str, Forge]:
+    """{web host: client} for every configured site."""
+    return {
+        site.host: CLIENTS[site.kind](
+            http, api_url=site.api_url, label=site.label, token=site.token, max_pages=max_pages
+        )
+        for site in sites
+    }
+
+
 def fetch_package(
     package: Package,
+    repo: RepoRef | None,
     clients: Clients,
     *,
     source: str | None = None,
     validators: StoredValidators | None = None,
     now: datetime | None = None,
 ) -> FetchResult:
-    """Fetch one package's repository and PyPI data (or only `source`); no database writes.
+    """Fetch one package's repository (`repo`, parsed from its repo_url) and PyPI data (or only
+    `source`); no database writes.
 
     Download counts are not asked here: they have a pass of their own (`fetch_package_downloads`).
 
@@ -93,15 +105,15 @@ def fetch_package(
     """
     result = FetchResult()
     if package.repo_url:
-        forge, ref = clients.forge_for(package.repo_url)
-        if forge is None or ref is None:
+        forge = clients.forge_for(repo)
+        if forge is None or repo is None:
             result.notes.append("repository host is not a configured forge: not fetched")
         elif source is not None and SOURCE_KIND.get(source) != forge.kind:
             result.complete = False
         else:
             errors_before = len(result.errors)
             try:
-                stats = forge.fetch(ref, validators=validators, now=now)
+                stats = forge.fetch(repo, validators=validators, now=now)
             except NotFoundError as exc:
                 result.repo_missing = True
                 missing = FetchError(f"{forge.label}: {exc}", reason="not_found")

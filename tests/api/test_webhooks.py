@@ -376,3 +376,79 @@ def test_a_nul_or_lone_surrogate_in_a_signed_url_is_ignored(client, forge, widge
     assert response.json()["queued"] == []
     assert "no repository URL in the payload" in response.json()["detail"]
     assert queued_tasks() == 0
+
+
+# --- Gitea's own header names; deliveries that carry no id -----------------------------------
+
+GITEA_ONLY = pytest.mark.parametrize("forge", FORGES[2:], ids=["forgejo"], indirect=True)
+
+
+def gitea_headers(body, *, delivery):
+    """A Gitea delivery: only Gitea's header names, none of Forgejo's."""
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Gitea-Event": "push", "X-Gitea-Delivery": delivery, "X-Gitea-Signature": digest}
+
+
+@GITEA_ONLY
+def test_a_delivery_with_only_gitea_headers_is_verified_queued_and_replay_checked(
+    client, forge, widgets, settings
+):
+    settings.FETCH_WEBHOOK_MIN_INTERVAL = 0  # only the delivery id can stop the replay
+    body = json.dumps(forge.payload(widgets.repo_url)).encode()
+    delivery = str(uuid.uuid4())
+
+    first = client.post(
+        forge.url,
+        body,
+        content_type="application/json",
+        headers=gitea_headers(body, delivery=delivery),
+    )
+    run_worker()
+    replay = client.post(
+        forge.url,
+        body,
+        content_type="application/json",
+        headers=gitea_headers(body, delivery=delivery),
+    )
+
+    assert first.status_code == 202, first.content[:300]
+    assert first.json()["queued"] == ["widgets"]
+    assert replay.json()["queued"] == []
+    assert f"delivery {delivery} was already received" in replay.json()["detail"]
+    assert WebhookDelivery.objects.filter(forge="forgejo", delivery_id=delivery).exists()
+
+
+@GITEA_ONLY
+def test_a_gitea_signature_of_another_body_is_refused(client, forge, widgets):
+    body = json.dumps(forge.payload(widgets.repo_url)).encode()
+    headers = gitea_headers(b"another body", delivery=str(uuid.uuid4()))
+
+    response = client.post(forge.url, body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 403
+    assert queued_tasks() == 0
+
+
+def without_delivery_id(forge, body):
+    headers = forge.headers(body)
+    return {k: v for k, v in headers.items() if "Delivery" not in k and "UUID" not in k}
+
+
+def test_deliveries_without_an_id_are_never_replays_and_record_nothing(
+    client, forge, widgets, settings
+):
+    settings.FETCH_WEBHOOK_MIN_INTERVAL = 0
+    body = json.dumps(forge.payload(widgets.repo_url)).encode()
+
+    first = client.post(
+        forge.url, body, content_type="application/json", headers=without_delivery_id(forge, body)
+    )
+    run_worker()
+    second = client.post(
+        forge.url, body, content_type="application/json", headers=without_delivery_id(forge, body)
+    )
+
+    assert first.json()["queued"] == ["widgets"]
+    assert second.status_code == 202
+    assert second.json()["queued"] == ["widgets"]
+    assert not WebhookDelivery.objects.exists()

@@ -158,3 +158,27 @@ def test_postgresql_connections_carry_timeouts_and_keepalives():
     assert (options["keepalives"], options["keepalives_idle"]) == (1, 20)
     assert (options["keepalives_interval"], options["keepalives_count"]) == (10, 3)
     assert options["connect_timeout"] == 5
+
+
+def test_a_dotenv_file_fills_what_the_environment_leaves_unset(tmp_path, monkeypatch):
+    from djangopackages.settings import read_dotenv
+
+    for name in ("DP_H27_KEY", "DP_H27_QUOTED", "DP_H27_EXPORTED", "DP_H27_SET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DP_H27_SET", "from the environment")
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# written by make run\n"
+        "DP_H27_KEY=abc-123_x\n"
+        "DP_H27_QUOTED='a b'\n"
+        "export DP_H27_EXPORTED=1\n"
+        "DP_H27_SET=from the file\n"
+    )
+
+    read_dotenv(dotenv)
+    read_dotenv(tmp_path / "missing.env")  # no file: nothing to read, no error
+
+    assert os.environ["DP_H27_KEY"] == "abc-123_x"
+    assert os.environ["DP_H27_QUOTED"] == "a b"
+    assert os.environ["DP_H27_EXPORTED"] == "1"
+    assert os.environ["DP_H27_SET"] == "from the environment"

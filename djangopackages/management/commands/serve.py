@@ -16,9 +16,11 @@ import subprocess
 import sys
 import threading
 import time
+from types import FrameType
+from typing import IO, Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 WORKER_PREFIX = "worker | "
 
@@ -38,13 +40,13 @@ class Command(BaseCommand):
     help = "Run the web server command given after -- together with one task worker."
     requires_system_checks: list[str] = []
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--grace", type=float, default=15.0, help="Seconds to wait for a clean stop (15)."
         )
         parser.add_argument("web", nargs=argparse.REMAINDER, help="-- then the web server command")
 
-    def handle(self, *args, grace, web, **options):
+    def handle(self, *args: Any, grace: float, web: list[str], **options: Any) -> None:
         if web and web[0] == "--":
             web = web[1:]
         if not web:
@@ -59,15 +61,15 @@ class Command(BaseCommand):
 
 
 class _Supervisor:
-    def __init__(self, commands, stdout, *, grace):
+    def __init__(self, commands: dict[str, list[str]], stdout: OutputWrapper, *, grace: float):
         self.commands = commands
         self.stdout = stdout
         self.grace = grace
         self.signals = 0
-        self.children = {}
+        self.children: dict[str, subprocess.Popen[str]] = {}
         self.lock = threading.Lock()
 
-    def run(self):
+    def run(self) -> tuple[int, str | None]:
         """Start everything, wait for a signal or a child's exit; (exit code, who) of the first
         child that exited by itself, or (0, None) after a signal."""
         previous = {
@@ -91,7 +93,7 @@ class _Supervisor:
             return 0, None
         return first[1], first[0]
 
-    def _start(self, name, command):
+    def _start(self, name: str, command: list[str]) -> None:
         prefixed = name == "worker"
         child = subprocess.Popen(
             command,
@@ -107,27 +109,27 @@ class _Supervisor:
         if prefixed:
             threading.Thread(target=self._relay, args=(child.stdout,), daemon=True).start()
 
-    def _relay(self, stream):
+    def _relay(self, stream: IO[str]) -> None:
         for line in stream:
             self._say(WORKER_PREFIX + line.rstrip("\n"))
 
-    def _say(self, line):
+    def _say(self, line: str) -> None:
         with self.lock:
             self.stdout.write(line)
             self.stdout.flush()
 
-    def _on_signal(self, signum, frame):
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.signals += 1
         if self.signals > 1:  # impatient: pass it on, the worker drops its task
             self._send(signal.SIGTERM)
 
-    def _send(self, sig):
+    def _send(self, sig: signal.Signals) -> None:
         for child in self.children.values():
             if child.poll() is None:
                 with contextlib.suppress(ProcessLookupError):  # it just exited
                     child.send_signal(sig)
 
-    def _stop_all(self):
+    def _stop_all(self) -> None:
         self._send(signal.SIGTERM)
         deadline = time.monotonic() + self.grace
         for name, child in self.children.items():

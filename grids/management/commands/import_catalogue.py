@@ -1,8 +1,10 @@
 """`manage.py import_catalogue SOURCE`: upsert categories, packages and grids from API v4 JSON."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from grids import importer
 
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "Exits with status 1 when any record was skipped."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", help="A JSON file, or the base URL of an API v4.")
         parser.add_argument(
             "--timeout", type=float, default=30, help="Seconds to wait for each page (URL)."
@@ -23,7 +25,7 @@ class Command(BaseCommand):
             "--retries", type=int, default=3, help="Retries per page on errors, 429 and 5xx."
         )
 
-    def handle(self, *args, source, timeout, retries, **options):
+    def handle(self, *args: Any, source: str, timeout: float, retries: int, **options: Any) -> None:
         try:
             if source.startswith(("http://", "https://")):
                 bundle = self._fetch(source, timeout, retries)
@@ -45,31 +47,31 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.skipped)} record(s) skipped", returncode=1)
         self.stdout.write(self.style.SUCCESS("import complete"))
 
-    def _import(self, bundle):
+    def _import(self, bundle: importer.Bundle) -> importer.ImportReport:
         """Import with a progress bar per kind when stderr is a terminal."""
         console = Console(file=self.stderr, stderr=True)  # type: ignore[arg-type]
         if not console.is_terminal:
             return importer.import_bundle(bundle)
         columns = [TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn()]
         with Progress(*columns, console=console, transient=True) as progress:
-            tasks = {}
+            tasks: dict[str, TaskID] = {}
 
-            def on_progress(kind, done, total):
+            def on_progress(kind: str, done: int, total: int) -> None:
                 if kind not in tasks:
                     tasks[kind] = progress.add_task(kind, total=total)
                 progress.update(tasks[kind], completed=done)
 
             return importer.import_bundle(bundle, on_progress=on_progress)
 
-    def _fetch(self, url, timeout, retries):
+    def _fetch(self, url: str, timeout: float, retries: int) -> importer.Bundle:
         console = Console(file=self.stderr, stderr=True)  # type: ignore[arg-type]
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
         with Progress(
             *columns, console=console, transient=True, disable=not console.is_terminal
         ) as progress:
-            tasks = {}
+            tasks: dict[str, TaskID] = {}
 
-            def on_page(kind, fetched, total):
+            def on_page(kind: str, fetched: int, total: Any) -> None:
                 if kind not in tasks:
                     tasks[kind] = progress.add_task(kind, total=total)
                 progress.update(tasks[kind], completed=fetched, total=total)

@@ -1,6 +1,7 @@
-"""What every forge client shares: RepoStats, the errors (from errors.py), repo URL parsing, and
-ForgeClient, the base class with the constructor, `_get`, the opening fetch of the repository,
-the walk over the commits of the last 52 weeks and the check of a renamed repository's new URL.
+"""What every forge client shares: RepoStats, the errors (from errors.py), and ForgeClient, the
+base class with the constructor, `_get`, the opening fetch of the repository, the walk over the
+commits of the last 52 weeks and the check of a renamed repository's new URL. The repository
+reference a client is given (`RepoRef`) comes from `packages.repositories`.
 
 Clients never touch the ORM: they take an HTTP client, return frozen dataclasses and raise the
 errors below (always `from` the transport error that caused them).
@@ -14,34 +15,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from packages.fetch.errors import FetchError, NotFoundError, UpstreamDataError
 from packages.fetch.errors import HostStoppedError as HostStoppedError  # re-exported for run.py
-from packages.identifiers import (
-    IdentifierError,
-    normalize_repo_url,
-    split_repo_url,
-    validate_public_url,
-)
+from packages.identifiers import IdentifierError, normalize_repo_url, validate_public_url
+from packages.repositories import WEEKS, RepoRef, parse_repo_url
 
 if TYPE_CHECKING:
     from packages.fetch.http import HttpClient, Response, Validators
 
 logger = logging.getLogger(__name__)
 
-WEEKS = 52  # the one home of the commit window's length (packages.models imports it)
 WEEK = timedelta(days=7)
 WINDOW = WEEKS * WEEK
-
-
-@dataclass(frozen=True)
-class RepoRef:
-    """A repository as the fetcher addresses it: which forge host, and its path there."""
-
-    host: str
-    owner: str
-    name: str
-
-    @property
-    def path(self) -> str:
-        return f"{self.owner}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -75,13 +58,6 @@ class Forge(Protocol):
         self, ref: RepoRef, *, validators: "Validators | None" = None, now: datetime | None = None
     ) -> RepoStats:
         """Raise NotFoundError when the repository is gone; other FetchErrors when it failed."""
-
-
-def parse_repo_url(url: str | None) -> RepoRef | None:
-    """`https://github.com/o/r` -> RepoRef("github.com", "o", "r"); None when not a repo URL
-    (`packages.identifiers.split_repo_url` reads it)."""
-    split = split_repo_url(url or "")
-    return None if split is None else RepoRef(*split)
 
 
 def parse_datetime(value: object) -> datetime | None:
@@ -137,6 +113,19 @@ def text_field(document: dict[str, Any], key: str, what: str) -> str | None:
     value = document.get(key)
     require(value is None or isinstance(value, str), f"{what}: {key} is not a string")
     return str(value) if value is not None else None
+
+
+def repository_fields(document: dict[str, Any], *, what: str, stars: str) -> dict[str, Any]:
+    """The description, star and fork counts and archived flag of a repository's JSON (GitHub,
+    GitLab and Forgejo spell them alike but for the stars' key), or UpstreamDataError."""
+    archived = document.get("archived", False)
+    require(isinstance(archived, bool), f"{what}: archived is not a boolean")
+    return {
+        "description": text_field(document, "description", what),
+        "watchers": count_field(document, stars, what),
+        "forks": count_field(document, "forks_count", what),
+        "is_archived": archived,
+    }
 
 
 class Parts:

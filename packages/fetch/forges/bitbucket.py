@@ -19,7 +19,6 @@ from packages.fetch.forges.base import (
     ForgeClient,
     NotFoundError,
     Parts,
-    RepoRef,
     RepoStats,
     commit_history_fields,
     count_field,
@@ -29,6 +28,7 @@ from packages.fetch.forges.base import (
     text_field,
 )
 from packages.fetch.http import Response, Validators
+from packages.repositories import RepoRef
 
 PAGE_LENGTH = 100
 _EMAIL = re.compile(r"\s*<[^>]*>\s*$")

@@ -16,15 +16,14 @@ from packages.fetch.forges.base import (
     CommitEntry,
     ForgeClient,
     Parts,
-    RepoRef,
     RepoStats,
     commit_history_fields,
-    count_field,
+    repository_fields,
     require,
     required_date,
-    text_field,
 )
 from packages.fetch.http import Validators
+from packages.repositories import RepoRef
 
 PAGE_LIMIT = 50
 
@@ -42,14 +41,7 @@ class ForgejoForge(ForgeClient):
         now = now or datetime.now(UTC)
         base = f"{self.api_url}/repos/{quote(ref.owner)}/{quote(ref.name)}"
         repo, response = self._open_repository(base, ref, validators)
-        archived = repo.get("archived", False)
-        require(isinstance(archived, bool), "forgejo repository: archived is not a boolean")
-        fields: dict[str, Any] = {
-            "description": text_field(repo, "description", "forgejo repository"),
-            "watchers": count_field(repo, "stars_count", "forgejo repository"),
-            "forks": count_field(repo, "forks_count", "forgejo repository"),
-            "is_archived": archived,
-        }
+        fields = repository_fields(repo, what="forgejo repository", stars="stars_count")
         parts = Parts()
         fields.update(self._new_url_fields(response, repo.get("html_url"), ref, parts))
         history = parts.get("commits", lambda: self._commits(f"{base}/commits", validators, now))

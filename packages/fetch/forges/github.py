@@ -9,27 +9,25 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
 from urllib.parse import quote
 
 from packages.fetch.forges.base import (
-    WEEKS,
     FetchError,
     ForgeClient,
     NotFoundError,
     Parts,
-    RepoRef,
     RepoStats,
     UpstreamDataError,
     contributor_names,
-    count_field,
     expect_ok,
     follow_pages,
     parse_datetime,
+    repository_fields,
     require,
     text_field,
 )
 from packages.fetch.http import HttpClient, Validators
+from packages.repositories import WEEKS, RepoRef
 
 PER_PAGE = 100
 
@@ -69,14 +67,7 @@ class GitHubForge(ForgeClient):
         repo, response = self._open_repository(repo_api, ref, validators)
         full_name = text_field(repo, "full_name", "github repository")
         require(full_name and full_name.count("/") == 1, "github repository: bad full_name")
-        archived = repo.get("archived", False)
-        require(isinstance(archived, bool), "github repository: archived is not a boolean")
-        fields: dict[str, Any] = {
-            "description": text_field(repo, "description", "github repository"),
-            "watchers": count_field(repo, "stargazers_count", "github repository"),
-            "forks": count_field(repo, "forks_count", "github repository"),
-            "is_archived": archived,
-        }
+        fields = repository_fields(repo, what="github repository", stars="stargazers_count")
         parts = Parts(keep_on=(NotFoundError, _StillComputingError))
         web_url = repo.get("html_url") or f"https://{self.web_host}/{full_name}"
         fields.update(self._new_url_fields(response, web_url, ref, parts))

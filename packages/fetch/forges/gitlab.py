@@ -14,17 +14,16 @@ from packages.fetch.forges.base import (
     CommitEntry,
     ForgeClient,
     Parts,
-    RepoRef,
     RepoStats,
     bucket_weekly,
     contributor_names,
-    count_field,
     follow_pages,
+    repository_fields,
     require,
     required_date,
-    text_field,
 )
 from packages.fetch.http import Validators
+from packages.repositories import RepoRef
 
 PER_PAGE = 100
 
@@ -45,14 +44,7 @@ class GitLabForge(ForgeClient):
         project, response = self._open_repository(url, ref, validators)
         project_id = project.get("id")
         require(isinstance(project_id, int) and not isinstance(project_id, bool), "gitlab: no id")
-        archived = project.get("archived", False)
-        require(isinstance(archived, bool), "gitlab project: archived is not a boolean")
-        fields: dict[str, Any] = {
-            "description": text_field(project, "description", "gitlab project"),
-            "watchers": count_field(project, "star_count", "gitlab project"),
-            "forks": count_field(project, "forks_count", "gitlab project"),
-            "is_archived": archived,
-        }
+        fields = repository_fields(project, what="gitlab project", stars="star_count")
         parts = Parts()
         fields.update(self._new_url_fields(response, project.get("web_url"), ref, parts))
         base = f"{self.api_url}/projects/{project_id}/repository"

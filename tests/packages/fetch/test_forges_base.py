@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from packages.fetch.forges import build_forges, forge_sites
-from packages.fetch.forges.base import RepoRef, bucket_weekly, parse_repo_url
+from packages.fetch.config import FetcherConfig
+from packages.fetch.forges.base import bucket_weekly
+from packages.fetch.sources import build_forges
 from packages.identifiers import normalize_repo_url
+from packages.repositories import RepoRef, parse_repo_url, supported_repo_hosts
 from tests.packages.conftest import NOW
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,19 +50,23 @@ def test_normalized_spellings_are_one_repository():
     assert {normalize_repo_url(s) for s in spellings} == {"https://github.com/o/r"}
 
 
-def test_only_configured_hosts_get_a_client():
-    sites = forge_sites(
-        github_api_url="https://api.github.com",
-        gitlab_api_url="https://gitlab.com/api/v4",
-        bitbucket_api_url="https://api.bitbucket.org/2.0",
-        codeberg_api_url="https://codeberg.org/api/v1",
-        forgejo_hosts=["Git.Example.org"],
-    )
+def test_only_configured_hosts_get_a_client(settings):
+    settings.GITLAB_HOSTS = []
+    settings.FORGEJO_HOSTS = ["Git.Example.org"]
+    sites = FetcherConfig.from_settings().sites
     forges = build_forges(http=None, sites=sites)
     assert set(forges) == {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org",
                            "git.example.org"}  # fmt: skip
     assert forges["git.example.org"].api_url == "https://git.example.org/api/v1"
     assert not next(s for s in sites if s.host == "git.example.org").trusted
+
+
+def test_the_hosts_the_catalogue_accepts_are_the_sites_the_fetcher_builds(settings):
+    settings.GITLAB_HOSTS = ["GitLab.Example.org"]
+    settings.FORGEJO_HOSTS = ["git.example.net"]
+    sites = FetcherConfig.from_settings().sites
+    assert {site.host for site in sites} == supported_repo_hosts()
+    assert "gitlab.example.org" in supported_repo_hosts()
 
 
 def test_bucket_weekly_is_oldest_first_and_ends_now():

@@ -12,7 +12,9 @@ A response that already carries a policy keeps it.
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
 # rest_framework/base.html (format menu, filters button) and login_base.html.
@@ -34,12 +36,12 @@ REDOC_STYLE_HASHES = (
 )
 
 
-def _sha256(source):
+def _sha256(source: str) -> str:
     digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
     return f"'sha256-{digest}'"
 
 
-def build_policy(nonce=None):
+def build_policy(nonce: str | None = None) -> str:
     """The policy header's value; `nonce` (if any) admits the elements that carry it."""
     nonced = [f"'nonce-{nonce}'"] if nonce else []
     scripts = ["'self'", "'unsafe-hashes'", *map(_sha256, DRF_INLINE_HANDLERS), *nonced]
@@ -67,17 +69,17 @@ def build_policy(nonce=None):
 
 
 class ContentSecurityPolicyMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
-        issued = []
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        issued: list[str] = []
 
-        def issue_nonce():
+        def issue_nonce() -> str:
             issued.append(secrets.token_urlsafe(18))
             return issued[0]
 
-        request.csp_nonce = SimpleLazyObject(issue_nonce)
+        request.csp_nonce = SimpleLazyObject(issue_nonce)  # type: ignore[attr-defined]  # ours
         response = self.get_response(request)
         is_html = response.get("Content-Type", "").startswith("text/html")
         if is_html and "Content-Security-Policy" not in response:
