@@ -2,6 +2,7 @@
 registers the proxy set-up's deploy check (api.client_address)."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ApiConfig(AppConfig):
@@ -10,6 +11,10 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         from api import client_address  # noqa: F401  (registers its deploy check)
+        from api import documents
         from api.signals import connect_cache_invalidation
 
         connect_cache_invalidation()
+        documents.connect()
+        # Rows a migration or a hand-made write left without a document get one.
+        post_migrate.connect(documents.rebuild_missing, sender=self, dispatch_uid="documents")

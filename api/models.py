@@ -21,3 +21,6 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.forge} {self.delivery_id}"
+
+
+from api.stored import Document  # noqa: E402,F401  (the stored documents: api.documents)

@@ -23,7 +23,15 @@ from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
 from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
-from api.rendering import GRID_JSON, PACKAGE_JSON, JSONDocument, JSONRenderer, Links, RowJSON
+from api.rendering import (
+    CATEGORY_JSON,
+    GRID_JSON,
+    PACKAGE_JSON,
+    JSONDocument,
+    JSONRenderer,
+    Links,
+    RowJSON,
+)
 from api.search_hits import hits_fields
 from api.serializers.read import (
     CategorySerializer,
@@ -150,6 +158,7 @@ class CategoryViewSet(CategoryEditMixin, ReadViewSet):
 
     queryset = Category.objects.order_by("-id")
     serializer_class = CategorySerializer
+    row_json = CATEGORY_JSON
     write_serializer_class = CategoryWriteSerializer
     filterset_class = CategoryFilter
     permission_classes = [CategoryPermission]
