@@ -10,11 +10,11 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        from api import client_address  # noqa: F401  (registers its deploy check)
-        from api import documents
-        from api.signals import connect_cache_invalidation
+        from api import (
+            client_address,  # noqa: F401  (registers its deploy check)
+            documents,
+        )
 
-        connect_cache_invalidation()
         documents.connect()
         # Rows a migration or a hand-made write left without a document get one.
         post_migrate.connect(documents.rebuild_missing, sender=self, dispatch_uid="documents")

@@ -25,6 +25,7 @@ from django.utils import timezone
 from api.rendering import CATEGORY_JSON, GRID_JSON, PACKAGE_JSON, Link, Links, RowJSON
 from api.stored import Document
 from categories.models import Category
+from common.models import rows_updated, rows_updating
 from grids.models import Grid, GridPackage
 from grids.signals import catalogue_imported
 from packages.models import Package
@@ -90,24 +91,30 @@ def rebuild(kind: str, ids: Iterable[int]) -> int:
     changed = 0
     for chunk in _batches(ids):
         built = build(kind, chunk)
-        stored = dict(
-            Document.objects.filter(kind=kind, object_id__in=chunk).values_list("object_id", "body")
-        )
+        zone = timezone.get_current_timezone_name()
+        stored = {
+            pk: (body, stored_zone)
+            for pk, body, stored_zone in Document.objects.filter(
+                kind=kind, object_id__in=chunk
+            ).values_list("object_id", "body", "zone")
+        }
         gone = [pk for pk in stored if pk not in built]
         if gone:
             Document.objects.filter(kind=kind, object_id__in=gone).delete()
         now = timezone.now()
         new = [
-            Document(kind=kind, object_id=pk, body=body, modified=modified, changed_at=now)
+            Document(
+                kind=kind, object_id=pk, body=body, zone=zone, modified=modified, changed_at=now
+            )
             for pk, (body, modified) in built.items()
-            if stored.get(pk) != body
+            if stored.get(pk) != (body, zone)
         ]
         if new:
             Document.objects.bulk_create(
                 new,
                 update_conflicts=True,
                 unique_fields=["kind", "object_id"],
-                update_fields=["body", "modified", "changed_at"],
+                update_fields=["body", "zone", "modified", "changed_at"],
             )
         changed += len(new) + len(gone)
     return changed
@@ -141,21 +148,43 @@ def differences() -> Iterator[str]:
     for kind in SHAPES:
         for chunk in _batches(_all_ids(kind)):
             built = build(kind, chunk)
-            stored = dict(
-                Document.objects.filter(kind=kind, object_id__in=chunk).values_list(
-                    "object_id", "body"
-                )
-            )
+            zone = timezone.get_current_timezone_name()
+            stored = {
+                pk: (body, stored_zone)
+                for pk, body, stored_zone in Document.objects.filter(
+                    kind=kind, object_id__in=chunk
+                ).values_list("object_id", "body", "zone")
+            }
             for pk in chunk:
                 if pk not in built:
                     yield f"{kind} {pk}: stored, but the {kind} no longer exists"
                 elif pk not in stored:
                     yield f"{kind} {pk}: missing"
-                elif stored[pk] != built[pk][0]:
+                elif stored[pk][0] != built[pk][0]:
                     yield f"{kind} {pk}: differs from its rows"
+                elif stored[pk][1] != zone:
+                    yield f"{kind} {pk}: written for time zone {stored[pk][1]}, not {zone}"
 
 
 # Receivers: every write a document shows.
+
+
+def _columns(sender: type[models.Model]) -> frozenset[str]:
+    for model, shape in SHAPES.values():
+        if sender is model:
+            return frozenset(shape.columns) | {"pk", "category"}
+    return frozenset()
+
+
+def _wants_updated_rows(sender: type[models.Model], fields: frozenset[str], **_kw: Any) -> bool:
+    """Does an `update()` of `fields` of `sender` change a document?"""
+    return bool(fields & _columns(sender))
+
+
+def _rows_updated(sender: type[models.Model], pks: list[int], **_kwargs: Any) -> None:
+    kind = {Package: PACKAGE, Grid: GRID, Category: CATEGORY}.get(sender)
+    if kind is not None:
+        rebuild(kind, pks)
 
 
 def _saved_or_deleted(sender: type[models.Model], instance: Any, **_kwargs: Any) -> None:
@@ -195,3 +224,5 @@ def connect() -> None:
         _memberships_changed, sender=GridPackage, dispatch_uid="documents-memberships"
     )
     catalogue_imported.connect(rebuild_all, dispatch_uid="documents-imported")
+    rows_updating.connect(_wants_updated_rows, dispatch_uid="documents-updating")
+    rows_updated.connect(_rows_updated, dispatch_uid="documents-updated")

@@ -14,6 +14,9 @@ class Document(models.Model):
     kind = models.CharField(max_length=16)
     object_id = models.BigIntegerField()
     body = models.TextField()
+    # The time zone its date-times are written in (TIME_ZONE); a read in another zone is
+    # answered by DRF, and `check_documents --fix` rewrites them for the new one.
+    zone = models.CharField(max_length=64)
     modified = models.DateTimeField(null=True)
     changed_at = models.DateTimeField()
 

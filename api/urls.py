@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from api.auth import AuthTokenView, ThrottledLoginView
 from api.badges import package_badge
 from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
+from api.reads import documents_first
 from api.views import (
     CatalogueRootView,
     CategoryViewSet,
@@ -54,5 +55,5 @@ urlpatterns = [
             )
         ),
     ),
-    *router.urls,
+    *documents_first(router.urls),
 ]

@@ -1,7 +1,30 @@
 """Abstract model bases shared by every app (no tables of its own)."""
 
-from django.db import models
+from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
+
+# `QuerySet.update()` sends no model signals. A receiver of `rows_updating(sender, fields)`
+# returns True when it needs to know which rows an update of these fields changes; the
+# queryset then sends `rows_updated(sender, pks, fields)` after it, in the same transaction
+# (api/documents.py rebuilds the stored documents that show them).
+rows_updating = Signal()
+rows_updated = Signal()
+
+
+class SignalledQuerySet(models.QuerySet):
+    """A QuerySet whose `update()` says which rows it changed, to whoever asks."""
+
+    def update(self, **kwargs):
+        fields = frozenset(kwargs)
+        wanted = rows_updating.send(sender=self.model, fields=fields)
+        if not any(answer for _receiver, answer in wanted):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            rows_updated.send(sender=self.model, pks=pks, fields=fields)
+        return count
 
 
 class TimeStampedModel(models.Model):
@@ -13,6 +36,8 @@ class TimeStampedModel(models.Model):
 
     created = models.DateTimeField(default=timezone.now, db_index=True)
     modified = models.DateTimeField(default=timezone.now)
+
+    objects = SignalledQuerySet.as_manager()
 
     class Meta:
         abstract = True

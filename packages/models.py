@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from categories.models import Category
-from common.models import TimeStampedModel
+from common.models import SignalledQuerySet, TimeStampedModel
 from common.text import multi_line, single_line
 from packages.fetch.forges.base import WEEKS
 from packages.identifiers import (
@@ -62,7 +62,7 @@ def normalized_identifiers(
     return repo_url, repo_key, documentation_url, pypi_url
 
 
-class PackageQuerySet(models.QuerySet):
+class PackageQuerySet(SignalledQuerySet):
     def stalest_first(self):
         """Never-fetched packages first, then the oldest fetch."""
         return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")

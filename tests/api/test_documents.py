@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -61,7 +62,11 @@ def catalogue():
 def test_a_write_that_bypasses_the_documents_is_reported_and_fixed(catalogue):
     _category, _grid, package = catalogue
     assert_clean()
-    Package.objects.filter(pk=package.pk).update(title="Changed behind its back")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Package._meta.db_table} SET title = %s WHERE id = %s",
+            ["Changed behind its back", package.pk],
+        )
 
     code, out = check_documents()
 
@@ -246,3 +251,15 @@ def test_grid_deletion_by_queryset_keeps_the_documents(catalogue):
     _category, grid, _package = catalogue
     Grid.objects.filter(pk=grid.pk).delete()
     assert_clean()
+
+
+def test_queryset_updates_keep_the_documents(catalogue):
+    category, grid, package = catalogue
+    Package.objects.filter(pk=package.pk).update(title="Updated", repo_watchers=7)
+    Grid.objects.filter(pk=grid.pk).update(description="Bulk")
+    Category.objects.filter(pk=category.pk).update(title_plural="Bulk")
+    Package.objects.bulk_update([Package(pk=package.pk, title="Bulk-updated")], ["title"])
+    assert_clean()
+    assert (
+        '"title":"Bulk-updated"' in Document.objects.get(kind="package", object_id=package.pk).body
+    )
