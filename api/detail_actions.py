@@ -142,7 +142,8 @@ def _grid_with_comparison_rows():
     """Grids with their packages prefetched as comparison rows read them: the grid's own JSON
     and the table share one query for the packages."""
     rows = Package.objects.only(*COMPARISON_PACKAGE_FIELDS).order_by("id")
-    return Grid.objects.prefetch_related(Prefetch("packages", queryset=rows))
+    # The stubs cannot type a Prefetch through a custom manager's queryset.
+    return Grid.objects.prefetch_related(Prefetch("packages", queryset=rows))  # type: ignore[arg-type]
 
 
 class PackageScoreMixin(ViewSetMixinBase):

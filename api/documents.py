@@ -36,6 +36,7 @@ SHAPES: dict[str, tuple[type[models.Model], RowJSON]] = {
     GRID: (Grid, GRID_JSON),
     CATEGORY: (Category, CATEGORY_JSON),
 }
+KIND_OF: dict[type[models.Model], str] = {model: kind for kind, (model, _) in SHAPES.items()}
 LINK_MARK = "\x00"
 _STORED_MARK = b'"\\u0000'  # how orjson writes a string starting with the marker
 BATCH = 500
@@ -182,7 +183,7 @@ def _wants_updated_rows(sender: type[models.Model], fields: frozenset[str], **_k
 
 
 def _rows_updated(sender: type[models.Model], pks: list[int], **_kwargs: Any) -> None:
-    kind = {Package: PACKAGE, Grid: GRID, Category: CATEGORY}.get(sender)
+    kind = KIND_OF.get(sender)
     if kind is not None:
         rebuild(kind, pks)
 
@@ -192,8 +193,7 @@ def _saved_or_deleted(sender: type[models.Model], instance: Any, **_kwargs: Any)
         rebuild(PACKAGE, [instance.package_id])
         rebuild(GRID, [instance.grid_id])
         return
-    kind = {Package: PACKAGE, Grid: GRID, Category: CATEGORY}[sender]
-    rebuild(kind, [instance.pk])
+    rebuild(KIND_OF[sender], [instance.pk])
 
 
 def _memberships_changed(

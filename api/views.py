@@ -177,11 +177,10 @@ class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
     """API endpoint that allows grids to be viewed or edited."""
 
     # The browsable page lists the packages by name, stars and score from the same prefetch.
+    member_rows = Package.objects.only("id", "title", "repo_watchers", "score").order_by("id")
+    # The stubs cannot type a Prefetch through a custom manager's queryset.
     queryset = Grid.objects.prefetch_related(
-        Prefetch(
-            "packages",
-            queryset=Package.objects.only("id", "title", "repo_watchers", "score").order_by("id"),
-        )
+        Prefetch("packages", queryset=member_rows)  # type: ignore[arg-type]
     ).order_by("-id")
     serializer_class = GridSerializer
     row_json = GRID_JSON

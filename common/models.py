@@ -1,5 +1,7 @@
 """Abstract model bases shared by every app (no tables of its own)."""
 
+from typing import TypeVar
+
 from django.db import models, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -8,11 +10,12 @@ from django.utils import timezone
 # returns True when it needs to know which rows an update of these fields changes; the
 # queryset then sends `rows_updated(sender, pks, fields)` after it, in the same transaction
 # (api/documents.py rebuilds the stored documents that show them).
+_M = TypeVar("_M", bound=models.Model)
 rows_updating = Signal()
 rows_updated = Signal()
 
 
-class SignalledQuerySet(models.QuerySet):
+class SignalledQuerySet(models.QuerySet[_M]):
     """A QuerySet whose `update()` says which rows it changed, to whoever asks."""
 
     def update(self, **kwargs):
@@ -36,8 +39,6 @@ class TimeStampedModel(models.Model):
 
     created = models.DateTimeField(default=timezone.now, db_index=True)
     modified = models.DateTimeField(default=timezone.now)
-
-    objects = SignalledQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -3,9 +3,13 @@
 from django.conf import settings
 from django.db import models
 
-from common.models import TimeStampedModel
+from common.models import SignalledQuerySet, TimeStampedModel
 from common.text import multi_line, single_line
 from packages.models import Package
+
+
+class GridQuerySet(SignalledQuerySet["Grid"]):
+    """Grids; `update()` says which rows it changed (common.models)."""
 
 
 class Grid(TimeStampedModel):
@@ -21,6 +25,8 @@ class Grid(TimeStampedModel):
     last_modified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = GridQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

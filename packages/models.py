@@ -62,7 +62,7 @@ def normalized_identifiers(
     return repo_url, repo_key, documentation_url, pypi_url
 
 
-class PackageQuerySet(SignalledQuerySet):
+class PackageQuerySet(SignalledQuerySet["Package"]):
     def stalest_first(self):
         """Never-fetched packages first, then the oldest fetch."""
         return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")
