@@ -1,5 +1,6 @@
-"""App config for the API: connects the response cache's invalidation signals (api.signals) and
-registers the proxy set-up's deploy check (api.client_address)."""
+"""App config for the API: connects the stored documents' receivers (api.documents), builds
+any missing ones after `migrate`, and registers the proxy set-up's deploy check
+(api.client_address)."""
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
