@@ -28,7 +28,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from api import documents
+from api import changes, documents
 from api.conditional import etag, matches
 from api.list_params import names_a_filter
 from api.lookups import id_or_slug
@@ -77,14 +77,20 @@ class DocumentRead:
         self.csrf_exempt = True
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        answer = None
+        answer: tuple[bytes, Any] | None = None
+        if not self.detail and changes.SINCE in request.GET and request.method in {"GET", "HEAD"}:
+            return self.changes_answer(request)
         if "format" not in kwargs and is_plain_anonymous_json(request):
-            answer = self.detail_answer(request, kwargs["pk"]) if self.detail else None
-            if not self.detail:
+            if self.detail:
+                answer = self.detail_answer(request, kwargs["pk"])
+            else:
                 answer = self.list_answer(request)
         if answer is None:
             return self.drf_view(request, *args, **kwargs)
-        body, modified = answer
+        return self.respond(request, *answer)
+
+    def respond(self, request: HttpRequest, body: bytes, modified: Any) -> HttpResponseBase:
+        """The stored bytes as the response, once the throttles allow it."""
         refused = check_request(request)
         if refused is not None:
             return refused
@@ -101,6 +107,16 @@ class DocumentRead:
         response["Vary"] = "Accept"
         response["Allow"] = self.allow
         return response
+
+    def changes_answer(self, request: HttpRequest) -> HttpResponseBase:
+        """A `changed_since` page (api/changes.py), for any client."""
+        rows = self.rows(request)
+        if rows is None:
+            return self.drf_view(request)  # the filter's 400, as DRF words it
+        body = changes.changed_page(request, self.kind, rows)
+        if not isinstance(body, bytes):
+            return check_request(request) or body  # a 400 is counted too
+        return self.respond(request, body, None)
 
     def detail_answer(self, request: HttpRequest, segment: str) -> tuple[bytes, Any] | None:
         """The stored document the URL names, in one query; None when there is none."""
