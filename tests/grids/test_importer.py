@@ -326,7 +326,7 @@ def test_importing_costs_the_same_queries_whatever_the_number_of_records(
     # Reads of what is there, one insert per kind, the memberships, then the stored documents'
     # rebuild (per kind: its ids, then per batch of 500 its rows, members, stored, upsert):
     # not one query per record.
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(36):
         report = import_bundle(_bundle(count, category))
 
     assert report.created["packages"] == count
