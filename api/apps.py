@@ -1,7 +1,9 @@
-"""App config for the API: connects the response cache's invalidation signals (api.signals) and
-registers the proxy set-up's deploy check (api.client_address)."""
+"""App config for the API: connects the stored documents' receivers (api.documents), builds
+any missing ones after `migrate`, and registers the proxy set-up's deploy check
+(api.client_address)."""
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ApiConfig(AppConfig):
@@ -9,7 +11,11 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        from api import client_address  # noqa: F401  (registers its deploy check)
-        from api.signals import connect_cache_invalidation
+        from api import (
+            client_address,  # noqa: F401  (registers its deploy check)
+            documents,
+        )
 
-        connect_cache_invalidation()
+        documents.connect()
+        # Rows a migration or a hand-made write left without a document get one.
+        post_migrate.connect(documents.rebuild_missing, sender=self, dispatch_uid="documents")

@@ -52,3 +52,6 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.forge} {self.delivery_id}"
+
+
+from api.stored import Document  # noqa: E402,F401  (the stored documents: api.documents)

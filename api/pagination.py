@@ -3,27 +3,31 @@
 from typing import Any, cast
 
 from django.conf import settings
+from django.http import HttpRequest
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from api.caching import cached_count
-from api.list_params import may_change_rows
-
 # Far past any catalogue, and well inside the databases' 64-bit integers.
 MAX_COUNT = 1_000_000_000
 
 
 def parse_count(
-    request: Request, name: str, *, default: int, minimum: int, maximum: int | None = None
+    request: Request | HttpRequest,
+    name: str,
+    *,
+    default: int,
+    minimum: int,
+    maximum: int | None = None,
 ) -> int:
     """The integer query parameter `name`: `default` when absent, clamped to `maximum`.
 
     Anything that is not an integer >= `minimum` is a 400 naming the parameter.
     """
-    raw = request.query_params.get(name)
+    params = request.query_params if isinstance(request, Request) else request.GET
+    raw = params.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -64,32 +68,6 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             maximum=settings.API_MAX_PAGE_SIZE,
         )
         return limit or cast(int, api_settings.PAGE_SIZE)  # set in settings.REST_FRAMEWORK
-
-    def paginate_queryset(
-        self, queryset: Any, request: Request, view: APIView | None = None
-    ) -> list[Any] | None:
-        self.view = view
-        return super().paginate_queryset(queryset, request, view)
-
-    def get_count(self, queryset: Any) -> int:
-        """The list's size, counted once per filter until the catalogue changes (parameters
-        no filter reads, such as a cache-busting `?nonce=`, are not part of the key)."""
-        request = self.request
-        assert request is not None  # paginate_queryset() sets it before counting
-        filters = sorted(
-            (name, tuple(values))
-            for name, values in request.query_params.lists()
-            if self._is_filter(name)
-        )
-        return cached_count(
-            (request.path, tuple(filters)),
-            lambda: pagination.LimitOffsetPagination.get_count(self, queryset),
-        )
-
-    def _is_filter(self, name: str) -> bool:
-        if name in {self.limit_query_param, self.offset_query_param, "format"}:
-            return False
-        return may_change_rows(getattr(self, "view", None), name)
 
     def get_offset(self, request: Request) -> int:
         return parse_count(request, self.offset_query_param, default=0, minimum=0)

@@ -109,7 +109,7 @@ class RowJSON:
         each row carries its members' ids (one query for a detail; a list page leaves them to
         `documents`, since the database would compute them for the rows an offset skips too)."""
         rows = queryset.prefetch_related(None)
-        if members:
+        if members and self.owner_column:
             return rows.values(*self.columns, members=self._members())
         return rows.values(*self.columns)
 
@@ -128,7 +128,9 @@ class RowJSON:
     def documents(self, rows: Sequence[Mapping[str, Any]], links: Links) -> list[dict]:
         """The JSON of `rows` (from `rows()`), members by id: read in one query for all the
         rows unless they carry them."""
-        if rows and "members" not in rows[0]:
+        if not self.owner_column:
+            rows = [{**row, "members": ()} for row in rows]
+        elif rows and "members" not in rows[0]:
             members: defaultdict[int, list[int]] = defaultdict(list)
             pairs = GridPackage.objects.filter(
                 **{f"{self.owner_column}__in": [row["id"] for row in rows]}
@@ -223,5 +225,35 @@ class GridJSON(RowJSON):
         }
 
 
+class CategoryJSON(RowJSON):
+    """A category: its fields (it has no members)."""
+
+    columns = (
+        "id",
+        "title",
+        "slug",
+        "description",
+        "title_plural",
+        "show_pypi",
+        "created",
+        "modified",
+    )
+
+    def build(
+        self, row: Mapping[str, Any], members: Iterable[int], links: Links, zone: tzinfo
+    ) -> dict:
+        return {
+            "id": row["id"],
+            "title": row["title"],
+            "slug": row["slug"],
+            "description": row["description"],
+            "title_plural": row["title_plural"],
+            "show_pypi": row["show_pypi"],
+            "created": datetime_text(row["created"], zone),
+            "modified": datetime_text(row["modified"], zone),
+        }
+
+
 PACKAGE_JSON = PackageJSON()
 GRID_JSON = GridJSON()
+CATEGORY_JSON = CategoryJSON()

@@ -6,7 +6,7 @@ add scopes of their own (creating, marking used, password checks). Rates come fr
 `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, read at request time (`"20/s burst=1000"`).
 
 - DRF views count their `throttle_classes` (the classes here are DRF throttles; `count_all`
-  charges several at once, as the response cache's replays do);
+  charges several at once);
 - every other view (feeds, badges, site paths, the admin, login forms), and any URL no view
   matches, is counted by `ThrottleMiddleware` against the default scopes, unless the view is
   marked `@throttle_exempt` (the health check);
@@ -81,11 +81,10 @@ def count_all(
     request: Any, view: Any, throttles: Sequence[BaseThrottle], cost: float | None = None
 ) -> list[bool]:
     """Charge `request` to every throttle's bucket at once, all or none; whether each allows
-    it. `cost` defaults to the view instance's `throttle_cost` (1 without one; a view class,
-    as the response cache passes for a replay, costs 1). The outcomes are kept for the
+    it. `cost` defaults to the view's `throttle_cost` (1 without one). The outcomes are kept for the
     response's headers, and each throttle's `wait()` says its Retry-After."""
     if cost is None:
-        cost = 1 if isinstance(view, type) else getattr(view, "throttle_cost", 1)
+        cost = getattr(view, "throttle_cost", 1)
     allowed = [True] * len(throttles)
     bucketed = []
     for n, throttle in enumerate(throttles):

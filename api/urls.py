@@ -10,6 +10,7 @@ from api.auth import AuthTokenView, ThrottledLoginView
 from api.badges import package_badge
 from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
 from api.readiness_views import GridReadinessView, PackageReadinessView
+from api.reads import documents_first
 from api.status_views import FreshnessView, StatusView
 from api.views import (
     CatalogueRootView,
@@ -60,5 +61,5 @@ urlpatterns = [
             )
         ),
     ),
-    *router.urls,
+    *documents_first(router.urls),
 ]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.routers import APIRootView
 
 from api.browsable import BrowsableRenderer, is_browsable
-from api.caching import ConditionalCacheMixin
+from api.conditional import ConditionalMixin
 from api.detail_actions import GridComparisonMixin, PackageScoreMixin
 from api.editing import CategoryEditMixin, GridEditMixin, PackageEditMixin, write_schema
 from api.filters import CategoryFilter, GridFilter, PackageFilter
@@ -25,7 +25,15 @@ from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
 from api.readiness_filters import declared_params, keep_declaring_hits
 from api.readiness_filters import schema_parameters as readiness_parameters
-from api.rendering import GRID_JSON, PACKAGE_JSON, JSONDocument, JSONRenderer, Links, RowJSON
+from api.rendering import (
+    CATEGORY_JSON,
+    GRID_JSON,
+    PACKAGE_JSON,
+    JSONDocument,
+    JSONRenderer,
+    Links,
+    RowJSON,
+)
 from api.search_hits import hits_fields
 from api.serializers.read import (
     CategorySerializer,
@@ -38,7 +46,7 @@ from api.serializers.write import (
     GridWriteSerializer,
     PackageWriteSerializer,
 )
-from api.throttling import AnonThrottle, CreateThrottle, UserThrottle
+from api.throttling import AnonThrottle, CreateThrottle, UserThrottle, count_all
 from api.usage import PackageUsageMixin
 from categories.models import Category
 from grids import search
@@ -59,6 +67,18 @@ class CatalogueRootView(APIRootView):
 
     def get_view_name(self):
         return f"{settings.SITE_NAME} API"
+
+
+class ThrottleOnceMixin(ViewSetMixinBase):
+    """Every throttle of a request counted in one round trip to the bucket store."""
+
+    def check_throttles(self, request):
+        throttles = self.get_throttles()
+        allowed = count_all(request, self, throttles)
+        waits = [throttle.wait() for throttle, ok in zip(throttles, allowed, strict=True) if not ok]
+        if waits:
+            durations = [wait for wait in waits if wait is not None]
+            self.throttled(request, max(durations) if durations else None)  # type: ignore[arg-type]  # DRF takes None
 
 
 class IdOrSlugLookupMixin(ViewSetMixinBase):
@@ -82,7 +102,8 @@ class IdOrSlugLookupMixin(ViewSetMixinBase):
 
 class ReadViewSet(
     IdOrSlugLookupMixin,
-    ConditionalCacheMixin,
+    ThrottleOnceMixin,
+    ConditionalMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -90,10 +111,11 @@ class ReadViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Base of the resource viewsets: cached, conditional reads; writes come from api.editing.
+    """Base of the resource viewsets: conditional reads; writes come from api.editing.
 
-    With `row_json` set, a JSON read is built from rows by `api.rendering` (no instances, no
-    serializer); the browsable API goes through the serializer and the instances it shows.
+    Plain anonymous JSON reads are answered from stored documents before this viewset runs
+    (api/reads.py); what reaches it is built from rows by `api.rendering` (no instances, no
+    serializer), the browsable API through the serializer and the instances it shows.
     """
 
     renderer_classes = [JSONRenderer, BrowsableRenderer]
@@ -103,39 +125,30 @@ class ReadViewSet(
     def list(self, request, *args, **kwargs):
         row_json = self._row_json(request)
         if row_json is None:
-            parent = super().list
-            return self.cached_response(request, lambda: parent(request, *args, **kwargs))
-
-        def produce():
-            queryset = self.filter_queryset(self.get_queryset())
-            rows = self.paginate_queryset(row_json.rows(queryset))
-            assert rows is not None  # api.pagination always has a limit
-            links = Links(request, self.format_kwarg)
-            response = self.get_paginated_response(row_json.documents(rows, links))
-            response.data = JSONDocument(response.data)
-            return response
-
-        return self.cached_response(request, produce)
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.paginate_queryset(row_json.rows(queryset))
+        assert rows is not None  # api.pagination always has a limit
+        links = Links(request, self.format_kwarg)
+        response = self.get_paginated_response(row_json.documents(rows, links))
+        response.data = JSONDocument(response.data)
+        return response
 
     def retrieve(self, request, *args, **kwargs):
         row_json = self._row_json(request)
-
-        def produce():
-            if row_json is None:
-                instance = self.get_object()
-                data, modified = self.get_serializer(instance).data, instance.modified
-            else:
-                rows = row_json.rows(self.get_queryset(), members=True)
-                row = get_object_or_404(rows, **self.lookup())
-                # The permissions see the row: each allows a safe method without reading it.
-                self.check_object_permissions(request, row)
-                (data,) = row_json.documents([row], Links(request, self.format_kwarg))
-                data, modified = JSONDocument(data), row["modified"]
-            response = Response(data)
-            response.last_modified = modified  # type: ignore[attr-defined]  # api.caching reads it
-            return response
-
-        return self.cached_response(request, produce)
+        if row_json is None:
+            instance = self.get_object()
+            data, modified = self.get_serializer(instance).data, instance.modified
+        else:
+            rows = row_json.rows(self.get_queryset(), members=True)
+            row = get_object_or_404(rows, **self.lookup())
+            # The permissions see the row: each allows a safe method without reading it.
+            self.check_object_permissions(request, row)
+            (data,) = row_json.documents([row], Links(request, self.format_kwarg))
+            data, modified = JSONDocument(data), row["modified"]
+        response = Response(data)
+        response.last_modified = modified  # type: ignore[attr-defined]  # api.conditional reads it
+        return response
 
     def _row_json(self, request) -> RowJSON | None:
         if self.row_json is None or request.accepted_renderer.format != "json":
@@ -152,6 +165,7 @@ class CategoryViewSet(CategoryEditMixin, ReadViewSet):
 
     queryset = Category.objects.order_by("-id")
     serializer_class = CategorySerializer
+    row_json = CATEGORY_JSON
     write_serializer_class = CategoryWriteSerializer
     filterset_class = CategoryFilter
     permission_classes = [CategoryPermission]
@@ -165,11 +179,10 @@ class GridViewSet(GridComparisonMixin, GridEditMixin, ReadViewSet):
     """API endpoint that allows grids to be viewed or edited."""
 
     # The browsable page lists the packages by name, stars and score from the same prefetch.
+    member_rows = Package.objects.only("id", "title", "repo_watchers", "score").order_by("id")
+    # The stubs cannot type a Prefetch through a custom manager's queryset.
     queryset = Grid.objects.prefetch_related(
-        Prefetch(
-            "packages",
-            queryset=Package.objects.only("id", "title", "repo_watchers", "score").order_by("id"),
-        )
+        Prefetch("packages", queryset=member_rows)  # type: ignore[arg-type]
     ).order_by("-id")
     serializer_class = GridSerializer
     row_json = GRID_JSON
@@ -206,7 +219,7 @@ class PackageViewSet(PackageScoreMixin, PackageUsageMixin, PackageEditMixin, Rea
         return queryset
 
 
-class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
+class SearchViewSet(ThrottleOnceMixin, ConditionalMixin, viewsets.GenericViewSet):
     """Ranked search over packages and grids.
 
     A plain JSON list (no pagination envelope), best match first: exact title or slug,
@@ -220,8 +233,7 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
     # Tokens a search takes from its client's budget (a read takes 1): an uncached search costs
-    # the server about two detail reads (docs/api.md#throttles); a replay from the response
-    # cache takes 1 (api.throttling.count_all).
+    # the server about two detail reads (docs/api.md#throttles).
     throttle_cost = 2
 
     @extend_schema(
@@ -250,7 +262,7 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
         responses=SearchResultSerializer(many=True),
     )
     def list(self, request, *args, **kwargs):
-        return self.cached_response(request, self._search)
+        return self._search()
 
     def get_queryset(self):
         # Only for the browsable API's introspection; searching goes through grids.search.
@@ -258,8 +270,7 @@ class SearchViewSet(ConditionalCacheMixin, viewsets.GenericViewSet):
 
     @property
     def default_response_headers(self) -> dict[str, str]:
-        # Every response (and the response cache's replays, which keep these) names the terms:
-        # those the search used, once it ran.
+        # Every response names the terms: those the search used, once it ran.
         terms = getattr(self, "search_terms", None)
         if terms is None:
             terms = search.choose_terms(self.request.query_params.get("q", ""))

@@ -16,11 +16,13 @@ the same size as the endpoint's, through the same middleware and gunicorn. Throt
 raised (one loopback client stands in for many users) but still counted.
 
 Endpoints: package list (20 per page, rotating over pages), package detail (500 slugs), grid
-list (every page) and search (40 queries). Each is measured cached (the response cache as
-served; every URL fetched before, then a warm-up run) and uncached (a query string no other
-request has). Floor, cached and uncached runs are interleaved for `--rounds` rounds; the table
-gives the medians of req/s and p50/p99 latency and the share of the floor, then each issue #13
-target with its measured value. Needs wrk (`apt-get install -y wrk`), PostgreSQL and Redis.
+list (every page) and search (40 queries). Each is measured "cached" (every URL fetched
+before, then a warm-up run) and "uncached" (a query string no other request has). There is no
+response cache: both are answered from the stored documents (api/reads.py), so the pair shows
+what a URL asked before still gains (the database's own caches). Floor, cached and uncached
+runs are interleaved for `--rounds` rounds; the table gives the medians of req/s and p50/p99
+latency and the share of the floor, then each issue #23 target with its measured value. Needs
+wrk (`apt-get install -y wrk`), PostgreSQL and Redis.
 """
 
 import argparse
@@ -163,7 +165,7 @@ def setup_django(env):
 
 
 def clear_redis(url, prefix="bench-api"):
-    """Drop the production set-up's keys: its response cache starts cold, its throttles empty."""
+    """Drop the production set-up's keys: its throttles start empty."""
     import redis
 
     client = redis.Redis.from_url(url)

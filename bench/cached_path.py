@@ -1,10 +1,11 @@
-"""What a cached API read costs in-process, next to the floor view: no server, no network.
+"""What a warm API read (stored documents) costs in-process, next to the floor view: no server,
+no network.
 
     .venv/bin/python bench/cached_path.py [--setup production|embedded] [--requests 10000]
         [--profile package-detail]
 
 Sets Django up as bench/api.py's set-up serves it (same settings, catalogue and bench-only
-URLconf), fills the response cache, then sends `--requests` GETs straight through the WSGI
+URLconf), warms every URL once, then sends `--requests` GETs straight through the WSGI
 handler, for each endpoint: the floor view with a body of the same size, and the cached
 endpoint rotating over its URLs. Prints microseconds per request and the cached/floor ratio of
 request rates. `--profile NAME` runs cProfile over that endpoint's cached requests and prints
@@ -118,7 +119,7 @@ def main():
         if profiler:
             stats = pstats.Stats(profiler)
             stats.sort_stats("tottime").print_stats(own.top)
-            stats.print_callees(r"caching.py.*\(_cached_answer\)")
+            stats.print_callees(r"reads.py.*\(__call__\)")
             stats.print_callees(r"throttling.py.*\(count_all\)")
             stats.print_callees(r"throttling.py.*\(get_key\)")
 

@@ -145,6 +145,9 @@ def build_catalogue(packages, grids, rebuild):
         ),
         batch_size=5000,
     )
+    from api.documents import rebuild_missing
+
+    rebuild_missing()  # bulk_create sends no signals: the stored documents, in batches
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

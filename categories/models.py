@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from common.models import TimeStampedModel
+from common.models import SignalledQuerySet, TimeStampedModel
 from common.text import multi_line, single_line
 
 
@@ -12,6 +12,8 @@ class Category(TimeStampedModel):
     description = models.TextField(blank=True, validators=[multi_line])
     title_plural = models.CharField(max_length=50, blank=True, validators=[single_line])
     show_pypi = models.BooleanField(default=True, help_text="Show PyPI stats for this category.")
+
+    objects = SignalledQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

@@ -1,10 +1,34 @@
 """Abstract model bases shared by every app (no tables of its own)."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
+
+# `QuerySet.update()` sends no model signals. A receiver of `rows_updating(sender, fields)`
+# returns True when it needs to know which rows an update of these fields changes; the
+# queryset then sends `rows_updated(sender, pks, fields)` after it, in the same transaction
+# (api/documents.py rebuilds the stored documents that show them).
+_M = TypeVar("_M", bound=models.Model)
+rows_updating = Signal()
+rows_updated = Signal()
+
+
+class SignalledQuerySet(models.QuerySet[_M]):
+    """A QuerySet whose `update()` says which rows it changed, to whoever asks."""
+
+    def update(self, **kwargs: Any) -> int:
+        fields = frozenset(kwargs)
+        wanted = rows_updating.send(sender=self.model, fields=fields)
+        if not any(answer for _receiver, answer in wanted):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            rows_updated.send(sender=self.model, pks=pks, fields=fields)
+        return count
 
 
 def person_field() -> "models.ForeignKey[Any, Any]":

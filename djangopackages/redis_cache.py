@@ -8,8 +8,7 @@ process every few seconds rather than one per request. A warning is logged at mo
 `WARN_EVERY_SECONDS`.
 
 `outage` is what the rest of the site asks: `is_down()` (throttles then count in process
-memory, the response cache is bypassed) and `episodes` (the response cache draws a new
-catalogue version after an outage, since writes made during it could not invalidate).
+memory) and `episodes` (how many outages this process has seen).
 """
 
 import logging

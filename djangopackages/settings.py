@@ -108,8 +108,6 @@ MIDDLEWARE = [
     # Counts pages, feeds and badges (DRF views count their own); rate-limit headers on every
     # response (api/throttling.py).
     "api.throttling.ThrottleMiddleware",
-    # Innermost: cached anonymous API reads answered before URL resolution (api/caching.py).
-    "api.caching.CachedResponseMiddleware",
 ]
 
 ROOT_URLCONF = "djangopackages.urls"
@@ -301,10 +299,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Rendered API responses are cached this many seconds, and dropped as soon as the catalogue
-# changes (in Redis and each worker's memory, or without Redis in each worker's memory, checked
-# against the database's commit generation): see api/caching.py.
-API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 # The largest `limit` a list page honours (larger ones read as this); clients ask 200 and 500.
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 1000)
 

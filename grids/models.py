@@ -2,9 +2,13 @@
 
 from django.db import models
 
-from common.models import TimeStampedModel, person_field
+from common.models import SignalledQuerySet, TimeStampedModel, person_field
 from common.text import multi_line, single_line
 from packages.models import Package
+
+
+class GridQuerySet(SignalledQuerySet["Grid"]):
+    """Grids; `update()` says which rows it changed (common.models)."""
 
 
 class Grid(TimeStampedModel):
@@ -16,6 +20,8 @@ class Grid(TimeStampedModel):
     packages = models.ManyToManyField(Package, through="GridPackage", related_name="grids")
     created_by = person_field()
     last_modified_by = person_field()
+
+    objects = GridQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

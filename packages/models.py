@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from categories.models import Category
-from common.models import TimeStampedModel, person_field
+from common.models import SignalledQuerySet, TimeStampedModel, person_field
 from common.text import multi_line, single_line
 from packages.identifiers import (
     IdentifierError,
@@ -65,7 +65,7 @@ def normalized_identifiers(
     return repo_url, repo_key, documentation_url, pypi_url
 
 
-class PackageQuerySet(models.QuerySet["Package"]):
+class PackageQuerySet(SignalledQuerySet["Package"]):
     def stalest_first(self) -> "PackageQuerySet":
         """Never-fetched packages first, then the oldest fetch."""
         return self.order_by(models.F("last_fetched").asc(nulls_first=True), "id")

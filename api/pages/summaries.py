@@ -202,8 +202,8 @@ def grid_list(data: Any) -> dict[str, Any]:
                 "title": by_id[pk].title,
                 "url": api_page("grid-detail", pk),
                 "description": by_id[pk].description,
-                "packages": by_id[pk].package_count,
-                "features": by_id[pk].feature_count,
+                "packages": by_id[pk].package_count,  # type: ignore[attr-defined]  # annotated
+                "features": by_id[pk].feature_count,  # type: ignore[attr-defined]  # annotated
                 "featured": by_id[pk].header,
             }
             for pk in ids

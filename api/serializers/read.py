@@ -5,7 +5,14 @@ What clients may send lives apart, in `api.serializers.write`.
 
 from rest_framework import serializers
 
-from api.rendering import GRID_JSON, PACKAGE_JSON, Links, detail_link, pypi_project_url
+from api.rendering import (
+    CATEGORY_JSON,
+    GRID_JSON,
+    PACKAGE_JSON,
+    Links,
+    detail_link,
+    pypi_project_url,
+)
 from categories.models import Category
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.models import Package
@@ -31,6 +38,9 @@ class CategorySerializer(serializers.ModelSerializer):
             "created",
             "modified",
         ]
+
+    def to_representation(self, instance):
+        return CATEGORY_JSON.from_instance(instance, (), links_of(self))
 
 
 class PackageSerializer(serializers.ModelSerializer):

@@ -1,11 +1,9 @@
-"""API test fixtures: a fresh response cache per test, switched on as by default, and `rates`
-to set throttle rates for one test."""
+"""API test fixtures: a fresh cache (throttle buckets) per test, and `rates` to set throttle
+rates for one test."""
 
 import pytest
 from django.core.cache import cache
 
-from api import caching
-from api.caching import reset_local_entries
 from tests.packages.conftest import fetch_settings, upstream  # noqa: F401  (the local fake)
 
 
@@ -15,17 +13,10 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_response_cache(settings, monkeypatch):
-    """A fresh cache whose version is re-read only when a test asks (LOCAL_VERSION_SECONDS=0):
-    query budgets count what a request costs, not the once-a-second version read, whose own
-    cost test_reads_never_write pins."""
-    settings.API_CACHE_SECONDS = 300
-    monkeypatch.setattr(caching, "LOCAL_VERSION_SECONDS", 3600)
+def _fresh_cache():
     cache.clear()
-    reset_local_entries()
     yield
     cache.clear()
-    reset_local_entries()
 
 
 @pytest.fixture

@@ -148,7 +148,6 @@ def test_two_gunicorn_workers_share_one_anonymous_budget(tmp_path, redis_url):
         "REDIS_URL": redis_url,
         "CACHE_KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
         "THROTTLE_ANON": "1/min burst=5",
-        "API_CACHE_SECONDS": "0",
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],

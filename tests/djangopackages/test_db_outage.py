@@ -117,7 +117,6 @@ def start_gunicorn(database_url, *, threads=4, **env):
         # Each worker's response cache may answer a warm URL from memory for up to a second
         # of outage (until its version check reaches the database); these tests are about the
         # database path.
-        "API_CACHE_SECONDS": "0",
         **env,
     }
     env.pop("REDIS_URL", None)

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from api.reads import DocumentRead
 from api.views import PackageViewSet
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def test_an_unhandled_error_is_a_json_500(debug, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(PackageViewSet, "list", explode)
+    monkeypatch.setattr(DocumentRead, "list_answer", explode)  # the stored-document read
 
     response = Client(raise_request_exception=False).get("/api/v4/packages/")
 

@@ -44,7 +44,6 @@ def served(tmp_path_factory, home):
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=f"sqlite:///{tmp_path_factory.mktemp('gunicorn') / 'db.sqlite3'}",
-        API_CACHE_SECONDS="0",
     )
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "djangopackages.wsgi"]

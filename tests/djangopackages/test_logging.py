@@ -24,7 +24,7 @@ def handlers_emitting(name, level=logging.WARNING):
 
 
 @pytest.mark.parametrize("debug", [True, False])
-@pytest.mark.parametrize("name", ["django.request", "django.security.csrf", "api.caching"])
+@pytest.mark.parametrize("name", ["django.request", "django.security.csrf", "api.documents"])
 def test_a_warning_is_written_once(settings, debug, name):
     settings.DEBUG = debug
     assert len(handlers_emitting(name)) == 1

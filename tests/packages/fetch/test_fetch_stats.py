@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from api import caching
+from api import documents
 from packages.models import Package
 from tests.checksums import FETCH_BOOKKEEPING, catalogue_snapshot
 from tests.factories import PackageFactory, UserFactory
@@ -326,10 +326,10 @@ def test_summary_counts_equal_what_was_stored(fetch_settings, upstream):
 
 
 def test_cache_failing_mid_run_stops_the_run_loudly(widgets, monkeypatch):
-    def cache_down():
+    def cache_down(*_args):
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6399.")
 
-    monkeypatch.setattr(caching, "_new_version", cache_down)  # what a save's signal calls
+    monkeypatch.setattr(documents, "rebuild", cache_down)  # what a save's receiver calls
     with pytest.raises(CommandError, match=r"^cannot run: ConnectionError: Error 111 connecting"):
         call_command("fetch_stats", "--json", stdout=StringIO(), stderr=StringIO())
     widgets.refresh_from_db()

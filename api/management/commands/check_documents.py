@@ -1,0 +1,32 @@
+"""`manage.py check_documents [--fix]`: rebuild every stored API document in memory and name
+those that differ from what is stored (exit 1, one line each); exit 0 when all match."""
+
+import sys
+
+from django.core.management.base import BaseCommand
+
+from api import documents
+
+
+class Command(BaseCommand):
+    help = (
+        "Rebuild every stored API document in memory; print one line per document that differs "
+        "from the stored one and exit 1, or exit 0 when none does. --fix stores the rebuilt ones."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--fix", action="store_true", help="Store the rebuilt documents that differ."
+        )
+
+    def handle(self, *args, fix, **options):
+        found = list(documents.differences())
+        for line in found:
+            self.stdout.write(line)
+        if found and fix:
+            changed = documents.rebuild_all()
+            self.stdout.write(f"fixed: {changed} documents rewritten")
+            return
+        if found:
+            sys.exit(1)
+        self.stdout.write("All stored documents match their rows.")

@@ -1,0 +1,224 @@
+"""Anonymous JSON reads of packages, grids and categories (API v4), answered from their stored
+documents (api/documents.py) by a plain Django view: no DRF dispatch, no serializer.
+
+`documents_first(patterns)` puts `DocumentRead` in front of the router's list and detail views.
+A plain anonymous JSON GET or HEAD (no token, no session cookie, `Accept` JSON or absent, no
+`format`) is answered here; anything else, or anything this path cannot answer exactly as DRF
+would (a bad filter or page number, an unknown id, a missing document), goes on to the DRF
+viewset, which answers it (the 400s and 404s come from one place). The throttles are counted
+once, by whichever answers.
+
+- detail: one indexed query returns the document's bytes;
+- list: the FilterSet's rows in order, each page's documents joined in one query, plus a count;
+- both: links completed with the request's scheme and host (`documents.complete`), an ETag of
+  the body, 304 on a matching `If-None-Match`, `Last-Modified` on a detail.
+"""
+
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection
+from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.urls import URLPattern
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
+from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from api import changes, documents
+from api.conditional import etag, matches
+from api.list_params import names_a_filter
+from api.lookups import id_or_slug
+from api.pagination import parse_count
+from api.stored import Document
+from api.throttling import check_request
+
+JSON = "application/json"
+# Accept headers DRF answers with its JSON renderer.
+_JSON_ACCEPTS = {None, "", "*/*", JSON}
+# The router's view names this path answers, and the kind of document each serves.
+KINDS = {"package": documents.PACKAGE, "grid": documents.GRID, "category": documents.CATEGORY}
+
+View = Callable[..., HttpResponseBase]
+
+
+def is_plain_anonymous_json(request: HttpRequest) -> bool:
+    """A GET/HEAD from an anonymous client that DRF would answer with plain JSON."""
+    return (
+        request.method in {"GET", "HEAD"}
+        and "HTTP_AUTHORIZATION" not in request.META
+        and request.META.get("HTTP_ACCEPT") in _JSON_ACCEPTS
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "format" not in request.GET
+    )
+
+
+def _zone() -> str:
+    """The time zone documents must be written in to be served (else DRF answers)."""
+    return timezone.get_current_timezone_name()
+
+
+class DocumentRead:
+    """The list or detail view of one kind: stored documents first, else the DRF view."""
+
+    def __init__(self, kind: str, drf_view: Any, *, detail: bool) -> None:
+        self.kind, self.drf_view, self.detail = kind, drf_view, detail
+        viewset = drf_view.cls
+        self.model: type[Model] = viewset.queryset.model
+        self.ordering = viewset.queryset.query.order_by
+        self.filterset_class = viewset.filterset_class
+        methods = {*drf_view.actions, "head", "options"}
+        self.allow = ", ".join(m.upper() for m in viewset.http_method_names if m in methods)
+        # What the middleware reads off a view: its class and actions (throttles, 405s).
+        self.cls, self.actions, self.initkwargs = viewset, drf_view.actions, drf_view.initkwargs
+        self.csrf_exempt = True
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        answer: tuple[bytes, Any] | None = None
+        if not self.detail and changes.SINCE in request.GET and request.method in {"GET", "HEAD"}:
+            return self.changes_answer(request)
+        if "format" not in kwargs and is_plain_anonymous_json(request):
+            if self.detail:
+                answer = self.detail_answer(request, kwargs["pk"])
+            else:
+                answer = self.list_answer(request)
+        if answer is None:
+            return self.drf_view(request, *args, **kwargs)
+        return self.respond(request, *answer)
+
+    def respond(self, request: HttpRequest, body: bytes, modified: Any) -> HttpResponseBase:
+        """The stored bytes as the response, once the throttles allow it."""
+        refused = check_request(request)
+        if refused is not None:
+            return refused
+        body = documents.complete(body, f"{request.scheme}://{request.get_host()}".encode())
+        tag = etag(body)
+        response: HttpResponse
+        if matches(request, tag):
+            response = HttpResponseNotModified()
+        else:
+            response = HttpResponse(body, content_type=JSON)
+        response["ETag"] = tag
+        if modified is not None:
+            response["Last-Modified"] = http_date(modified.timestamp())
+        response["Vary"] = "Accept"
+        response["Allow"] = self.allow
+        return response
+
+    def changes_answer(self, request: HttpRequest) -> HttpResponseBase:
+        """A `changed_since` page (api/changes.py), for any client."""
+        rows = self.rows(request)
+        if rows is None:
+            return self.drf_view(request)  # the filter's 400, as DRF words it
+        body = changes.changed_page(request, self.kind, rows)
+        if not isinstance(body, bytes):
+            return check_request(request) or body  # a 400 is counted too
+        return self.respond(request, body, None)
+
+    def detail_answer(self, request: HttpRequest, segment: str) -> tuple[bytes, Any] | None:
+        """The stored document the URL names, in one indexed query (plain SQL: building it with
+        the ORM costs more than running it); None when there is none."""
+        lookup = id_or_slug(segment)
+        if lookup is None:
+            return None
+        by_pk = "pk" in lookup
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self._detail_sql(by_pk),
+                [self.kind, _zone(), lookup["pk"] if by_pk else lookup["slug"]],
+            )
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        body, modified = found
+        if isinstance(modified, str):  # SQLite: the text Django stored, in UTC
+            modified = parse_datetime(modified)
+            if modified is not None and modified.tzinfo is None:
+                modified = modified.replace(tzinfo=UTC)
+        return body.encode(), modified
+
+    def _detail_sql(self, by_pk: bool) -> str:
+        quote = connection.ops.quote_name
+        document, rows = quote(Document._meta.db_table), quote(self.model._meta.db_table)
+        where = f"{document}.kind = %s AND {document}.zone = %s AND "
+        if by_pk:
+            return f"SELECT body, modified FROM {document} WHERE {where}{document}.object_id = %s"
+        return (
+            f"SELECT {document}.body, {document}.modified FROM {document} INNER JOIN {rows} "
+            f"ON {rows}.id = {document}.object_id WHERE {where}{rows}.slug = %s"
+        )
+
+    def rows(self, request: HttpRequest) -> QuerySet[Any] | None:
+        """The rows the list shows, filtered and ordered as DRF's FilterSet would; None when a
+        filter refuses its value (DRF answers the 400)."""
+        rows = self.model._default_manager.order_by(*self.ordering)
+        if not any(names_a_filter(self.filterset_class, name) for name in request.GET):
+            return rows
+        filterset = self.filterset_class(request.GET, queryset=rows, request=request)
+        return filterset.qs if filterset.is_valid() else None
+
+    def list_answer(self, request: HttpRequest) -> tuple[bytes, None] | None:
+        """The list page: its documents in order in one query, and the count."""
+        rows = self.rows(request)
+        if rows is None:
+            return None
+        try:
+            limit = parse_count(
+                request, "limit", default=0, minimum=0, maximum=settings.API_MAX_PAGE_SIZE
+            )
+            offset = parse_count(request, "offset", default=0, minimum=0)
+        except ValidationError:
+            return None
+        limit = limit or int(api_settings.PAGE_SIZE)  # type: ignore[arg-type]  # set in settings
+        count = rows.count()
+        bodies: list[str] = []
+        if count and offset <= count:
+            stored = Document.objects.filter(kind=self.kind, zone=_zone(), object_id=OuterRef("pk"))
+            page = rows.annotate(document=Subquery(stored.values("body")[:1]))
+            bodies = list(page.values_list("document", flat=True)[offset : offset + limit])
+            if any(body is None for body in bodies):
+                return None
+        head = orjson.dumps(
+            {
+                "count": count,
+                "next": self._next(request, count, limit, offset),
+                "previous": self._previous(request, limit, offset),
+            }
+        )
+        results = ",".join(bodies).encode()
+        return b"".join((head[:-1], b',"results":[', results, b"]}")), None
+
+    @staticmethod
+    def _next(request: HttpRequest, count: int, limit: int, offset: int) -> str | None:
+        if offset + limit >= count:
+            return None
+        url = replace_query_param(request.build_absolute_uri(), "limit", limit)
+        return replace_query_param(url, "offset", offset + limit)
+
+    @staticmethod
+    def _previous(request: HttpRequest, limit: int, offset: int) -> str | None:
+        if offset <= 0:
+            return None
+        url = replace_query_param(request.build_absolute_uri(), "limit", limit)
+        if offset - limit <= 0:
+            return remove_query_param(url, "offset")
+        return replace_query_param(url, "offset", offset - limit)
+
+
+def documents_first(patterns: list[Any]) -> list[Any]:
+    """The router's URL patterns with the package, grid and category list and detail views
+    (not their `.json` forms, which DRF answers) behind `DocumentRead`."""
+    served = []
+    for pattern in patterns:
+        kind, _, action = (getattr(pattern, "name", "") or "").rpartition("-")
+        if kind in KINDS and action in {"list", "detail"} and "format" not in str(pattern.pattern):
+            view = DocumentRead(KINDS[kind], pattern.callback, detail=action == "detail")
+            pattern = URLPattern(pattern.pattern, view, pattern.default_args, pattern.name)
+        served.append(pattern)
+    return served
