@@ -149,8 +149,12 @@ class PackageFilter(django_filters.FilterSet):
         lookup_expr="lt",
         help_text="Newest commit before this ISO 8601 date-time.",
     )
-    python = DeclaredVersionFilter(field_name="python", help_text=HELP["python"])
-    django = DeclaredVersionFilter(field_name="django", help_text=HELP["django"])
+    python = DeclaredVersionFilter(
+        label="Supports Python", field_name="python", help_text=HELP["python"]
+    )
+    django = DeclaredVersionFilter(
+        label="Supports Django", field_name="django", help_text=HELP["django"]
+    )
     fetched_before = UtcDateTimeFilter(
         method="filter_fetched_before",
         label="Last fetched before",
