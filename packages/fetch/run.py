@@ -38,8 +38,9 @@ from packages.fetch.state import (
     run_started,
     save_states,
 )
-from packages.fetch.store import SKIPPED, FetchResult, Outcome, StoredValidators, record_fetch
+from packages.fetch.store import SKIPPED, FetchResult, Outcome, record_fetch
 from packages.fetch.summary import Summary
+from packages.fetch.validators import StoredValidators
 from packages.models import Package
 from packages.repositories import RepoRef, parse_repo_url
 

@@ -16,7 +16,8 @@ from packages.fetch.models import Source
 from packages.fetch.pypi import PyPIClient
 from packages.fetch.pypistats import PyPIStatsClient, fetch_downloads
 from packages.fetch.state import FORGE_SOURCES
-from packages.fetch.store import FetchResult, StoredValidators
+from packages.fetch.store import FetchResult
+from packages.fetch.validators import StoredValidators
 from packages.identifiers import IdentifierError, normalize_pypi_name
 from packages.models import Package
 from packages.repositories import RepoRef

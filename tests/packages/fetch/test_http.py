@@ -28,7 +28,7 @@ class MemoryValidators:
         return self.stored.get(url)
 
     def remember(self, url, etag, last_modified, body):
-        from packages.fetch.store import StoredValidator
+        from packages.fetch.validators import StoredValidator
 
         self.stored[url] = StoredValidator(etag, last_modified, body)
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from packages.fetch import store as stats_module
 from packages.fetch.forges.base import FetchError, RepoStats
 from packages.fetch.pypi import parse_project
-from packages.fetch.store import FetchResult, StoredValidators, record_fetch
+from packages.fetch.store import FetchResult, record_fetch
+from packages.fetch.validators import StoredValidators
 from packages.models import HttpValidator, Package, Version
 from tests.factories import PackageFactory
 from tests.packages.conftest import fixture
