@@ -78,7 +78,8 @@ def test_a_stored_document_read_is_one_query_and_a_list_two(
 ):
     GridFactory()
     PackageFactory(id=42)
-    with django_assert_num_queries(queries):  # the document (a list: its count, its page's ids, their documents)
+    # The document (a list: its count, its page's ids, their documents).
+    with django_assert_num_queries(queries):
         assert client.get(path).status_code == 200
 
 
