@@ -4,6 +4,7 @@ memory until the fetch is recorded (packages.fetch.store.record_fetch saves them
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import OperationalError
 from django.utils import timezone
 
 from packages.models import HttpValidator
@@ -29,11 +30,16 @@ class StoredValidators:
     def lookup(self, url: str) -> StoredValidator | None:
         if url in self.pending:
             return self.pending[url]
-        row = (
-            HttpValidator.objects.filter(url=url)
-            .values_list("etag", "last_modified", "body")
-            .first()
-        )
+        try:
+            row = (
+                HttpValidator.objects.filter(url=url)
+                .values_list("etag", "last_modified", "body")
+                .first()
+            )
+        except OperationalError:
+            # A validator only saves a download: one the database cannot read now (SQLite's
+            # table lock while another thread records a fetch) means an unconditional request.
+            return None
         if row is None:
             return None
         return StoredValidator(row[0], row[1], row[2].encode("utf-8"))

@@ -191,3 +191,17 @@ def test_score_hook_stores_the_new_score(monkeypatch):
     record_fetch(package, FetchResult(repo=REPO))
     package.refresh_from_db()
     assert package.score == 77
+
+
+def test_a_validator_the_database_cannot_read_now_means_an_unconditional_fetch(monkeypatch):
+    """SQLite's shared-cache table lock (a writer thread in another fetch) made a lookup raise
+    and the whole source fail; a validator is only an optimisation, so the fetch goes on."""
+    from django.db import OperationalError
+
+    from packages.models import HttpValidator
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database table is locked: packages_httpvalidator")
+
+    monkeypatch.setattr(HttpValidator.objects, "filter", locked)
+    assert StoredValidators().lookup("https://api.github.com/repos/o/p") is None
