@@ -46,6 +46,15 @@ def test_a_middle_page_links_both_ways(client, packages):
     }
 
 
+def test_a_previous_link_from_an_offset_below_the_limit_starts_at_zero(client, packages):
+    body = _page(client, "/api/v3/packages/?limit=3&offset=1")
+
+    assert [item["slug"] for item in body["objects"]] == ["bravo", "charlie", "delta"]
+    assert body["meta"]["previous"] == "/api/v3/packages/?limit=3&offset=0"
+    first = _page(client, body["meta"]["previous"])
+    assert [item["slug"] for item in first["objects"]] == ["alpha", "bravo", "charlie"]
+
+
 def test_the_category_filter_is_kept_in_next(client, packages):
     body = _page(client, "/api/v3/packages/?category=apps&limit=3")
 
