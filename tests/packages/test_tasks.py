@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from packages.fetch.claims import Claims
 from packages.fetch.config import FetcherConfig
 from packages.models import Package, PackageRefresh
-from packages.tasks import RefreshQueueError, enqueue_refresh
+from packages.tasks import RefreshQueueError, enqueue_refresh, run_refresh
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
 from tests.packages.fetch.test_fetch_stats import closed_port
@@ -274,3 +274,36 @@ def test_packages_left_by_an_unreachable_host_say_unreachable_not_rate_limit(thr
             row.outcome_reason,
             row.outcome_error,
         )
+
+
+def test_a_refresh_that_ends_leaves_its_package_queued_by_a_newer_enqueue(three, upstream):
+    """A webhook queues the package again while an earlier refresh is fetching it: the earlier
+    refresh records its outcome, and the newer enqueue still owns the row (queued, then run)."""
+    package = three[0]
+    enqueue_refresh([package.pk], by="admin")
+    first_token = PackageRefresh.objects.get().token
+    repo = upstream.routes["/github/repos/octo/alpha"][0]
+    newer = []
+
+    def queue_again_then_answer(handler):
+        try:
+            newer.append(enqueue_refresh([package.pk], by="webhook"))
+        finally:
+            connections.close_all()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(repo.body)))
+        handler.end_headers()
+        handler.wfile.write(repo.body)
+
+    upstream.add("/github/repos/octo/alpha", [queue_again_then_answer, repo])
+    run_refresh([package.pk], first_token)
+
+    row = PackageRefresh.objects.get()
+    assert newer[0].queued == [package.pk]
+    assert (row.outcome, row.state) == ("fetched", State.QUEUED)
+    assert row.token not in {"", first_token}
+    run_worker()
+    row.refresh_from_db()
+    assert (row.outcome, row.state) == ("unchanged", State.IDLE)  # the same repository again
+    assert upstream.paths().count("/github/repos/octo/alpha") == 2
