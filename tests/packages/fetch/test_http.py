@@ -357,10 +357,10 @@ def test_a_connection_error_gives_back_its_host_budget():
 def test_an_unexpected_exception_gives_back_its_host_budget(upstream, monkeypatch):
     client = make_client(upstream)
 
-    def broken_session(origin):
+    def broken_send(origin, url, headers, *, public_only=False):
         raise RuntimeError("a bug below the client")
 
-    monkeypatch.setattr(client.transport, "_session", broken_session)
+    monkeypatch.setattr(client.transport, "send", broken_send)
     with pytest.raises(RuntimeError):
         client.get(f"{upstream.url}/api/x")
     assert client.budget("api").inflight == 0
