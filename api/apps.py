@@ -1,8 +1,10 @@
 """App config for the API: connects the stored documents' receivers (api.documents), builds
-any missing ones after `migrate`, and registers the proxy set-up's deploy check
-(api.client_address)."""
+any missing ones after `migrate`, registers the proxy set-up's deploy check
+(api.client_address), and has this process's throttle buckets, wrong tokens and proxy
+observations made afresh when a setting they follow changes (`setting_changed`)."""
 
 from django.apps import AppConfig
+from django.core.signals import setting_changed
 from django.db.models.signals import post_migrate
 
 
@@ -10,11 +12,18 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = "API"
 
-    def ready(self):
+    def ready(self) -> None:
         from api import (
-            client_address,  # noqa: F401  (registers its deploy check)
+            authentication,
+            client_address,  # also registers its deploy check
             documents,
+            rate_limits,
         )
+
+        for module in (authentication, client_address, rate_limits):
+            setting_changed.connect(
+                module.forget_process_state, dispatch_uid=f"{module.__name__}.process-state"
+            )
 
         documents.connect()
         # Rows a migration or a hand-made write left without a document get one.

@@ -4,6 +4,7 @@ is always looked up and served on its user's budget, whatever anonymous requests
 from the same address did. A token found wrong is remembered for a while by this process, so
 a flood of it costs no database lookup."""
 
+import functools
 import hashlib
 import re
 import threading
@@ -52,7 +53,17 @@ class _WrongTokens:
             self.found.clear()
 
 
-wrong_tokens = _WrongTokens()
+@functools.cache
+def wrong_tokens() -> _WrongTokens:
+    """This process's wrong keys: made on first use, made again by `forget_process_state`."""
+    return _WrongTokens()
+
+
+def forget_process_state(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver (connected in `ApiConfig.ready`): keys found wrong hold for
+    the API's authentication (REST_FRAMEWORK) and its database (DATABASES) only."""
+    if setting in {"REST_FRAMEWORK", "DATABASES"}:
+        wrong_tokens.cache_clear()
 
 
 class _FailedAuthenticationThrottle(AnonThrottle):
@@ -75,12 +86,12 @@ class ThrottledTokenAuthentication(TokenAuthentication):
             raise
 
     def authenticate_credentials(self, key: str) -> Any:
-        if not _TOKEN_KEY.fullmatch(key) or key in wrong_tokens:
+        if not _TOKEN_KEY.fullmatch(key) or key in wrong_tokens():
             raise AuthenticationFailed("Invalid token.")
         try:
             token = Token.objects.select_related("user").get(key=key)
         except Token.DoesNotExist:
-            wrong_tokens.add(key)
+            wrong_tokens().add(key)
             raise AuthenticationFailed("Invalid token.") from None
         if not token.user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")

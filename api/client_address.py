@@ -13,6 +13,7 @@ start-up (the log, and `check --deploy`) and on /healthz:
   client wrote.
 """
 
+import functools
 import ipaddress
 import logging
 import threading
@@ -51,7 +52,7 @@ def client_address(request: Any) -> str:
     forwarded = meta.get("HTTP_X_FORWARDED_FOR")
     peer = meta.get("REMOTE_ADDR") or ""
     count = api_settings.NUM_PROXIES
-    proxy_watch.observe(peer, forwarded, count)
+    proxy_watch().observe(peer, forwarded, count)
     if count is None:
         return "".join(forwarded.split()) if forwarded else peer
     if count == 0 or forwarded is None:
@@ -111,7 +112,18 @@ class ProxyWatch:
         logger.warning(message)
 
 
-proxy_watch = ProxyWatch()
+@functools.cache
+def proxy_watch() -> ProxyWatch:
+    """What this process saw of its peers: made on first use, again by `forget_process_state`."""
+    return ProxyWatch()
+
+
+def forget_process_state(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver (connected in `ApiConfig.ready`): what was seen of the peers
+    is judged against the proxy set-up (REST_FRAMEWORK's NUM_PROXIES, SECURE_PROXY_SSL_HEADER),
+    so it is forgotten when that changes."""
+    if setting in {"REST_FRAMEWORK", "SECURE_PROXY_SSL_HEADER"}:
+        proxy_watch.cache_clear()
 
 
 def configuration_warnings() -> list[str]:
@@ -122,7 +134,7 @@ def configuration_warnings() -> list[str]:
 
 def proxy_warnings() -> list[str]:
     """Everything known to be wrong with the proxy set-up, for /healthz."""
-    return configuration_warnings() + proxy_watch.warnings()
+    return configuration_warnings() + proxy_watch().warnings()
 
 
 def log_configuration_warnings() -> None:

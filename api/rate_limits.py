@@ -160,7 +160,12 @@ class MemoryBuckets:
             self.full_at.clear()
 
 
-memory_buckets = MemoryBuckets()
+@functools.cache
+def memory_buckets() -> MemoryBuckets:
+    """This process's buckets: made on first use, made again once a setting they follow changes
+    (`forget_process_state`)."""
+    return MemoryBuckets()
+
 
 # The same decision as `_decide`, in microseconds on Redis's clock (Redis 5 and later replicate
 # a script's writes, not the script, so reading TIME is allowed). KEYS: one per bucket. ARGV:
@@ -189,7 +194,19 @@ return reply
 """
 
 
-_clients = threading.local()
+@functools.cache
+def _script_clients() -> threading.local:
+    """Each thread's charging scripts, by Redis URL, timeouts and process (made on first use)."""
+    return threading.local()
+
+
+def forget_process_state(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver (connected in `ApiConfig.ready`): the buckets and the script
+    clients follow the throttle cache and the throttle rates, so they are made again when
+    CACHES or REST_FRAMEWORK changes."""
+    if setting in {"CACHES", "REST_FRAMEWORK"}:
+        memory_buckets.cache_clear()
+        _script_clients.cache_clear()
 
 
 def _redis_script() -> Any:
@@ -202,9 +219,10 @@ def _redis_script() -> Any:
     options = config.get("OPTIONS", {})
     timeouts = (options.get("socket_connect_timeout", 1), options.get("socket_timeout", 2))
     key = (url, timeouts, os.getpid())
-    scripts = getattr(_clients, "scripts", None)
+    clients = _script_clients()
+    scripts = getattr(clients, "scripts", None)
     if scripts is None:
-        scripts = _clients.scripts = {}
+        scripts = clients.scripts = {}
     if key not in scripts:
         client = redis.Redis.from_url(
             url,
@@ -241,7 +259,7 @@ def charge(charges: Sequence[Charge]) -> list[Outcome]:
         except CACHE_ERRORS as exc:
             # A lost Redis must not take the site down: count in this process meanwhile.
             outage.failed(exc)
-    return memory_buckets.charge(charges)
+    return memory_buckets().charge(charges)
 
 
 def retry_after(outcomes: Sequence[Outcome]) -> int | None:

@@ -1,6 +1,9 @@
-"""App config for the project package (it holds site-wide management commands)."""
+"""App config for the project package (it holds site-wide management commands): lifts the
+database bounds around migrations, and has the health check's last probe made afresh when the
+database or cache settings change (`setting_changed`)."""
 
 from django.apps import AppConfig
+from django.core.signals import setting_changed
 from django.db.models.signals import post_migrate, pre_migrate
 
 
@@ -13,6 +16,8 @@ class DjangopackagesConfig(AppConfig):
             lift_bounds_for_migrations,
             restore_bounds_after_migrations,
         )
+        from djangopackages.views import forget_process_state
 
         pre_migrate.connect(lift_bounds_for_migrations, dispatch_uid="db-bounds-lifted")
         post_migrate.connect(restore_bounds_after_migrations, dispatch_uid="db-bounds-restored")
+        setting_changed.connect(forget_process_state, dispatch_uid="health-answers")

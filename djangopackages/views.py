@@ -1,7 +1,9 @@
 """Site-level views that belong to no app: the health check used by Docker and load balancers,
 and `/favicon.ico`."""
 
+import functools
 import threading
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -44,7 +46,17 @@ class HealthAnswers:
         return answer
 
 
-health_answers = HealthAnswers()
+@functools.cache
+def health_answers() -> HealthAnswers:
+    """This process's last probe and probe budget: made on first use, again once the database
+    or the cache it probes is configured anew (`forget_process_state`)."""
+    return HealthAnswers()
+
+
+def forget_process_state(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver (connected in `DjangopackagesConfig.ready`)."""
+    if setting in {"DATABASES", "CACHES"}:
+        health_answers.cache_clear()
 
 
 @throttle_exempt
@@ -59,7 +71,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     throttled, so a load balancer is never refused; past `HEALTH_PROBES`, a flood of it is
     answered from the last probe.
     """
-    status, body = health_answers.current()
+    status, body = health_answers().current()
     return JsonResponse({**body, "warnings": proxy_warnings()}, status=status)
 
 

@@ -51,21 +51,15 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_counts(settings):
-    """Throttle buckets in this process's memory, empty for each test: one test's requests must
-    not use up another's budget. What a process learnt of its peers, of wrong tokens and of
-    its health is forgotten too. Tests of the shared buckets run servers of their own."""
-    from api.authentication import wrong_tokens
-    from api.client_address import proxy_watch
-    from api.rate_limits import memory_buckets
-    from djangopackages.views import health_answers
-
+def _caches_of_its_own(settings):
+    """Each test states its caches (the throttle buckets in this process's memory), so what a
+    process keeps for them is made anew for it through `setting_changed`: one test's requests
+    do not use up another's budget, and what a process learnt of Redis's and the database's
+    health is forgotten. Tests of the shared buckets run servers of their own."""
     settings.CACHES = {
         **settings.CACHES,
         "throttle": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
-    for state in (memory_buckets, wrong_tokens, proxy_watch, health_answers):
-        state.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
@@ -82,6 +84,28 @@ def test_memory_buckets_keep_the_most_recently_used():
 
     assert list(buckets.full_at) == ["anon:1", "anon:2"]
     assert buckets.charge([charges[0]])[0].allowed  # forgotten: a full bucket again
+
+
+def test_the_process_buckets_are_made_anew_when_the_throttle_settings_change(settings):
+    spent = [Charge("anon", "anon:198.51.100.7", Policy(burst=1, per_second=0.001))]
+    assert rate_limits.charge(spent)[0].allowed
+    assert not rate_limits.charge(spent)[0].allowed
+
+    settings.CACHES = {**settings.CACHES}  # a throttle cache stated anew: buckets of its own
+
+    assert rate_limits.charge(spent)[0].allowed
+
+
+@pytest.mark.django_db
+def test_the_health_probe_budget_is_made_anew_when_the_cache_settings_change(settings):
+    client = APIClient()
+    for _ in range(30):  # the burst of probes spent: the last answer is given again
+        client.get("/healthz")
+    settings.CACHES = {**settings.CACHES}
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/healthz").status_code == 200
+    assert [q["sql"] for q in queries.captured_queries] == ["SELECT 1"]
 
 
 @pytest.mark.usefixtures("redis_buckets")
