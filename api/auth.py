@@ -14,11 +14,12 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.contrib.auth.views import LoginView
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -68,7 +69,9 @@ class AuthTokenSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
 
-def refuse_password_attempt(request, view=None):
+def refuse_password_attempt(
+    request: HttpRequest | Request, view: APIView | LoginView | None = None
+) -> HttpResponse | None:
     """A 429 page with `Retry-After` when this login form post is over a password budget,
     else None. Checked before the password, so the right one during a lockout fails too."""
     for throttle_class in PASSWORD_THROTTLES:
@@ -89,14 +92,16 @@ class ThrottledLoginView(LoginView):
 
     template_name = "rest_framework/login.html"
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         refusal = refuse_password_attempt(request, self)
         if refusal is not None:
             return refusal
         return super().post(request, *args, **kwargs)
 
 
-def throttled_admin_login(request, extra_context=None):
+def throttled_admin_login(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponse:
     """The admin's login page, on the same password budget as the API's logins."""
     if request.method == "POST":
         refusal = refuse_password_attempt(request)
@@ -125,7 +130,7 @@ class AuthTokenView(APIView):
             429: ERRORS[429],
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = AuthTokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(

@@ -7,23 +7,33 @@ or from the objects its queryset fetched, so a page costs no query per row. DRF'
 response block stays below, byte for byte what it was: the JSON is the contract.
 """
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 from rest_framework.renderers import BrowsableAPIRenderer
-from rest_framework.serializers import ListSerializer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer, ListSerializer
 
 from api.pages import summaries
 from grids.comparison import MARK_NONE
+from grids.models import Grid
 from packages.fetch.state import package_freshness_words
 from packages.figures import FIGURES, is_sample
 from packages.models import Package
+
+if TYPE_CHECKING:  # DRF loads this renderer while `rest_framework.views` is still importing
+    from rest_framework.views import APIView
 
 SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 # How the comparison shows a cell whose text carries no mark: unknown, not "none".
 _MARK_LABELS = {"yes": "yes", "no": "no", "partial": "partial", MARK_NONE: "unknown"}
 
 
-def is_browsable(request):
+def is_browsable(request: HttpRequest | Request) -> bool:
     """Whether `request` is answered with the browsable API's HTML."""
     renderer = getattr(request, "accepted_renderer", None)
     return renderer is not None and renderer.format == "api"
@@ -34,7 +44,7 @@ class BrowsableRenderer(BrowsableAPIRenderer):
 
     template = "api/browsable.html"
 
-    def render_form_for_serializer(self, serializer):
+    def render_form_for_serializer(self, serializer: BaseSerializer) -> str | None:
         """DRF's HTML form, from DRF's horizontal templates with each label tied to its control
         (api/templates/api/forms: axe-core's `label` and `select-name`)."""
         if isinstance(serializer, ListSerializer):
@@ -47,7 +57,9 @@ class BrowsableRenderer(BrowsableAPIRenderer):
             {"style": {"template_pack": "api/forms"}},
         )
 
-    def get_context(self, data, accepted_media_type, renderer_context):
+    def get_context(
+        self, data: Any, accepted_media_type: str | None, renderer_context: Mapping[str, Any]
+    ) -> dict[str, Any]:
         context = super().get_context(data, accepted_media_type, renderer_context)
         context["site_name"] = settings.SITE_NAME
         view = renderer_context["view"]
@@ -62,7 +74,9 @@ class BrowsableRenderer(BrowsableAPIRenderer):
         return context
 
 
-def build_summary(view, data, response):
+def build_summary(
+    view: "APIView", data: Any, response: Response
+) -> tuple[str, dict[str, Any]] | None:
     """(template name, context) of the summary `view`'s page shows above the JSON, or None."""
     # Imported here: DRF loads this renderer while `rest_framework.views` is still importing.
     from rest_framework.routers import APIRootView
@@ -97,7 +111,7 @@ def build_summary(view, data, response):
     return None
 
 
-def _root_links(request):
+def _root_links(request: Request) -> dict[str, str]:
     return {
         "docs_url": reverse("docs"),
         "search_url": f"{reverse('search-list')}?format=api",
@@ -109,11 +123,11 @@ def _root_links(request):
     }
 
 
-def browsable_url(view_name, pk):
+def browsable_url(view_name: str, pk: int | str) -> str:
     return f"{reverse(view_name, kwargs={'pk': pk})}?format=api"
 
 
-def _package_card(package, request):
+def _package_card(package: Package, request: Request) -> dict[str, Any]:
     """The package card: what `PackageViewSet`'s queryset fetched (category joined, grids
     prefetched with their names); no further query."""
     commits = package.commits_over_52 or []
@@ -166,7 +180,7 @@ def sparkline(
     return {"points": points, "label": label, "width": width, "height": height}
 
 
-def _grid_packages(grid):
+def _grid_packages(grid: Grid) -> dict[str, Any]:
     """The grid's packages by name, from the prefetch `GridViewSet` made for the JSON."""
     packages = sorted(grid.packages.all(), key=lambda package: package.title.casefold())
     return {
@@ -184,7 +198,7 @@ def _grid_packages(grid):
     }
 
 
-def _comparison_table(data, request):
+def _comparison_table(data: Mapping[str, Any], request: Request) -> dict[str, Any]:
     """The comparison as a table, straight from the response's data (rows by score, stars)."""
     features = data["features"]
     ids = [row["id"] for row in data["packages"]]
@@ -221,7 +235,7 @@ def _comparison_table(data, request):
     }
 
 
-def _search_results(request, data, response):
+def _search_results(request: Request, data: Any, response: Response) -> dict[str, Any]:
     """The search box, and the hits grouped by kind (packages first) when the search ran."""
     hits = data if response.status_code == 200 and isinstance(data, list) else []
     groups = []

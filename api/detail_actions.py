@@ -4,10 +4,14 @@ Each is a viewset mixin adding one `@action`; the work is done by `grids.compari
 `packages.scoring`, so these stay declarations plus URL building.
 """
 
-from django.db.models import F, Prefetch
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.browsable import BrowsableRenderer
@@ -32,7 +36,12 @@ class CSVRenderer(renderers.BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         return data.encode(self.charset) if isinstance(data, str) else data
 
 
@@ -93,7 +102,7 @@ class VersionSerializer(serializers.ModelSerializer):
 class GridComparisonMixin(ViewSetMixinBase):
     """`GET grids/{id or slug}/comparison/`: the grid as a table (JSON, or CSV for spreadsheets)."""
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         if getattr(self.request, "accepted_renderer", None) and (
             self.request.accepted_renderer.format == "csv"
         ):
@@ -118,7 +127,7 @@ class GridComparisonMixin(ViewSetMixinBase):
         pagination_class=None,
         filter_backends=[],
     )
-    def comparison(self, request, *args, **kwargs):
+    def comparison(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         asked = declared_params(request.query_params)  # ?python= / ?django=: a 400 if bad
         if request.accepted_renderer.format == "csv":
             grid = self.get_object(_grid_with_comparison_rows())
@@ -129,7 +138,7 @@ class GridComparisonMixin(ViewSetMixinBase):
             return response
         return self._comparison(request, self.get_object(_grid_with_comparison_rows()))
 
-    def _comparison(self, request, grid):
+    def _comparison(self, request: Request, grid: Grid) -> Response:
         comparison = build_comparison(grid)
         asked = declared_params(request.query_params)
         comparison["packages"] = keep_declaring(comparison["packages"], asked)
@@ -147,7 +156,7 @@ class GridComparisonMixin(ViewSetMixinBase):
         )
 
 
-def _grid_with_comparison_rows():
+def _grid_with_comparison_rows() -> QuerySet[Grid]:
     """Grids with their packages prefetched as comparison rows read them: the grid's own JSON
     and the table share one query for the packages."""
     rows = Package.objects.only(*COMPARISON_PACKAGE_FIELDS).order_by("id")
@@ -161,7 +170,7 @@ class PackageScoreMixin(ViewSetMixinBase):
 
     @extend_schema(summary="A package's score and how it is made", responses=ScoreSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def score(self, request, *args, **kwargs):
+    def score(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         package = self.get_object(Package.objects.prefetch_related("versions"))
         return Response(ScoreSerializer(compute_score(package).as_dict()).data)
 
@@ -170,7 +179,7 @@ class PackageScoreMixin(ViewSetMixinBase):
         responses=VersionSerializer(many=True),
     )
     @action(detail=True, methods=["get"], filter_backends=[])
-    def versions(self, request, *args, **kwargs):
+    def versions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         package = self.get_object(Package.objects.only("id"))
         releases = Version.objects.filter(package=package).order_by(
             F("upload_time").desc(nulls_last=True), "-id"

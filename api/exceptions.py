@@ -16,7 +16,7 @@ from rest_framework.views import set_rollback
 from grids.editing import OthersCellsError
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response

@@ -7,11 +7,12 @@ so a control character stored in a title or a description (typed before the rule
 upstream) is left out instead of making the whole feed a 500.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
@@ -39,61 +40,61 @@ class XmlSafeAtom1Feed(Atom1Feed):
         super().add_item(*_xml_safe(args), **{k: _xml_safe(v) for k, v in kwargs.items()})
 
 
-def _package_page(package_id):
+def _package_page(package_id: int) -> str:
     return f"{reverse('package-detail', kwargs={'pk': package_id})}?format=api"
 
 
-class NewPackagesFeed(Feed):
+class NewPackagesFeed(Feed[Package, None]):
     """The packages added to the catalogue last, newest first."""
 
     feed_type = XmlSafeAtom1Feed
 
-    def title(self):
+    def title(self) -> str:
         return f"{settings.SITE_NAME}: new packages"
 
-    def subtitle(self):
+    def subtitle(self) -> str:
         return "The packages added to the catalogue most recently."
 
-    def link(self):
+    def link(self) -> str:
         return f"{reverse('package-list')}?format=api&ordering=-created"
 
-    def items(self):
+    def items(self) -> QuerySet[Package]:
         return Package.objects.select_related("category").order_by("-created", "-id")[:FEED_ENTRIES]
 
-    def item_title(self, package):
+    def item_title(self, package: Package) -> str:
         return package.title
 
-    def item_description(self, package):
+    def item_description(self, package: Package) -> str:
         return package.repo_description or f"A new {package.category.title.lower()} package."
 
-    def item_link(self, package):
+    def item_link(self, package: Package) -> str:
         return _package_page(package.pk)
 
-    def item_pubdate(self, package):
+    def item_pubdate(self, package: Package) -> datetime:
         return package.created
 
-    def item_updateddate(self, package):
+    def item_updateddate(self, package: Package) -> datetime:
         return package.modified
 
-    def item_categories(self, package):
+    def item_categories(self, package: Package) -> list[str]:
         return [package.category.title]
 
 
-class NewReleasesFeed(Feed):
+class NewReleasesFeed(Feed[Version, None]):
     """The PyPI releases uploaded last across the catalogue, newest first."""
 
     feed_type = XmlSafeAtom1Feed
 
-    def title(self):
+    def title(self) -> str:
         return f"{settings.SITE_NAME}: new releases"
 
-    def subtitle(self):
+    def subtitle(self) -> str:
         return "The newest PyPI releases of the catalogue's packages."
 
-    def link(self):
+    def link(self) -> str:
         return reverse("api-root")
 
-    def items(self):
+    def items(self) -> QuerySet[Version]:
         return (
             Version.objects.filter(is_yanked=False, upload_time__isnull=False)
             .select_related("package")
@@ -101,22 +102,22 @@ class NewReleasesFeed(Feed):
             .order_by(F("upload_time").desc(), "-id")[:FEED_ENTRIES]
         )
 
-    def item_title(self, version):
+    def item_title(self, version: Version) -> str:
         return f"{version.package.title} {version.number}"
 
-    def item_description(self, version):
+    def item_description(self, version: Version) -> str:
         kind = "pre-release" if version.is_prerelease else "release"
         return f"{version.package.title} {version.number}, a new {kind} on PyPI."
 
-    def item_link(self, version):
+    def item_link(self, version: Version) -> str:
         return _package_page(version.package_id)
 
-    def item_guid(self, version):
+    def item_guid(self, version: Version) -> str:
         # One package has many releases, so the link alone would repeat as the entry id.
         return f"urn:djangopackages:package:{version.package_id}:release:{version.number}"
 
-    def item_guid_is_permalink(self, version):
+    def item_guid_is_permalink(self, version: Version) -> bool:
         return False
 
-    def item_pubdate(self, version):
+    def item_pubdate(self, version: Version) -> datetime | None:
         return version.upload_time

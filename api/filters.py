@@ -1,23 +1,26 @@
 """FilterSets for the list endpoints; a value that cannot mean anything is a 400, never a 500."""
 
-from datetime import UTC
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from api.lookups import id_or_slug
 from api.readiness_filters import HELP, DeclaredVersionFilter
 from categories.models import Category
 from grids import search
 from grids.models import Grid
-from packages.models import Package
+from packages.models import Package, PackageQuerySet
 
 
 class IdOrSlugFilter(django_filters.CharFilter):
     """Related rows by id or slug; an unknown one matches nothing (an empty page)."""
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet[Any], value: str | None) -> QuerySet[Any]:
         if value in (None, ""):
             return qs
         lookup = id_or_slug(value)
@@ -30,7 +33,7 @@ class IdOrSlugFilter(django_filters.CharFilter):
 class SearchWordsFilter(django_filters.CharFilter):
     """`q`: the rows a search for these words finds in the title, slug or `description_field`."""
 
-    def __init__(self, *, description_field: str, **kwargs) -> None:
+    def __init__(self, *, description_field: str, **kwargs: Any) -> None:
         self.description_field = description_field
         kwargs.setdefault(
             "help_text",
@@ -39,8 +42,8 @@ class SearchWordsFilter(django_filters.CharFilter):
         )
         super().__init__(**kwargs)
 
-    def filter(self, qs, value):
-        if value in (None, ""):
+    def filter(self, qs: QuerySet[Any], value: str | None) -> QuerySet[Any]:
+        if not value:  # None or ""
             return qs
         return search.matching(qs, value, description_field=self.description_field)
 
@@ -48,7 +51,7 @@ class SearchWordsFilter(django_filters.CharFilter):
 class _StrictBooleanField(forms.NullBooleanField):
     widget = forms.TextInput
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         text = "" if value is None else str(value).strip().lower()
         if text == "":
             return None
@@ -58,7 +61,7 @@ class _StrictBooleanField(forms.NullBooleanField):
             return False
         raise ValidationError("Must be true or false.", code="invalid")
 
-    def validate(self, value):
+    def validate(self, value: bool | None) -> None:
         pass
 
 
@@ -77,21 +80,21 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     Lists are newest first (`-id`) without it; `id` and `-id` are always accepted.
     """
 
-    def __init__(self, *, fields: list[str], **kwargs) -> None:
+    def __init__(self, *, fields: list[str], **kwargs: Any) -> None:
         kwargs.setdefault("help_text", ORDERING_HELP)
         super().__init__(fields=["id", *fields], **kwargs)
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet[Any], value: list[str] | None) -> QuerySet[Any]:
         qs = super().filter(qs, value)
         if value:
             qs = qs.order_by(*qs.query.order_by, "id")
         return qs
 
 
-def _present(field):
+def _present(field: str) -> Callable[[QuerySet[Any], str, bool | None], QuerySet[Any]]:
     """Filter method: rows where the nullable `field` is set (true) or unset (false)."""
 
-    def method(queryset, name, value):
+    def method(queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
         if value is None:
             return queryset
         return queryset.filter(**{f"{field}__isnull": not value})
@@ -102,7 +105,7 @@ def _present(field):
 class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 date-time, converted to UTC (databases refuse offsets beyond +-15:59)."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> datetime | None:
         value = super().to_python(value)
         if value is None:
             return None
@@ -178,12 +181,16 @@ class PackageFilter(django_filters.FilterSet):
         model = Package
         fields: list[str] = []
 
-    def filter_has_pypi(self, queryset, name, value):
+    def filter_has_pypi(
+        self, queryset: QuerySet[Package], name: str, value: bool | None
+    ) -> QuerySet[Package]:
         if value is None:
             return queryset
         return queryset.exclude(pypi_url="") if value else queryset.filter(pypi_url="")
 
-    def filter_fetched_before(self, queryset, name, value):
+    def filter_fetched_before(
+        self, queryset: PackageQuerySet, name: str, value: datetime | None
+    ) -> PackageQuerySet:
         if value is None:
             return queryset
         return queryset.stale(older_than=value)

@@ -7,7 +7,10 @@ plus a bound form, costs more than the rest of a list page); api/reads.py asks t
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 def names_a_filter(filterset_class: Any, parameter: str) -> bool:
@@ -22,7 +25,9 @@ def names_a_filter(filterset_class: Any, parameter: str) -> bool:
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, not run when no query parameter names one of the filters."""
 
-    def filter_queryset(self, request, queryset, view):
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> QuerySet[Any]:
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is not None and not any(
             names_a_filter(filterset_class, parameter) for parameter in request.query_params

@@ -1,8 +1,11 @@
 """Refuse, before anything else runs, API requests no view could accept: oversized bodies
 (413) and methods the resource does not have (405)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from api.v3.rendering import error_document
 
@@ -16,10 +19,10 @@ class RequestBodyLimitMiddleware:
     Django reads no more than `Content-Length` bytes, so the header is the whole check.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path.startswith(API_PREFIX):
             limit = settings.MAX_REQUEST_BODY_BYTES
             try:
@@ -38,25 +41,31 @@ class MethodNotAllowedMiddleware:
     before authentication and permissions: whoever asks, TRACE or PUT on a read-only
     resource is 405, never 401 or 403."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> JsonResponse | None:
         # API v3 keeps its own error shape ({"error", "message"}) and answers 405 itself.
         if not request.path.startswith(V4_PREFIX):
             return None
         allowed = _handled_methods(view_func)
-        if allowed is None or request.method.lower() in allowed:
+        if allowed is None or (request.method or "").lower() in allowed:
             return None
         response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
         response["Allow"] = ", ".join(method.upper() for method in sorted(allowed))
         return response
 
 
-def _handled_methods(view_func):
+def _handled_methods(view_func: Callable[..., HttpResponseBase]) -> set[str] | None:
     """The lower-case methods a class-based view (DRF viewset, APIView or Django view) handles;
     None for a plain function, which handles its own."""
     view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)

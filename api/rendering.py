@@ -83,9 +83,14 @@ class JSONDocument(dict):
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON renderer; a `JSONDocument` without `indent` is written by orjson."""
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         if isinstance(data, JSONDocument) and (
-            self.get_indent(accepted_media_type, renderer_context or {}) is None
+            self.get_indent(accepted_media_type or "", renderer_context or {}) is None
         ):
             body = orjson.dumps(data)
             return body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

@@ -1,8 +1,11 @@
 """The OpenAPI generator: drf-spectacular's, plus the `format` parameter every view accepts."""
 
+from typing import Any
+
 from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.serializers import Serializer
 
 FORMAT = OpenApiParameter(
     "format",
@@ -14,5 +17,7 @@ FORMAT = OpenApiParameter(
 
 
 class AutoSchema(openapi.AutoSchema):
-    def get_override_parameters(self):
+    def get_override_parameters(
+        self,
+    ) -> list[OpenApiParameter | Serializer[Any] | type[Serializer[Any]]]:
         return [*super().get_override_parameters(), FORMAT]

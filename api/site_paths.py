@@ -2,6 +2,9 @@
 `/categories/<slug>/`): the `absolute_url` of v3 objects and v4 search hits, served here as
 redirects to the browsable API pages."""
 
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import get_script_prefix, path
 from django.views.decorators.http import require_safe
@@ -19,9 +22,9 @@ def site_path(kind: str, slug: str) -> str:
     return f"{get_script_prefix()}{SITE_PATHS[kind][0]}{slug}/"
 
 
-def _redirect_to(view_name):
+def _redirect_to(view_name: str) -> Callable[..., HttpResponseRedirect]:
     @require_safe
-    def view(request, slug):
+    def view(request: HttpRequest, slug: str) -> HttpResponseRedirect:
         # A missing slug ends on the API's JSON 404.
         return redirect(view_name, pk=slug)
 

@@ -2,10 +2,14 @@
 package they use. Both are idempotent; the answer is the package's usage count and whether the
 caller uses it. Counted in search hits (`usage`) and API v3 (`usage_count`)."""
 
+from typing import Any, cast
+
+from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.editing import REFUSED
@@ -39,12 +43,13 @@ class PackageUsageMixin(ViewSetMixinBase):
         filter_backends=[],
         pagination_class=None,
     )
-    def usage(self, request, *args, **kwargs):
+    def usage(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         package = self.get_object()
+        user = cast(User, request.user)  # IsAuthenticated: never the anonymous user
         if request.method == "POST":
-            changed = mark_used(package=package, user=request.user)
+            changed = mark_used(package=package, user=user)
         else:
-            changed = unmark_used(package=package, user=request.user)
+            changed = unmark_used(package=package, user=user)
         body = {"usage_count": usage_count(package), "used": request.method == "POST"}
         code = (
             status.HTTP_201_CREATED if changed and request.method == "POST" else status.HTTP_200_OK

@@ -1,15 +1,17 @@
 """API v4 viewsets: declarations over optimised querysets, plus search and the schema view."""
 
 import re
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
-from django.http import Http404, JsonResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView
 
@@ -65,14 +67,14 @@ class CatalogueRootView(APIRootView):
     """Every resource of the catalogue: packages, grids and their comparisons, categories,
     and search."""
 
-    def get_view_name(self):
+    def get_view_name(self) -> str:
         return f"{settings.SITE_NAME} API"
 
 
 class ThrottleOnceMixin(ViewSetMixinBase):
     """Every throttle of a request counted in one round trip to the bucket store."""
 
-    def check_throttles(self, request):
+    def check_throttles(self, request: Request) -> None:
         throttles = self.get_throttles()
         allowed = count_all(request, self, throttles)
         waits = [throttle.wait() for throttle, ok in zip(throttles, allowed, strict=True) if not ok]
@@ -84,7 +86,7 @@ class ThrottleOnceMixin(ViewSetMixinBase):
 class IdOrSlugLookupMixin(ViewSetMixinBase):
     """A numeric path segment is looked up as the id, anything else as the slug."""
 
-    def get_object(self, queryset=None):
+    def get_object(self, queryset: QuerySet[Any] | None = None) -> Any:
         """The object the URL names, from `queryset` (default: the viewset's queryset)."""
         instance = get_object_or_404(
             self.get_queryset() if queryset is None else queryset, **self.lookup()
@@ -122,7 +124,7 @@ class ReadViewSet(
     filter_backends = [FilterBackend]
     row_json: RowJSON | None = None
 
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         row_json = self._row_json(request)
         if row_json is None:
             return super().list(request, *args, **kwargs)
@@ -134,7 +136,7 @@ class ReadViewSet(
         response.data = JSONDocument(response.data)
         return response
 
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         row_json = self._row_json(request)
         if row_json is None:
             instance = self.get_object()
@@ -150,7 +152,7 @@ class ReadViewSet(
         response.last_modified = modified  # type: ignore[attr-defined]  # api.conditional reads it
         return response
 
-    def _row_json(self, request) -> RowJSON | None:
+    def _row_json(self, request: Request) -> RowJSON | None:
         if self.row_json is None or request.accepted_renderer.format != "json":
             return None
         return self.row_json
@@ -211,7 +213,7 @@ class PackageViewSet(PackageScoreMixin, PackageUsageMixin, PackageEditMixin, Rea
     permission_classes = [PackagePermission]
     throttle_classes = [AnonThrottle, UserThrottle, CreateThrottle]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Package]:
         queryset = super().get_queryset()
         if self.action == "retrieve" and is_browsable(self.request):
             # The browsable page's card names the category.
@@ -261,10 +263,10 @@ class SearchViewSet(ThrottleOnceMixin, ConditionalMixin, viewsets.GenericViewSet
         ],
         responses=SearchResultSerializer(many=True),
     )
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._search()
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Package]:
         # Only for the browsable API's introspection; searching goes through grids.search.
         return Package.objects.none()
 
@@ -276,7 +278,7 @@ class SearchViewSet(ThrottleOnceMixin, ConditionalMixin, viewsets.GenericViewSet
             terms = search.choose_terms(self.request.query_params.get("q", ""))
         return {**super().default_response_headers, "X-Search-Terms": search.header_value(terms)}
 
-    def _search(self):
+    def _search(self) -> Response:
         request = self.request
         limit = parse_count(
             request,
@@ -301,7 +303,7 @@ class SchemaView(SpectacularAPIView):
     short token of letters, digits, `.` and `-`, or a 400."""
 
     @extend_schema(exclude=True)
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         version = request.query_params.get("version")
         if version is not None and not _SCHEMA_VERSION.match(version):
             # JSON like every API error, not the schema's own YAML renderer.

@@ -4,13 +4,16 @@ Columns and labels use the curators' words (Stars, Forks, Last commit, Score), a
 list keeps to the columns that fit a 1400 px window.
 """
 
-from typing import cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from packages.editing import save_new_package, update_package
 from packages.fetch.run import reset_failures
@@ -25,6 +28,14 @@ from packages.models import (
 )
 from packages.repositories import supported_repo_hosts
 from packages.tasks import RefreshQueueError, enqueue_refresh
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _UsageCount(TypedDict):
+    usage_count: int
+
 
 FETCHED_FIELDS = [
     "repo_watchers",
@@ -61,10 +72,10 @@ class IsSetFilter(admin.SimpleListFilter):
     field = ""
     empty: str | None = None
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         lookup: dict[str, object] = (
             {f"{self.field}__isnull": True} if self.empty is None else {self.field: self.empty}
         )
@@ -98,10 +109,10 @@ class FailingFilter(admin.SimpleListFilter):
     title = "fetch failing"
     parameter_name = "failing"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
             return queryset.filter(fetch_failures__gt=0)
         if self.value() == "no":
@@ -115,14 +126,14 @@ class RepoHostFilter(admin.SimpleListFilter):
     title = "repository host"
     parameter_name = "repo_host"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
             ("supported", "Supported forge"),
             ("unsupported", "Unsupported host (no repo stats)"),
             ("none", "No repository"),
         ]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         on_forge = Q()
         for host in supported_repo_hosts():
             on_forge |= Q(repo_url__startswith=f"https://{host}/")
@@ -148,7 +159,7 @@ class VersionInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -164,7 +175,7 @@ class PackageAdminForm(forms.ModelForm):
         }
 
 
-def _day(moment):
+def _day(moment: datetime | None) -> str:
     return moment.date().isoformat() if moment else "-"
 
 
@@ -264,7 +275,7 @@ class PackageAdmin(admin.ModelAdmin):
     ]
 
     @admin.display(description="Stats")
-    def stats_source(self, obj):
+    def stats_source(self, obj: Package) -> SafeString:
         """Per figure: sample (generated for the demo) or fetched, and when."""
         head, lines = summary(obj.figure_sources or {}, obj.last_fetched, obj.pypi_downloads_at)
         return format_html(
@@ -272,44 +283,44 @@ class PackageAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="Stars", ordering="repo_watchers")
-    def stars(self, package):
+    def stars(self, package: Package) -> int:
         return package.repo_watchers
 
     @admin.display(description="Forks", ordering="repo_forks")
-    def forks(self, package):
+    def forks(self, package: Package) -> int:
         return package.repo_forks
 
     @admin.display(description="Last commit", ordering="last_updated")
-    def last_commit(self, package):
+    def last_commit(self, package: Package) -> str:
         return _day(package.last_updated)
 
     @admin.display(description="Score", ordering="score")
-    def score_out_of_100(self, package):
+    def score_out_of_100(self, package: Package) -> str:
         return f"{package.score}/100"
 
     @admin.display(description="Latest release", ordering="pypi_version")
-    def latest_release(self, package):
+    def latest_release(self, package: Package) -> str:
         return package.pypi_version or "-"
 
     @admin.display(description="Downloads", ordering="pypi_downloads")
-    def downloads(self, package):
+    def downloads(self, package: Package) -> int | str:
         """Last month's PyPI downloads; "unknown" until pypistats.org has answered once."""
         return package.pypi_downloads if package.pypi_downloads_at else "unknown"
 
     @admin.display(description="Downloads counted", ordering="pypi_downloads_at")
-    def downloads_counted(self, package):
+    def downloads_counted(self, package: Package) -> str:
         return _day(package.pypi_downloads_at)
 
     @admin.display(description="Last fetched", ordering="last_fetched")
-    def last_fetched_on(self, package):
+    def last_fetched_on(self, package: Package) -> str:
         return _day(package.last_fetched)
 
     @admin.display(description="Failures", ordering="fetch_failures")
-    def failures(self, package):
+    def failures(self, package: Package) -> int:
         return package.fetch_failures
 
     @admin.action(description="Fetch stats now", permissions=["change"])
-    def fetch_stats_now(self, request, queryset):
+    def fetch_stats_now(self, request: HttpRequest, queryset: QuerySet[Package]) -> None:
         """Queue the refresh for a worker (packages.tasks); the request never fetches."""
         try:
             queued = enqueue_refresh(queryset.values_list("pk", flat=True), by="admin")
@@ -318,33 +329,35 @@ class PackageAdmin(admin.ModelAdmin):
             return
         self.message_user(request, queued.message(), messages.SUCCESS)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> PackageQuerySet:
         return cast(PackageQuerySet, super().get_queryset(request)).with_usage_count()
 
     @admin.display(description="users", ordering="usage_count")
-    def usage_count(self, obj):
+    def usage_count(self, obj: "WithAnnotations[Package, _UsageCount]") -> int:
         return obj.usage_count
 
     @admin.display(description="background refresh")
-    def refresh_status(self, obj):
+    def refresh_status(self, obj: Package) -> str:
         try:
             return obj.refresh.describe()
         except PackageRefresh.DoesNotExist:
             return "never refreshed in the background"
 
     @admin.display(description="last refresh error")
-    def refresh_error(self, obj):
+    def refresh_error(self, obj: Package) -> str:
         try:
             return obj.refresh.outcome_error or "-"
         except PackageRefresh.DoesNotExist:
             return "-"
 
     @admin.action(description="Reset fetch failures", permissions=["change"])
-    def reset_fetch_failures(self, request, queryset):
+    def reset_fetch_failures(self, request: HttpRequest, queryset: QuerySet[Package]) -> None:
         count = reset_failures(queryset)
         self.message_user(request, f"Reset the failure count of {count} package(s).")
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Package, form: forms.ModelForm, change: bool
+    ) -> None:
         """Through the API's editing services: only the changed columns are written, and a new
         repository or PyPI name queues a fetch."""
         if change:
@@ -373,7 +386,7 @@ class HttpValidatorAdmin(admin.ModelAdmin):
     readonly_fields = ["url", "etag", "last_modified", "body", "stored_at"]
     date_hierarchy = "stored_at"
 
-    def get_model_perms(self, request):
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
         return {}
 
 

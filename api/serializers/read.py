@@ -21,7 +21,7 @@ from packages.models import Package
 class PyPIURLField(serializers.CharField):
     """The stored PEP 503 project name, shown as its PyPI project page ("" when not on PyPI)."""
 
-    def to_representation(self, value):
+    def to_representation(self, value: str) -> str:
         return pypi_project_url(value)
 
 
@@ -39,7 +39,7 @@ class CategorySerializer(serializers.ModelSerializer):
             "modified",
         ]
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: Category) -> dict:
         return CATEGORY_JSON.from_instance(instance, (), links_of(self))
 
 
@@ -71,7 +71,7 @@ class PackageSerializer(serializers.ModelSerializer):
             "participants",
         ]
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: Package) -> dict:
         """The JSON DRF's declared fields would give, built by `api.rendering` (the list and
         detail pages build it from rows, without instances)."""
         grids = [grid.pk for grid in instance.grids.all()]
@@ -110,7 +110,7 @@ class GridSerializer(serializers.ModelSerializer):
             "modified",
         ]
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: Grid) -> dict:
         packages = [package.pk for package in instance.packages.all()]
         return GRID_JSON.from_instance(instance, packages, links_of(self))
 

@@ -7,6 +7,7 @@ fall back to their defaults instead of failing, as djangopackages.org's do.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -37,7 +38,12 @@ class V3JSONRenderer(renderers.BaseRenderer):
     format = "json"
     charset = None  # ASCII only: every non-ASCII character is escaped
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         if data is None:
             return b""
         return json.dumps(data, cls=DjangoJSONEncoder, separators=(", ", ": ")).encode("ascii")

@@ -1,5 +1,8 @@
 """API v3 views: read-only, by slug, conditional like v4 (`api.conditional`)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -53,13 +56,20 @@ class V3ViewSet(ConditionalMixin, viewsets.ViewSet):
     permission_classes = [AllowAny]  # read-only: any other method is a 405
     http_method_names = ["get", "head", "options"]
 
-    def get_exception_handler(self):
+    def get_exception_handler(self) -> Callable[[Exception, dict], Response | None]:
         return v3_exception_handler
 
-    def cached(self, request: Request, produce) -> Response:
+    def cached(self, request: Request, produce: Callable[[Links], dict]) -> Response:
         return Response(produce(Links()))
 
-    def list_document(self, request, queryset, resource, links, extra=None) -> dict:
+    def list_document(
+        self,
+        request: Request,
+        queryset: QuerySet[Any],
+        resource: Callable[[Any, Links], dict],
+        links: Links,
+        extra: dict | None = None,
+    ) -> dict:
         page = paginate(request, queryset)
         return {
             "meta": page.meta,
@@ -69,7 +79,7 @@ class V3ViewSet(ConditionalMixin, viewsets.ViewSet):
 
 
 class V3RootView(V3ViewSet):
-    def list(self, request):
+    def list(self, request: Request) -> Response:
         return self.cached(
             request,
             lambda links: {name: links.list(name) for name in (CATEGORIES, GRIDS, PACKAGES)},
@@ -77,7 +87,7 @@ class V3RootView(V3ViewSet):
 
 
 class V3PackageViewSet(V3ViewSet):
-    def list(self, request):
+    def list(self, request: Request) -> Response:
         queryset = packages_for_v3()
         category = request.query_params.get("category")
         if category and forbidden_character(category) is not None:
@@ -92,7 +102,7 @@ class V3PackageViewSet(V3ViewSet):
             ),
         )
 
-    def retrieve(self, request, slug):
+    def retrieve(self, request: Request, slug: str) -> Response:
         return self.cached(
             request,
             lambda links: package_resource(get_object_or_404(packages_for_v3(), slug=slug), links),
@@ -100,19 +110,19 @@ class V3PackageViewSet(V3ViewSet):
 
 
 class V3GridViewSet(V3ViewSet):
-    def list(self, request):
+    def list(self, request: Request) -> Response:
         return self.cached(
             request, lambda links: self.list_document(request, grids_for_v3(), grid_resource, links)
         )
 
-    def retrieve(self, request, slug):
+    def retrieve(self, request: Request, slug: str) -> Response:
         return self.cached(
             request,
             lambda links: grid_resource(get_object_or_404(grids_for_v3(), slug=slug), links),
         )
 
-    def packages(self, request, slug):
-        def produce(links):
+    def packages(self, request: Request, slug: str) -> Response:
+        def produce(links: Links) -> dict:
             grid = get_object_or_404(Grid.objects.only("id", "slug"), slug=slug)
             queryset = packages_for_v3().filter(grids=grid)
             extra = {"grid": links.detail(GRIDS, grid.slug)}
@@ -122,13 +132,13 @@ class V3GridViewSet(V3ViewSet):
 
 
 class V3CategoryViewSet(V3ViewSet):
-    def list(self, request):
+    def list(self, request: Request) -> Response:
         queryset = Category.objects.order_by("title", "id")
         return self.cached(
             request, lambda links: self.list_document(request, queryset, category_resource, links)
         )
 
-    def retrieve(self, request, slug):
+    def retrieve(self, request: Request, slug: str) -> Response:
         return self.cached(
             request,
             lambda links: category_resource(get_object_or_404(Category, slug=slug), links),

@@ -2,8 +2,9 @@
 those that differ from what is stored (exit 1, one line each); exit 0 when all match."""
 
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from api import documents
 
@@ -14,12 +15,12 @@ class Command(BaseCommand):
         "from the stored one and exit 1, or exit 0 when none does. --fix stores the rebuilt ones."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--fix", action="store_true", help="Store the rebuilt documents that differ."
         )
 
-    def handle(self, *args, fix, **options):
+    def handle(self, *args: Any, fix: bool, **options: Any) -> None:
         found = list(documents.differences())
         for line in found:
             self.stdout.write(line)

@@ -1,8 +1,9 @@
 """`manage.py compute_scores [SLUG ...]`: recompute the stored package scores."""
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from packages.models import Package
 from packages.scoring import update_scores
@@ -11,10 +12,10 @@ from packages.scoring import update_scores
 class Command(BaseCommand):
     help = "Recompute the 0-100 score of the named packages (default: every package)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slugs", nargs="*", metavar="SLUG", help="Only these packages.")
 
-    def handle(self, *args, slugs, **options):
+    def handle(self, *args: Any, slugs: list[str], **options: Any) -> None:
         queryset = Package.objects.all()
         if slugs:
             queryset = queryset.filter(slug__in=slugs)
