@@ -10,7 +10,7 @@ class FetchError(Exception):
 
     reason = "error"
 
-    def __init__(self, message: str, *, reason: str | None = None):
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         if reason:
             self.reason = reason

@@ -56,7 +56,7 @@ class PyPIProject:
 class PyPIClient:
     label = "pypi"
 
-    def __init__(self, http: "HttpClient", *, base_url: str):
+    def __init__(self, http: "HttpClient", *, base_url: str) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
 

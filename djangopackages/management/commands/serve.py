@@ -61,7 +61,9 @@ class Command(BaseCommand):
 
 
 class _Supervisor:
-    def __init__(self, commands: dict[str, list[str]], stdout: OutputWrapper, *, grace: float):
+    def __init__(
+        self, commands: dict[str, list[str]], stdout: OutputWrapper, *, grace: float
+    ) -> None:
         self.commands = commands
         self.stdout = stdout
         self.grace = grace

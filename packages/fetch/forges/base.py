@@ -138,7 +138,7 @@ class Parts:
 
     FAILED = object()
 
-    def __init__(self, *, keep_on: tuple[type[FetchError], ...] = (NotFoundError,)):
+    def __init__(self, *, keep_on: tuple[type[FetchError], ...] = (NotFoundError,)) -> None:
         self.keep_on = keep_on
         self.notes: list[str] = []
         self.errors: list[FetchError] = []
@@ -265,7 +265,7 @@ class ForgeClient:
         label: str | None = None,
         token: str = "",
         max_pages: int = 20,
-    ):
+    ) -> None:
         self.http = http
         self.api_url = api_url.rstrip("/")
         self.label = label or self.default_label

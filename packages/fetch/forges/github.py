@@ -48,7 +48,7 @@ class GitHubForge(ForgeClient):
         computing_retries: int = 3,
         computing_delay: float = 1.0,
         sleep: Callable[[float], object] = time.sleep,
-    ):
+    ) -> None:
         super().__init__(http, api_url=api_url, label=label, token=token, max_pages=max_pages)
         self.computing_retries = computing_retries
         self.computing_delay = computing_delay

@@ -75,7 +75,7 @@ class HttpClient:
         clock: Callable[[], float] = time.time,
         resolver: Resolver | None = None,
         probes: Mapping[str, str] | None = None,
-    ):
+    ) -> None:
         self.config = config or HttpConfig.from_settings()
         self.guard = OriginGuard(origins, resolver=resolver)
         self.transport = Transport(self.config)

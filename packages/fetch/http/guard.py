@@ -64,7 +64,7 @@ def is_public_address(address: str) -> bool:
 class OriginGuard:
     """The configured API base URLs, longest first, and the check every URL passes."""
 
-    def __init__(self, origins: Mapping[str, Origin], *, resolver: Resolver | None = None):
+    def __init__(self, origins: Mapping[str, Origin], *, resolver: Resolver | None = None) -> None:
         # Longest base first: several APIs may share one origin (a local stub serves them all).
         self.bases = sorted(
             ((base_of(url), origin) for url, origin in origins.items()),

@@ -77,7 +77,7 @@ class Deadline:
     (from the timer's thread, which wakes the request's blocked read at once). With
     `public_only`, a new connection whose peer is not a public address is refused."""
 
-    def __init__(self, seconds: float, *, public_only: bool = False):
+    def __init__(self, seconds: float, *, public_only: bool = False) -> None:
         self.seconds = seconds
         self.public_only = public_only
         self.expired = False
@@ -194,7 +194,7 @@ class _NoCookies(DefaultCookiePolicy):
 class Transport:
     """Sessions per origin, and one bounded GET (see the module docstring)."""
 
-    def __init__(self, config: HttpConfig):
+    def __init__(self, config: HttpConfig) -> None:
         self.config = config
         self._lock = threading.Lock()
         self._sessions: dict[str, requests.Session] = {}
