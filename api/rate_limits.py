@@ -8,7 +8,7 @@ read, a comparison and a write. Every bucket of a request is charged together or
 
 With Redis (the "throttle" cache is a Redis cache) a Lua script registered through redis-py's
 `register_script` charges every bucket of a request in one round trip, atomically, on Redis's
-clock. Without Redis, or while it is unreachable (`djangopackages.redis_cache.outage`), the
+clock. Without Redis, or while it is unreachable (`djangopackages.redis_cache.outage()`), the
 buckets live in this process's memory: N gunicorn workers then allow up to N times the rate.
 """
 
@@ -244,7 +244,7 @@ def _charge_in_redis(cache: RedisCache, charges: Sequence[Charge]) -> list[Outco
     now, fits, *full_at = _redis_script()(keys=keys, args=args)
     seconds = [at / 1_000_000 for at in full_at]
     outcome = settle(charges, seconds, now / 1_000_000, allowed=bool(fits))
-    outage.answered()
+    outage().answered()
     return outcome
 
 
@@ -253,12 +253,12 @@ def charge(charges: Sequence[Charge]) -> list[Outcome]:
     if not charges:
         return []
     cache = caches[CACHE_ALIAS]
-    if isinstance(cache, RedisCache) and not outage.is_down():
+    if isinstance(cache, RedisCache) and not outage().is_down():
         try:
             return _charge_in_redis(cache, charges)
         except CACHE_ERRORS as exc:
             # A lost Redis must not take the site down: count in this process meanwhile.
-            outage.failed(exc)
+            outage().failed(exc)
     return memory_buckets().charge(charges)
 
 

@@ -7,15 +7,21 @@ does not try Redis again for `RETRY_SECONDS`, so an outage costs one failed conn
 process every few seconds rather than one per request. A warning is logged at most once per
 `WARN_EVERY_SECONDS`.
 
-`outage` is what the rest of the site asks: `is_down()` (throttles then count in process
-memory) and `episodes` (how many outages this process has seen).
+`outage()` is what the rest of the site asks: `is_down()` (throttles then count in process
+memory) and `episodes` (how many outages this process has seen). It is made on first use and
+made again when CACHES changes (`forget_process_state`, a `setting_changed` receiver).
 """
 
+import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -33,21 +39,21 @@ class CacheUnavailableError(RedisConnectionError):
 class Outage:
     """This process's view of Redis: reachable or not, and how many outages it has seen."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         with self._lock:
             self.down_until = 0.0
             self.last_warned = -WARN_EVERY_SECONDS
             self.episodes = 0
             self._down = False
 
-    def is_down(self):
+    def is_down(self) -> bool:
         return self._down and time.monotonic() < self.down_until
 
-    def failed(self, exc):
+    def failed(self, exc: BaseException) -> None:
         """Record a failed Redis call; warn unless a warning went out less than a minute ago."""
         now = time.monotonic()
         with self._lock:
@@ -63,23 +69,33 @@ class Outage:
                 "Redis unreachable (%s): serving uncached, throttles count per process", exc
             )
 
-    def answered(self):
+    def answered(self) -> None:
         if self._down:
             with self._lock:
                 self._down = False
             logger.info("Redis answers again")
 
 
-outage = Outage()
+@functools.cache
+def outage() -> Outage:
+    """This process's view of Redis, made on first use."""
+    return Outage()
+
+
+def forget_process_state(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver (connected in `DjangopackagesConfig.ready`): another CACHES
+    is another Redis, whose health this process has not seen yet."""
+    if setting == "CACHES":
+        outage.cache_clear()
 
 
 class PooledClientRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients = {}
+        self._clients: dict[int, Redis] = {}
 
-    def get_client(self, key=None, *, write=False):
-        if outage.is_down():
+    def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
+        if outage().is_down():
             raise CacheUnavailableError("Redis is down; retrying shortly")
         pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(id(pool))
@@ -88,15 +104,16 @@ class PooledClientRedisCacheClient(RedisCacheClient):
         return client
 
 
-def _degrading(operation, fallback):
-    def call(self, *args, **kwargs):
+def _degrading(operation: Callable[..., Any], fallback: Callable[..., Any]) -> Callable[..., Any]:
+    # Any: the wrapped methods' results, which the fallbacks imitate, vary by method.
+    def call(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
         try:
             result = operation(self, *args, **kwargs)
         except CACHE_ERRORS as exc:
             if not isinstance(exc, CacheUnavailableError):
-                outage.failed(exc)
+                outage().failed(exc)
             return fallback(*args, **kwargs)
-        outage.answered()
+        outage().answered()
         return result
 
     call.__name__ = operation.__name__
@@ -108,7 +125,7 @@ class PooledRedisCache(RedisCache):
     """`django.core.cache.backends.redis.RedisCache` reusing its clients, degrading to an empty
     cache while Redis is unreachable."""
 
-    def __init__(self, server, params):
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = PooledClientRedisCacheClient
 
@@ -129,7 +146,7 @@ class PooledRedisCache(RedisCache):
     clear = _degrading(RedisCache.clear, lambda *args, **kwargs: False)
 
 
-def ping(cache):
+def ping(cache: BaseCache) -> bool:
     """True when `cache` (a Redis cache) answers a PING now, whatever `outage` says."""
     try:
         if isinstance(cache, PooledRedisCache):
@@ -137,7 +154,7 @@ def ping(cache):
         else:
             cache.get("djangopackages:ping")
     except CACHE_ERRORS as exc:
-        outage.failed(exc)
+        outage().failed(exc)
         return False
-    outage.answered()
+    outage().answered()
     return True

@@ -62,16 +62,6 @@ def _caches_of_its_own(settings):
     }
 
 
-@pytest.fixture(autouse=True)
-def _redis_reachable_again():
-    """Each test starts believing Redis answers (an outage another test staged is over)."""
-    from djangopackages.redis_cache import outage
-
-    outage.reset()
-    yield
-    outage.reset()
-
-
 @pytest.fixture(scope="session")
 def redis_url():
     """A Redis of this test run's own (tests/redis_server.py); the test is skipped without one."""

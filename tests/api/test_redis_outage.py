@@ -93,6 +93,16 @@ def test_the_outage_warning_goes_out_at_most_once_a_minute(caplog, monkeypatch):
     assert not outage.is_down()
 
 
+def test_another_caches_setting_is_a_redis_this_process_has_not_seen_fail(settings):
+    redis_cache.outage().failed(ConnectionError("refused"))
+    assert redis_cache.outage().is_down()
+
+    settings.CACHES = {**settings.CACHES}
+
+    assert not redis_cache.outage().is_down()
+    assert redis_cache.outage().episodes == 0
+
+
 @pytest.mark.usefixtures("redis_down")
 def test_a_known_outage_makes_no_connection_attempt(monkeypatch):
     APIClient().get("/api/v4/categories/")
