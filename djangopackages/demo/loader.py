@@ -17,6 +17,7 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
@@ -55,34 +56,34 @@ class DemoDataError(Exception):
 
 @dataclass
 class LoadReport:
-    created: dict = field(default_factory=dict)
+    created: dict[str, int] = field(default_factory=dict)
 
-    def add(self, kind, count):
+    def add(self, kind: str, count: int) -> None:
         self.created[kind] = self.created.get(kind, 0) + int(count)
 
     @property
-    def total(self):
+    def total(self) -> int:
         return sum(self.created.values())
 
-    def __str__(self):
+    def __str__(self) -> str:
         return ", ".join(f"{count} {kind}" for kind, count in self.created.items() if count)
 
 
-def read_packages():
+def read_packages() -> list[dict[str, str]]:
     with (DATA_DIR / "packages.tsv").open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def read_grids():
+def read_grids() -> list[dict[str, Any]]:
     return json.loads((DATA_DIR / "grids.json").read_text(encoding="utf-8"))
 
 
-def read_seed():
+def read_seed() -> dict[str, list[dict[str, Any]]]:
     return json.loads((DATA_DIR / "seed.json").read_text(encoding="utf-8"))
 
 
 @transaction.atomic
-def load_demo_catalogue():
+def load_demo_catalogue() -> LoadReport:
     """Create whatever part of the demo catalogue is missing; return what was created."""
     report = LoadReport()
     seed = read_seed()
@@ -97,7 +98,9 @@ def load_demo_catalogue():
     return report
 
 
-def _import_new(bundle, kinds, report):
+def _import_new(
+    bundle: dict[str, list[dict[str, Any]]], kinds: list[str], report: LoadReport
+) -> set[int]:
     """Import the records of `kinds` when every one's id and slug are free; return package ids.
 
     All or nothing: a seed grid imported without its package would link whatever row holds
@@ -115,18 +118,18 @@ def _import_new(bundle, kinds, report):
     return {record["id"] for record in records.get("packages", [])}
 
 
-def _is_free(model: type[Model], record):
+def _is_free(model: type[Model], record: dict[str, Any]) -> bool:
     by_id = model._default_manager.filter(pk=record["id"])
     by_slug = model._default_manager.filter(slug=record["slug"])
     return not (by_id | by_slug).exists()
 
 
-def _free_id(model: type[Model], wanted):
+def _free_id(model: type[Model], wanted: int) -> dict[str, int]:
     """`{"id": wanted}` when that id is unused, else `{}` (the database picks one)."""
     return {} if model._default_manager.filter(pk=wanted).exists() else {"id": wanted}
 
 
-def _load_categories(report):
+def _load_categories(report: LoadReport) -> dict[str, Category]:
     categories = {}
     for pk, slug, title, plural, show_pypi, description in CATEGORIES:
         if not Category.objects.filter(slug=slug).exists():
@@ -143,7 +146,9 @@ def _load_categories(report):
     return categories
 
 
-def _load_packages(categories, report):
+def _load_packages(
+    categories: dict[str, Category], report: LoadReport
+) -> tuple[dict[str, Package], set[int]]:
     packages, created_ids, releases = {}, set(), []
     existing = Package.objects.in_bulk(field_name="slug")
     for row in read_packages():
@@ -173,7 +178,7 @@ def _load_packages(categories, report):
     return packages, created_ids
 
 
-def _releases(package, row):
+def _releases(package: Package, row: dict[str, str]) -> list[Version]:
     return [
         Version(
             package=package,
@@ -186,7 +191,7 @@ def _releases(package, row):
     ]
 
 
-def _load_grid(spec, packages, report):
+def _load_grid(spec: dict[str, Any], packages: dict[str, Package], report: LoadReport) -> None:
     grid = Grid.objects.filter(slug=spec["slug"]).first()
     if grid is None:
         grid = Grid.objects.create(

@@ -1,6 +1,8 @@
 """`python manage.py load_demo`: load the demo catalogue (idempotent)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from djangopackages.demo.loader import DemoDataError, load_demo_catalogue
 from packages.models import Package
@@ -9,14 +11,14 @@ from packages.models import Package
 class Command(BaseCommand):
     help = "Create the demo catalogue: real Django packages with sample stats, and grids."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing when the database already holds packages (used by `make run`).",
         )
 
-    def handle(self, *args, if_empty=False, **options):
+    def handle(self, *args: Any, if_empty: bool = False, **options: Any) -> None:
         if if_empty and Package.objects.exists():
             self.stdout.write("demo catalogue skipped: the database already holds packages")
             return
