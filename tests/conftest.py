@@ -71,7 +71,7 @@ def _fresh_throttle_counts(settings):
 @pytest.fixture(autouse=True)
 def _redis_reachable_again():
     """Each test starts believing Redis answers (an outage another test staged is over)."""
-    from djangopackages.redis_cache import outage
+    from common.redis_cache import outage
 
     outage.reset()
     yield

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from api.v3.rendering import error_document
 from common.db_errors import LOCK_NOT_AVAILABLE
-from djangopackages.postgresql.base import DatabaseStalledError
+from common.postgresql.base import DatabaseStalledError
 
 logger = logging.getLogger(__name__)
 
