@@ -8,7 +8,7 @@ from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
 from api.metrics import metrics_view
 from api.pages.home import home
-from djangopackages.views import favicon, healthz
+from api.site_views import favicon, healthz
 
 urlpatterns = [
     path("", home, name="home"),

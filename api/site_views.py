@@ -1,4 +1,4 @@
-"""Site-level views that belong to no app: the health check used by Docker and load balancers,
+"""Site-level views that belong to no resource: the health check used by Docker and load balancers,
 and `/favicon.ico`."""
 
 import threading
