@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "packages",
     "packages.fetch",
     "grids",
+    "catalogue",
     "api",
     # After ours: packages' `db_worker` (with a heartbeat) is found before theirs.
     "django_tasks",
