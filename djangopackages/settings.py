@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "packages.fetch",
     "grids",
     "catalogue",
+    "demo",
     "api",
     # After ours: packages' `db_worker` (with a heartbeat) is found before theirs.
     "django_tasks",

@@ -13,8 +13,8 @@ from catalogue import importer
 from categories.models import Category
 from grids.models import Grid, GridPackage
 from packages.models import Package
-from tests.factories import GridFactory
 from tests.catalogue.test_importer import _package
+from tests.factories import GridFactory
 
 pytestmark = pytest.mark.django_db
 
