@@ -9,7 +9,7 @@ class DjangopackagesConfig(AppConfig):
     verbose_name = "djangopackages"
 
     def ready(self) -> None:
-        from djangopackages.postgresql.base import (
+        from common.postgresql.base import (
             lift_bounds_for_migrations,
             restore_bounds_after_migrations,
         )

@@ -58,7 +58,7 @@ def _fresh_throttle_counts(settings):
     from api.authentication import wrong_tokens
     from api.client_address import proxy_watch
     from api.rate_limits import memory_buckets
-    from djangopackages.views import health_answers
+    from api.site_views import health_answers
 
     settings.CACHES = {
         **settings.CACHES,
@@ -71,7 +71,7 @@ def _fresh_throttle_counts(settings):
 @pytest.fixture(autouse=True)
 def _redis_reachable_again():
     """Each test starts believing Redis answers (an outage another test staged is over)."""
-    from djangopackages.redis_cache import outage
+    from common.redis_cache import outage
 
     outage.reset()
     yield

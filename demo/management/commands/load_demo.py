@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from djangopackages.demo.loader import DemoDataError, load_demo_catalogue
+from demo.loader import DemoDataError, load_demo_catalogue
 from packages.models import Package
 
 
