@@ -28,7 +28,6 @@ from packages.models import Package
 if TYPE_CHECKING:  # DRF loads this renderer while `rest_framework.views` is still importing
     from rest_framework.views import APIView
 
-SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 # How the comparison shows a cell whose text carries no mark: unknown, not "none".
 _MARK_LABELS = {"yes": "yes", "no": "no", "partial": "partial", MARK_NONE: "unknown"}
 
@@ -154,30 +153,9 @@ def _package_card(package: Package, request: Request) -> dict[str, Any]:
         # Unknown until pypistats.org has answered once for the package (or the demo made one).
         "downloads": package.pypi_downloads if counted else None,
         "participants_count": len(package.participants or ()),
-        "sparkline": sparkline(commits),
+        "sparkline": summaries.sparkline(commits),
         "freshness": package_freshness_words(package),  # one query
     }
-
-
-def sparkline(
-    weekly_commits: list[int], width: int = SPARKLINE_WIDTH, height: int = SPARKLINE_HEIGHT
-) -> dict:
-    """An SVG polyline of weekly commit counts (oldest first), with a label giving the totals."""
-    counts = [max(int(n), 0) for n in weekly_commits] or [0]
-    total, busiest = sum(counts), max(counts)
-    step = width / max(len(counts) - 1, 1)
-    margin = 2
-    scale = (height - 2 * margin) / busiest if busiest else 0
-    points = " ".join(
-        f"{index * step:.1f},{height - margin - count * scale:.1f}"
-        for index, count in enumerate(counts)
-    )
-    weeks = len(counts)
-    label = (
-        f"{total} commit{'' if total == 1 else 's'} in the last {weeks} weeks; "
-        f"busiest week {busiest}, this week {counts[-1]}"
-    )
-    return {"points": points, "label": label, "width": width, "height": height}
 
 
 def _grid_packages(grid: Grid) -> dict[str, Any]:

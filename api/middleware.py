@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
-from api.v3.rendering import error_document
+from common.errors import error_document
 
 API_PREFIX = "/api/"
 V4_PREFIX = "/api/v4/"

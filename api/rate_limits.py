@@ -8,7 +8,7 @@ read, a comparison and a write. Every bucket of a request is charged together or
 
 With Redis (the "throttle" cache is a Redis cache) a Lua script registered through redis-py's
 `register_script` charges every bucket of a request in one round trip, atomically, on Redis's
-clock. Without Redis, or while it is unreachable (`djangopackages.redis_cache.outage()`), the
+clock. Without Redis, or while it is unreachable (`common.redis_cache.outage()`), the
 buckets live in this process's memory: N gunicorn workers then allow up to N times the rate.
 """
 
@@ -31,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from djangopackages.redis_cache import CACHE_ERRORS, outage
+from common.redis_cache import CACHE_ERRORS, outage
 
 CACHE_ALIAS = "throttle"
 MEMORY_BUCKETS = 100_000  # buckets one process keeps at most; the least recently used go first

@@ -98,7 +98,7 @@ def import_catalogue(count, *, reuse):
     from django.core.management import call_command
     from django.db import connection
 
-    from grids.importer import import_bundle
+    from catalogue.importer import import_bundle
     from packages.models import Package
 
     call_command("migrate", verbosity=0)

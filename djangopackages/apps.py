@@ -1,6 +1,6 @@
 """App config for the project package (it holds site-wide management commands): lifts the
-database bounds around migrations, and has this process's view of Redis and the health check's
-last probe made afresh when the cache or database settings change (`setting_changed`)."""
+database bounds around migrations, and has this process's view of Redis
+(`common.redis_cache.outage()`) made afresh when the cache settings change (`setting_changed`)."""
 
 from django.apps import AppConfig
 from django.core.signals import setting_changed
@@ -12,15 +12,14 @@ class DjangopackagesConfig(AppConfig):
     verbose_name = "djangopackages"
 
     def ready(self) -> None:
-        from djangopackages import redis_cache, views
-        from djangopackages.postgresql.base import (
+        from common import redis_cache
+        from common.postgresql.base import (
             lift_bounds_for_migrations,
             restore_bounds_after_migrations,
         )
 
         pre_migrate.connect(lift_bounds_for_migrations, dispatch_uid="db-bounds-lifted")
         post_migrate.connect(restore_bounds_after_migrations, dispatch_uid="db-bounds-restored")
-        for module in (redis_cache, views):
-            setting_changed.connect(
-                module.forget_process_state, dispatch_uid=f"{module.__name__}.process-state"
-            )
+        setting_changed.connect(
+            redis_cache.forget_process_state, dispatch_uid="common.redis_cache.process-state"
+        )

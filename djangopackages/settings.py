@@ -7,8 +7,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from common.postgresql import connection_options
 from djangopackages.environment import env_bool, env_int, env_list, read_dotenv
-from djangopackages.postgresql import connection_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "packages",
     "packages.fetch",
     "grids",
+    "catalogue",
+    "demo",
     "api",
     # After ours: packages' `db_worker` (with a heartbeat) is found before theirs.
     "django_tasks",
@@ -60,7 +62,7 @@ MIDDLEWARE = [
     # Counts and times every response for /metrics while METRICS_ENABLED (api/metrics.py).
     "api.metrics.MetricsMiddleware",
     # Outermost, so it sees every HTML error page Django makes under /api/ (DEBUG included).
-    "djangopackages.errors.ApiJsonErrorsMiddleware",
+    "common.errors.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Every HTML page: default-src 'self', no inline script/style (common/csp.py).
     "common.csp.ContentSecurityPolicyMiddleware",
-    "djangopackages.errors.DatabaseUnavailableMiddleware",
+    "common.errors.DatabaseUnavailableMiddleware",
     "api.middleware.RequestBodyLimitMiddleware",
     "api.middleware.MethodNotAllowedMiddleware",
     # Counts pages, feeds and badges (DRF views count their own); rate-limit headers on every
@@ -123,7 +125,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # PostgreSQL: a refused, dead or stalled database answers every request at once or within a
 # bound, never holds it until gunicorn kills the worker (README, "Database"): the server ends
 # slow statements and forgotten transactions, keepalives find a dead peer on an idle connection,
-# the backend (djangopackages/postgresql) stops waiting on a silent one.
+# the backend (common/postgresql) stops waiting on a silent one.
 DB_STATEMENT_TIMEOUT = env_int("DB_STATEMENT_TIMEOUT", 10)
 DB_STALL_TIMEOUT = env_int("DB_STALL_TIMEOUT", DB_STATEMENT_TIMEOUT and DB_STATEMENT_TIMEOUT + 5)
 # Session settings sent at connect (libpq `options`, `-c name=value`): add new ones here.
@@ -134,7 +136,7 @@ POSTGRESQL_SESSION_SETTINGS = {
     "lock_timeout": f"{env_int('DB_LOCK_TIMEOUT_MS', 5000)}ms",
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "djangopackages.postgresql"
+    DATABASES["default"]["ENGINE"] = "common.postgresql"
     DATABASES["default"]["OPTIONS"] = connection_options(
         DATABASES["default"].get("OPTIONS", {}),
         POSTGRESQL_SESSION_SETTINGS,
@@ -151,7 +153,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "djangopackages.redis_cache.PooledRedisCache",
+            "BACKEND": "common.redis_cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "djangopackages"),
             # Redis is an accelerator: an unreachable one must fail fast, not hold requests.
@@ -192,7 +194,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "djangopackages.storage.ForgivingManifestStaticFilesStorage"
+            else "common.storage.ForgivingManifestStaticFilesStorage"
         )
     },
 }

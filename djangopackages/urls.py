@@ -8,7 +8,7 @@ from api.auth import throttled_admin_login
 from api.feeds import NewPackagesFeed, NewReleasesFeed
 from api.metrics import metrics_view
 from api.pages.home import home
-from djangopackages.views import favicon, healthz
+from api.site_views import favicon, healthz
 
 urlpatterns = [
     path("", home, name="home"),
@@ -25,7 +25,7 @@ urlpatterns = [
     path("", include("api.site_paths")),
 ]
 
-handler400 = "djangopackages.errors.bad_request"
-handler403 = "djangopackages.errors.permission_denied"
-handler404 = "djangopackages.errors.page_not_found"
-handler500 = "djangopackages.errors.server_error"
+handler400 = "common.errors.bad_request"
+handler403 = "common.errors.permission_denied"
+handler404 = "common.errors.page_not_found"
+handler500 = "common.errors.server_error"

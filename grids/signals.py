@@ -1,5 +1,6 @@
-"""Signals the grids app sends: `catalogue_imported` after a bulk import (which sends no model
-signals), so caches of the catalogue can be dropped (api/signals.py listens)."""
+"""Signals about the catalogue's rows: `catalogue_imported`, sent by the catalogue importer
+(catalogue/importer.py) after a bulk import (which sends no model signals), so what is built from
+the catalogue can be rebuilt (api/documents.py listens)."""
 
 from django.dispatch import Signal
 

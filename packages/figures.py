@@ -8,9 +8,7 @@ figure with no entry was never generated nor fetched: entered by hand, or not kn
 """
 
 from datetime import datetime
-from typing import Any
-
-from packages.fetch.forges.base import RepoStats
+from typing import Any, Protocol
 
 SAMPLE = "sample"
 FETCHED = "fetched"
@@ -41,8 +39,24 @@ def with_fetched(sources: dict[str, Any], figures: list[str], now: datetime) -> 
     return updated
 
 
+class RepositoryAnswer(Protocol):
+    """What a forge answered for a repository, as far as its figures go (the fetcher's
+    `RepoStats`): None where it did not say."""
+
+    @property
+    def watchers(self) -> int | None: ...
+    @property
+    def forks(self) -> int | None: ...
+    @property
+    def participants(self) -> tuple[str, ...] | None: ...
+    @property
+    def commits_over_52(self) -> tuple[int, ...] | None: ...
+    @property
+    def last_updated(self) -> datetime | None: ...
+
+
 def answered_figures(
-    repo: RepoStats | None, repo_missing: bool, pypi_answered: bool, downloads: int | None
+    repo: RepositoryAnswer | None, repo_missing: bool, pypi_answered: bool, downloads: int | None
 ) -> list[str]:
     """The figures one fetch brings from an upstream that answered for them."""
     figures = []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("api", "categories", "common", "djangopackages", "grids", "packages")
+APPS = ("api", "catalogue", "categories", "common", "demo", "djangopackages", "grids", "packages")
 MAX_LINES = 400
 
 

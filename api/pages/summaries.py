@@ -1,6 +1,7 @@
 """The browsable API's pages for people beyond the package card, grid and search (api.browsable):
 headings in users' words, the package list and grid list as tables, a category's packages, a
-readable score breakdown and a package's releases as a table.
+readable score breakdown, a package's releases as a table, and the weekly-commits sparkline
+(the package card draws it too).
 
 Each summary reads the response's data and at most one or two bounded queries (the page's
 rows, by id), so a page costs no query per row.
@@ -31,6 +32,7 @@ LIST_FIELDS = (
     "category__title",
 )
 CATEGORY_PAGE_SIZE = 100
+SPARKLINE_WIDTH, SPARKLINE_HEIGHT = 208, 36
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 SCORE_NAMES = {
     "stars": "Stars",
@@ -143,9 +145,28 @@ def package_rows(ids: list[int]) -> list[dict[str, Any]]:
     return [_row(by_id[pk]) for pk in ids if pk in by_id]
 
 
-def _row(package: Package) -> dict[str, Any]:
-    from api.browsable import sparkline  # the module that renders pages imports this one
+def sparkline(
+    weekly_commits: list[int], width: int = SPARKLINE_WIDTH, height: int = SPARKLINE_HEIGHT
+) -> dict:
+    """An SVG polyline of weekly commit counts (oldest first), with a label giving the totals."""
+    counts = [max(int(n), 0) for n in weekly_commits] or [0]
+    total, busiest = sum(counts), max(counts)
+    step = width / max(len(counts) - 1, 1)
+    margin = 2
+    scale = (height - 2 * margin) / busiest if busiest else 0
+    points = " ".join(
+        f"{index * step:.1f},{height - margin - count * scale:.1f}"
+        for index, count in enumerate(counts)
+    )
+    weeks = len(counts)
+    label = (
+        f"{total} commit{'' if total == 1 else 's'} in the last {weeks} weeks; "
+        f"busiest week {busiest}, this week {counts[-1]}"
+    )
+    return {"points": points, "label": label, "width": width, "height": height}
 
+
+def _row(package: Package) -> dict[str, Any]:
     commits = package.commits_over_52 or []
     return {
         "title": package.title,

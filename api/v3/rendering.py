@@ -22,15 +22,6 @@ from rest_framework.response import Response
 from api.exceptions import exception_handler
 
 DEFAULT_LIMIT = 20
-V3_PREFIX = "/api/v3/"
-
-
-def error_document(path: str, status: int, message: str) -> dict[str, Any]:
-    """An API error body for a response the views did not make (middleware, Django's handlers):
-    v3's `{"error", "message"}` under /api/v3/, else `{"detail": message}`."""
-    if path.startswith(V3_PREFIX):
-        return {"error": status, "message": message}
-    return {"detail": message}
 
 
 class V3JSONRenderer(renderers.BaseRenderer):

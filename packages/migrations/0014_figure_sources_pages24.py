@@ -10,7 +10,7 @@ PYPI = {"releases", "downloads"}
 
 
 def mark_demo_samples(apps, schema_editor):
-    from djangopackages.demo.loader import read_packages
+    from demo.loader import read_packages
 
     Package = apps.get_model("packages", "Package")
     Version = apps.get_model("packages", "Version")

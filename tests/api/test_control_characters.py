@@ -167,7 +167,7 @@ def test_a_stored_version_with_control_characters_gives_a_well_formed_badge(clie
 
 
 def test_an_imported_catalogue_is_stored_without_control_characters(tmp_path):
-    from tests.grids.test_importer import _import, _package, _seed
+    from tests.catalogue.test_importer import _import, _package, _seed
 
     record = _package(7, title="pkg\x0b7", repo_description="Widgets\x08\x01 for\tDjango")
     data = {**_seed(), "packages": [record]}

@@ -200,7 +200,7 @@ def test_an_admin_edit_keeps_the_documents(client, catalogue):
 
 
 def test_an_import_keeps_the_documents(tmp_path, catalogue):
-    from tests.grids.test_importer import SEED
+    from tests.catalogue.test_importer import SEED
 
     call_command("import_catalogue", str(SEED), stdout=StringIO(), stderr=StringIO())
     assert Package.objects.count() > 1

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from djangopackages import redis_cache
+from common import redis_cache
 from tests.factories import CategoryFactory, PackageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def _closed_port():
 @pytest.fixture
 def redis_down(settings):
     unreachable = {
-        "BACKEND": "djangopackages.redis_cache.PooledRedisCache",
+        "BACKEND": "common.redis_cache.PooledRedisCache",
         "LOCATION": f"redis://127.0.0.1:{_closed_port()}/5",
         "KEY_PREFIX": "outage-test",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -36,7 +36,7 @@ def redis_down(settings):
 
 @pytest.mark.usefixtures("redis_down")
 def test_reads_writes_and_healthz_work_with_redis_unreachable(caplog):
-    caplog.set_level(logging.WARNING, logger="djangopackages.redis_cache")
+    caplog.set_level(logging.WARNING, logger="common.redis_cache")
     CategoryFactory(slug="apps")
     PackageFactory(slug="django-foo", title="django-foo")
     token = Token.objects.create(user=UserFactory())
@@ -77,7 +77,7 @@ def test_throttles_count_per_process_while_redis_is_unreachable(settings):
 
 
 def test_the_outage_warning_goes_out_at_most_once_a_minute(caplog, monkeypatch):
-    caplog.set_level(logging.WARNING, logger="djangopackages.redis_cache")
+    caplog.set_level(logging.WARNING, logger="common.redis_cache")
     clock = [1000.0]
     monkeypatch.setattr(redis_cache.time, "monotonic", lambda: clock[0])
     outage = redis_cache.Outage()

@@ -4,9 +4,9 @@ updates, deletes, a category renamed, the importer's bulk writes; the spelling v
 import pytest
 from django.db import connection
 
+from catalogue.importer import import_bundle
 from categories.models import Category
 from grids import search
-from grids.importer import import_bundle
 from grids.models import Grid
 from grids.search import spelling
 from packages.models import Package

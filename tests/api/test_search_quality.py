@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from djangopackages.demo.loader import load_demo_catalogue
+from demo.loader import load_demo_catalogue
 from grids import search
 from grids.search import ranking
 from packages.models import Package

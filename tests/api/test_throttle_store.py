@@ -39,7 +39,7 @@ def redis_buckets(settings, redis_url):
     settings.CACHES = {
         **settings.CACHES,
         "throttle": {
-            "BACKEND": "djangopackages.redis_cache.PooledRedisCache",
+            "BACKEND": "common.redis_cache.PooledRedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         },
@@ -133,7 +133,7 @@ def test_every_throttle_of_a_request_is_charged_in_one_redis_round_trip(rates, m
 
 @pytest.mark.django_db
 def test_a_lost_redis_counts_in_process_memory_and_warns_once(rates, settings, caplog):
-    caplog.set_level(logging.WARNING, logger="djangopackages.redis_cache")
+    caplog.set_level(logging.WARNING, logger="common.redis_cache")
     rates(anon="1/min burst=2")
     settings.CACHES = {
         **settings.CACHES,

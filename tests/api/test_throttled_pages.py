@@ -128,7 +128,7 @@ def test_healthz_answers_live_while_asked_at_a_health_checker_pace(monkeypatch):
     def broken_cursor(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("djangopackages.views.connection.cursor", broken_cursor)
+    monkeypatch.setattr("api.site_views.connection.cursor", broken_cursor)
 
     assert client.get("/healthz").status_code == 503
 

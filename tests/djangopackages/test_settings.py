@@ -119,7 +119,7 @@ def test_database_url_selects_postgresql():
     code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
     env = production_env() | {"DATABASE_URL": "postgres://u@db.example.org:5432/x"}
     assert run_manage("shell", "--no-imports", "-c", code, **env).stdout.strip() == (
-        "djangopackages.postgresql"  # Django's, with a bound on every wait (docs/configuration.md)
+        "common.postgresql"  # Django's, with a bound on every wait (docs/configuration.md)
     )
     env.pop("DATABASE_URL")
     assert (

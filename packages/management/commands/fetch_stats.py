@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 
 from common.commands import EX_USAGE, exit_64_on_usage_errors
-from djangopackages.redis_cache import ping
+from common.redis_cache import ping
 from packages.fetch.config import SOURCES, FetcherConfig
 from packages.fetch.http import CallStats
 from packages.fetch.run import FetchRun, FetchRunError

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from djangopackages.demo.loader import read_packages
-from djangopackages.demo.sample import sample_releases
+from demo.loader import read_packages
+from demo.sample import sample_releases
 from packages.models import Package, Version
 from packages.scoring import compute_score
 from tests.factories import UserFactory

@@ -321,7 +321,7 @@ def _bundle(count, category):
 def test_importing_costs_the_same_queries_whatever_the_number_of_records(
     category, count, django_assert_max_num_queries
 ):
-    from grids.importer import import_bundle
+    from catalogue.importer import import_bundle
 
     # Reads of what is there, one insert per kind, the memberships, then the stored documents'
     # rebuild (per kind: its ids, then per batch of 500 its rows, members, stored, upsert):
@@ -334,7 +334,7 @@ def test_importing_costs_the_same_queries_whatever_the_number_of_records(
 
 
 def test_a_batch_the_database_refuses_is_replayed_record_by_record(category, monkeypatch):
-    from grids import importer
+    from catalogue import importer
 
     monkeypatch.setattr(importer, "BATCH_SIZE", 3)
     # Let a duplicate slug past the dictionary checks: the unique index refuses the batch.
@@ -349,7 +349,7 @@ def test_a_batch_the_database_refuses_is_replayed_record_by_record(category, mon
 
 
 def test_an_import_shows_in_the_api_at_once(category, client):
-    from grids.importer import import_bundle
+    from catalogue.importer import import_bundle
 
     assert client.get("/api/v4/packages/").json()["count"] == 0
 

@@ -9,12 +9,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalogue import importer
 from categories.models import Category
-from grids import importer
 from grids.models import Grid, GridPackage
 from packages.models import Package
+from tests.catalogue.test_importer import _package
 from tests.factories import GridFactory
-from tests.grids.test_importer import _package
 
 pytestmark = pytest.mark.django_db
 

@@ -8,14 +8,14 @@ a package's own `grids` links add memberships to grids the bundle does not descr
 
 Records are written in batches of BATCH_SIZE. Each record becomes a row (the stored one, read
 once per batch, or the model's defaults, with the record's fields set), checked as the model
-checks it: `clean_fields()` (by the checks `grids.import_checks` compiles once per model, or by
+checks it: `clean_fields()` (by the checks `catalogue.import_checks` compiles once per model, or by
 the model itself for any row they cannot vouch for, whose messages then stand) and
 `Package.clean_identifiers()`, with foreign keys and uniqueness checked against dictionaries of
 what the database and the batch hold. The batch's new rows and changed rows are then written in
-bulk in one transaction (`grids.import_writes`; an unchanged row is not rewritten). Should the
+bulk in one transaction (`catalogue.import_writes`; an unchanged row is not rewritten). Should the
 database still refuse the batch, it is rolled back and replayed one record at a time through
 `full_clean()` and `save()`, so the record at fault is skipped and reported and the others are
-stored. Memberships are written in bulk too (`grids.import_links`). Bulk writes send no model
+stored. Memberships are written in bulk too (`catalogue.import_links`). Bulk writes send no model
 signals: `catalogue_imported` is sent once at the end instead.
 """
 
@@ -28,11 +28,10 @@ from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Model
 
-from categories.models import Category
-from grids.import_checks import FieldChecks
-from grids.import_links import add_package_links, set_members
-from grids.import_records import assigned, category_id, link_ids, record_datetime, record_id
-from grids.import_sources import (  # noqa: F401  (the importer's public interface)
+from catalogue.import_checks import FieldChecks
+from catalogue.import_links import add_package_links, set_members
+from catalogue.import_records import assigned, category_id, link_ids, record_datetime, record_id
+from catalogue.import_sources import (  # noqa: F401  (the importer's public interface)
     KINDS,
     PAGE_SIZE,
     TIMEOUT,
@@ -43,7 +42,8 @@ from grids.import_sources import (  # noqa: F401  (the importer's public interfa
     load_file,
     load_url,
 )
-from grids.import_writes import RowWriter
+from catalogue.import_writes import RowWriter
+from categories.models import Category
 from grids.models import Grid
 from grids.signals import catalogue_imported
 from packages.models import Package, normalized_identifiers

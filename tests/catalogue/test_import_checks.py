@@ -16,9 +16,9 @@ from django.db import connection, models, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalogue import importer
+from catalogue.import_checks import FieldChecks, compile_check
 from categories.models import Category
-from grids import importer
-from grids.import_checks import FieldChecks, compile_check
 from grids.models import Grid
 from packages.models import Package
 

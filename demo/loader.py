@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.text import slugify
 
+from catalogue.importer import import_bundle, reset_id_sequences
 from categories.models import Category
-from grids.importer import import_bundle, reset_id_sequences
 from grids.models import Element, Feature, Grid, GridPackage
 from packages.models import Package, Version
 from packages.scoring import update_scores

@@ -8,7 +8,7 @@ number ranges compared directly, any other validator called as it is). Whatever 
 for (a string where a number is expected, which `to_python()` would convert; a value a
 validator refuses; a field with choices, not editable, or of a kind not listed here) answers
 False, and the importer then runs the model's own `clean_fields()`, whose outcome and messages
-stand. tests/grids/test_import_checks.py runs both over many good and bad values.
+stand. tests/catalogue/test_import_checks.py runs both over many good and bad values.
 
 One deliberate difference: a foreign key is accepted without the query `ForeignKey.validate()`
 makes, since the importer sets none from a record except `category` (checked against the

@@ -26,7 +26,7 @@ def test_foreign_host_is_json_400_under_api():
 
 
 def test_unhandled_database_error_in_a_view_becomes_503(client, settings):
-    settings.ROOT_URLCONF = "tests.djangopackages.outage_urls"
+    settings.ROOT_URLCONF = "tests.common.outage_urls"
     response = client.get("/api/v4/outage/")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

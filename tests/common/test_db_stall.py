@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.djangopackages.test_db_outage import relayed_database_url, start_gunicorn
+from tests.common.test_db_outage import relayed_database_url, start_gunicorn
 from tests.factories import CategoryFactory
 
 ROOT = Path(__file__).resolve().parents[2]

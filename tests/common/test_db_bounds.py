@@ -9,7 +9,7 @@ from django.db.backends.base.base import NO_DB_ALIAS
 from django.http import JsonResponse
 from django.urls import path
 
-from djangopackages.postgresql.base import lift_bounds_for_migrations
+from common.postgresql.base import lift_bounds_for_migrations
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -1,4 +1,4 @@
-"""Site-level views that belong to no app: the health check used by Docker and load balancers,
+"""Site-level views that belong to no resource: the health check used by Docker and load balancers,
 and `/favicon.ico`."""
 
 import functools
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from api.client_address import proxy_warnings
 from api.rate_limits import Charge, MemoryBuckets, Policy
 from api.throttling import throttle_exempt
-from djangopackages.redis_cache import ping
+from common.redis_cache import ping
 
 # Live probes of the database and Redis one process makes: 10 at once, then 2 a second. Health
 # checkers (a load balancer, Docker) ask every few seconds and always get a live one; a flood

@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from categories.models import Category
-from djangopackages.demo.loader import read_packages
+from demo.loader import read_packages
 from grids.models import Element, Grid, GridPackage
 from packages.figures import FIGURES, REPOSITORY_FIGURES, is_sample
 from packages.models import Package

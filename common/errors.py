@@ -4,13 +4,15 @@
 Django's own error views answer HTML; API clients get JSON for 400/403/404/500 under `/api/`
 (API v3's `{"error", "message"}` shape under `/api/v3/`), with DEBUG too (where Django answers
 its debug pages instead of calling the handlers), and a database outage becomes a fast 503 with
-`Retry-After` instead of a 500 anywhere.
+`Retry-After` instead of a 500 anywhere. `error_document` is that body's one shape, which the
+API's own middlewares use too.
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,15 +20,23 @@ from django.http.response import HttpResponseBase
 from django.views import defaults
 from rest_framework.response import Response
 
-from api.v3.rendering import error_document
 from common.db_errors import LOCK_NOT_AVAILABLE
-from djangopackages.postgresql.base import DatabaseStalledError
+from common.postgresql.base import DatabaseStalledError
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+V3_PREFIX = "/api/v3/"
 RETRY_AFTER_SECONDS = "5"
 GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
+
+def error_document(path: str, status: int, message: str) -> dict[str, Any]:
+    """An API error body for a response the views did not make (middleware, Django's handlers):
+    v3's `{"error", "message"}` under /api/v3/, else `{"detail": message}`."""
+    if path.startswith(V3_PREFIX):
+        return {"error": status, "message": message}
+    return {"detail": message}
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -24,7 +24,7 @@ def test_healthz_is_503_when_database_is_down(client, monkeypatch):
     def broken_cursor(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("djangopackages.views.connection.cursor", broken_cursor)
+    monkeypatch.setattr("api.site_views.connection.cursor", broken_cursor)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
@@ -69,7 +69,7 @@ def test_healthz_is_503_for_the_database_even_with_redis_down(client, settings, 
     def broken_cursor(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("djangopackages.views.connection.cursor", broken_cursor)
+    monkeypatch.setattr("api.site_views.connection.cursor", broken_cursor)
     response = client.get("/healthz")
 
     assert response.status_code == 503
@@ -84,7 +84,7 @@ def closed_port():
 
 def _redis_cache(url):
     return {
-        "BACKEND": "djangopackages.redis_cache.PooledRedisCache",
+        "BACKEND": "common.redis_cache.PooledRedisCache",
         "LOCATION": url,
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from djangopackages.demo.loader import DemoDataError, load_demo_catalogue
+from demo.loader import DemoDataError, load_demo_catalogue
 from packages.models import Package
 
 

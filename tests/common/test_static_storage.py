@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from djangopackages.storage import ForgivingManifestStaticFilesStorage
+from common.storage import ForgivingManifestStaticFilesStorage
 from tests.djangopackages.test_settings import production_env, run_manage
 from tests.factories import PackageFactory
 
@@ -18,7 +18,7 @@ def production_storage_without_manifest(settings, tmp_path, monkeypatch):
     settings.STATIC_ROOT = tmp_path  # empty: collectstatic never ran
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "djangopackages.storage.ForgivingManifestStaticFilesStorage"},
+        "staticfiles": {"BACKEND": "common.storage.ForgivingManifestStaticFilesStorage"},
     }
     monkeypatch.setattr(ForgivingManifestStaticFilesStorage, "_warned", False)
 
@@ -37,12 +37,12 @@ def test_pages_render_without_a_manifest(
 ):
     PackageFactory(slug="django-filter")
 
-    with caplog.at_level(logging.WARNING, logger="djangopackages.storage"):
+    with caplog.at_level(logging.WARNING, logger="common.storage"):
         response = client.get(path, HTTP_ACCEPT=accept)
 
     assert response.status_code == 200
     assert "/static/" in response.content.decode()
-    warnings = [r.getMessage() for r in caplog.records if r.name == "djangopackages.storage"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "common.storage"]
     assert len(warnings) == 1
     assert "run `manage.py collectstatic`" in warnings[0]
 
@@ -52,7 +52,7 @@ def test_production_settings_use_the_forgiving_storage():
 
     result = run_manage("shell", "--no-imports", "-c", code, **production_env())
 
-    assert result.stdout.strip() == "djangopackages.storage.ForgivingManifestStaticFilesStorage"
+    assert result.stdout.strip() == "common.storage.ForgivingManifestStaticFilesStorage"
 
 
 def test_after_collectstatic_a_name_missing_from_the_manifest_warns_nothing(
@@ -66,10 +66,10 @@ def test_after_collectstatic_a_name_missing_from_the_manifest_warns_nothing(
     monkeypatch.setattr(ForgivingManifestStaticFilesStorage, "_warned", False)
     storage = ForgivingManifestStaticFilesStorage(location=tmp_path)
 
-    with caplog.at_level(logging.WARNING, logger="djangopackages.storage"):
+    with caplog.at_level(logging.WARNING, logger="common.storage"):
         found = storage.stored_name("site.css")
         guessed = storage.stored_name("rest_framework/css/bootstrap-theme.min.map")
 
     assert found == "site.0123456789ab.css"
     assert guessed == "rest_framework/css/bootstrap-theme.min.map"
-    assert [r.getMessage() for r in caplog.records if r.name == "djangopackages.storage"] == []
+    assert [r.getMessage() for r in caplog.records if r.name == "common.storage"] == []
