@@ -4,22 +4,25 @@ Columns and labels use the curators' words (Stars, Forks, Last commit, Score), a
 list keeps to the columns that fit a 1400 px window.
 """
 
+from datetime import datetime
 from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from packages.editing import save_new_package, update_package
+from packages.fetch.models import PackageFetchState
 from packages.fetch.run import reset_failures
 from packages.figures import summary
 from packages.models import (
     HttpValidator,
     Package,
     PackageQuerySet,
-    PackageRefresh,
     Usage,
     Version,
 )
@@ -103,9 +106,9 @@ class FailingFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(fetch_failures__gt=0)
+            return queryset.filter(fetch_state__failures__gt=0)
         if self.value() == "no":
-            return queryset.filter(fetch_failures=0)
+            return queryset.exclude(fetch_state__failures__gt=0)
         return queryset
 
 
@@ -168,6 +171,16 @@ def _day(moment):
     return moment.date().isoformat() if moment else "-"
 
 
+def _moment(moment: datetime | None) -> str:
+    return date_format(localtime(moment), "DATETIME_FORMAT") if moment else "-"
+
+
+def _fetch_state(package: Package) -> PackageFetchState:
+    """The package's fetch state (packages.fetch), all defaults when it has none yet."""
+    state = getattr(package, "fetch_state", None)
+    return state if state is not None else PackageFetchState(package=package)
+
+
 @admin.register(Package)
 class PackageAdmin(admin.ModelAdmin):
     form = PackageAdminForm
@@ -191,7 +204,7 @@ class PackageAdmin(admin.ModelAdmin):
         FailingFilter,
         RepoHostFilter,
     ]
-    list_select_related = ["category", "refresh"]
+    list_select_related = ["category", "fetch_state"]
     search_fields = ["title", "slug", "repo_url", "repo_description", "pypi_url"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["category", "replacement"]
@@ -304,9 +317,25 @@ class PackageAdmin(admin.ModelAdmin):
     def last_fetched_on(self, package):
         return _day(package.last_fetched)
 
-    @admin.display(description="Failures", ordering="fetch_failures")
+    @admin.display(description="Failures", ordering="fetch_state__failures")
     def failures(self, package):
-        return package.fetch_failures
+        return _fetch_state(package).failures
+
+    @admin.display(description="Fetch error")
+    def fetch_error(self, package: Package) -> str:
+        return _fetch_state(package).error or "-"
+
+    @admin.display(description="Fetch error at")
+    def fetch_error_at(self, package: Package) -> str:
+        return _moment(_fetch_state(package).error_at)
+
+    @admin.display(description="Fetch failures")
+    def fetch_failures(self, package: Package) -> int:
+        return _fetch_state(package).failures
+
+    @admin.display(description="Fetch lease until")
+    def fetch_lease_until(self, package: Package) -> str:
+        return _moment(_fetch_state(package).lease_until)
 
     @admin.action(description="Fetch stats now", permissions=["change"])
     def fetch_stats_now(self, request, queryset):
@@ -327,17 +356,11 @@ class PackageAdmin(admin.ModelAdmin):
 
     @admin.display(description="background refresh")
     def refresh_status(self, obj):
-        try:
-            return obj.refresh.describe()
-        except PackageRefresh.DoesNotExist:
-            return "never refreshed in the background"
+        return _fetch_state(obj).describe()
 
     @admin.display(description="last refresh error")
     def refresh_error(self, obj):
-        try:
-            return obj.refresh.outcome_error or "-"
-        except PackageRefresh.DoesNotExist:
-            return "-"
+        return _fetch_state(obj).outcome_error or "-"
 
     @admin.action(description="Reset fetch failures", permissions=["change"])
     def reset_fetch_failures(self, request, queryset):

@@ -67,13 +67,13 @@ def test_admin_pages_render(staff_client, catalogue, model):
 def test_package_changelist_filters_split_the_packages(staff_client, parameter, marked_slug):
     from django.utils import timezone
 
-    from tests.factories import PackageFactory
+    from tests.factories import PackageFactory, PackageFetchStateFactory
 
     now = timezone.now()
     PackageFactory(slug="plain")
     PackageFactory(slug="archived", repo_archived_at=now, pypi_url="")
     PackageFactory(slug="deprecated", deprecated_at=now, pypi_url="")
-    PackageFactory(slug="failing", fetch_failures=2, pypi_url="")
+    PackageFetchStateFactory(package__slug="failing", package__pypi_url="", failures=2)
     everything = {"plain", "archived", "deprecated", "failing"}
     url = reverse("admin:packages_package_changelist")
 
@@ -139,7 +139,7 @@ def test_dev_admin_creates_a_superuser_that_can_log_in(settings, client, capsys)
 
 
 def test_package_changelist_filters_by_repository_host(staff_client):
-    from tests.factories import PackageFactory
+    from tests.factories import PackageFactory, PackageFetchStateFactory
 
     PackageFactory(slug="on-github", repo_url="https://github.com/o/on-github")
     PackageFactory(slug="self-hosted", repo_url="https://git.example.org/o/self-hosted")

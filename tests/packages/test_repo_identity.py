@@ -124,7 +124,6 @@ def test_the_admin_refuses_a_second_package_for_one_repository(client):
             "repo_watchers": 0,
             "repo_forks": 0,
             "score": 0,
-            "fetch_failures": 0,
             "pypi_downloads": 0,
         },
     )

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from packages.fetch.forges.base import FetchError, RepoStats
+from packages.fetch.models import PackageFetchState
 from packages.fetch.store import FetchResult, record_fetch
 from packages.models import Package
 from packages.scoring import FAILING_PENALTY, ScoreBreakdown, compute_score, update_scores
@@ -208,8 +209,8 @@ def test_package_failing_five_times_over_40_days_gets_the_failing_penalty():
     record_fetch(package, failed_fetch(), now=start + timedelta(days=40))
 
     package.refresh_from_db()
-    assert package.fetch_failures == 5
-    assert package.fetch_failing_since == start  # the first failure of the streak
+    assert package.fetch_state.failures == 5
+    assert package.fetch_state.failing_since == start  # the first failure of the streak
     assert failing_points(package, start + timedelta(days=40)) == -FAILING_PENALTY
     assert package.score == before - FAILING_PENALTY  # stored with the fetch
 
@@ -225,7 +226,7 @@ def test_a_success_ends_the_failing_streak():
     record_fetch(package, failed_fetch(), now=NOW + timedelta(days=42))
 
     package.refresh_from_db()
-    assert package.fetch_failing_since == NOW + timedelta(days=42)
+    assert package.fetch_state.failing_since == NOW + timedelta(days=42)
     assert failing_points(package, NOW + timedelta(days=60)) == 0
 
 
@@ -247,9 +248,8 @@ def test_total_never_goes_below_zero():
         repo_watchers=3,
         repo_archived_at=NOW,
         deprecated_at=NOW,
-        fetch_failures=9,
-        fetch_failing_since=NOW - timedelta(days=400),
     )
+    package.fetch_state = PackageFetchState(failures=9, failing_since=NOW - timedelta(days=400))
     breakdown = score(package, latest_release=NOW - timedelta(days=3000))
 
     assert sum(c.points for c in breakdown.components) < 0

@@ -18,7 +18,8 @@ from django_tasks_db.models import DBTaskResult
 
 from packages.fetch.claims import Claims
 from packages.fetch.config import FetcherConfig
-from packages.models import Package, PackageRefresh
+from packages.fetch.models import PackageFetchState
+from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
@@ -27,7 +28,7 @@ from tests.packages.fetch.test_fetch_stats import closed_port
 # The worker and the fetcher's threads use their own connections: data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-State = PackageRefresh.State
+State = PackageFetchState.State
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +78,7 @@ def test_admin_action_answers_at_once_and_db_worker_fetches_the_three(three, sta
     ]
     assert upstream.requests == []  # nothing was fetched inside the request
     assert not Package.objects.filter(last_fetched__isnull=False).exists()
-    assert list(PackageRefresh.objects.values_list("state", flat=True)) == [State.QUEUED] * 3
+    assert list(PackageFetchState.objects.values_list("state", flat=True)) == [State.QUEUED] * 3
     assert DBTaskResult.objects.get().status == "READY"
 
     run_worker()
@@ -90,7 +91,7 @@ def test_admin_action_answers_at_once_and_db_worker_fetches_the_three(three, sta
     fetched = {path.split("/")[4] for path in upstream.paths() if path.startswith("/github/repos")}
     assert fetched == {"alpha", "beta", "gamma"}
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
-    rows = PackageRefresh.objects.values_list("state", "outcome")
+    rows = PackageFetchState.objects.values_list("state", "outcome")
     assert list(rows) == [(State.IDLE, "fetched")] * 3
 
 
@@ -132,7 +133,7 @@ def test_a_failed_fetch_is_recorded_with_its_reason_and_shown(three, staff, upst
     post_fetch_action(staff, three[:1])
     run_worker()
 
-    row = PackageRefresh.objects.get(package=three[0])
+    row = PackageFetchState.objects.get(package=three[0])
     assert (row.state, row.outcome, row.outcome_reason) == (State.IDLE, "failed", "http_500")
     assert "HTTP 500" in row.outcome_error
     page = staff.get(reverse("admin:packages_package_change", args=[three[0].pk])).content
@@ -147,7 +148,7 @@ def test_a_task_that_fails_records_the_reason_on_its_packages(three, staff, sett
     task = DBTaskResult.objects.get()
     assert task.status == "FAILED"
     assert task.exception_class_path == "django.core.exceptions.ImproperlyConfigured"
-    rows = PackageRefresh.objects.order_by("package_id")
+    rows = PackageFetchState.objects.order_by("package_id")
     assert {(r.state, r.outcome, r.outcome_reason) for r in rows} == {
         (State.IDLE, "failed", "task_error")
     }
@@ -166,7 +167,7 @@ def test_a_refused_enqueue_is_an_admin_error_and_leaves_nothing_queued(three, st
     assert [m.message for m in get_messages(response.wsgi_request)] == [
         "Could not queue: the task queue refused the work (queue is down)"
     ]
-    row = PackageRefresh.objects.get()
+    row = PackageFetchState.objects.get()
     assert (row.state, row.outcome, row.outcome_reason) == (State.IDLE, "failed", "enqueue")
     with pytest.raises(RefreshQueueError):
         enqueue_refresh([three[0].pk], by="admin")
@@ -177,7 +178,7 @@ def held_by_another_fetch(package):
     """What a concurrent cron run holds: an advisory lock on PostgreSQL, a lease elsewhere."""
     if connection.vendor != "postgresql":
         until = timezone.now() + timedelta(minutes=5)
-        Package.objects.filter(pk=package.pk).update(fetch_lease_until=until)
+        PackageFetchState.objects.update_or_create(package=package, defaults={"lease_until": until})
         yield
         return
     locked, release = threading.Event(), threading.Event()
@@ -204,7 +205,7 @@ def test_a_package_another_fetch_holds_is_recorded_as_skipped(three):
     enqueue_refresh([three[0].pk], by="admin")
     with held_by_another_fetch(three[0]):
         run_worker()
-    row = PackageRefresh.objects.get()
+    row = PackageFetchState.objects.get()
     assert (row.state, row.outcome) == (State.IDLE, "skipped")
     assert Package.objects.get(pk=three[0].pk).last_fetched is None
 
@@ -235,7 +236,7 @@ def test_two_enqueues_at_the_same_moment_queue_a_package_once(three):
         # The SQLite test database lives in memory with a shared cache, whose table locks fail
         # at once instead of waiting (a file database waits on BEGIN IMMEDIATE).
         pytest.skip("needs PostgreSQL's row locks")
-    PackageRefresh.objects.create(package=three[0])  # refreshed before: its row exists
+    PackageFetchState.objects.create(package=three[0])  # refreshed before: its row exists
     barrier = threading.Barrier(2)
     results = []
 
@@ -267,7 +268,7 @@ def test_packages_left_by_an_unreachable_host_say_unreachable_not_rate_limit(thr
     enqueue_refresh([p.pk for p in three], by="admin")
     run_worker()
 
-    skipped = PackageRefresh.objects.filter(outcome="skipped")
+    skipped = PackageFetchState.objects.filter(outcome="skipped")
     assert skipped.count() == 3
     for row in skipped:
         assert row.outcome_error.startswith("host stopped: github: unreachable ("), (
