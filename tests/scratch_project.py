@@ -2,9 +2,10 @@
 
 A data migration is tested where it runs: the database is migrated (MigrationExecutor) to the
 state before it, filled with that state's models (the historical ones, as a migration sees
-them), migrated on, and read at the new state. The database is a SQLite file, or a PostgreSQL database of its own when the
-tests run on PostgreSQL: never the test database, whose tables stay at the newest state (going
-back on SQLite would rebuild the package table and drop its search triggers).
+them), migrated on, and read at the new state. The database is a SQLite file, or a PostgreSQL
+database of its own when the tests run on PostgreSQL: never the test database, whose tables stay
+at the newest state (going back on SQLite would rebuild the package table and drop its search
+triggers).
 """
 
 import json

@@ -139,7 +139,7 @@ def test_dev_admin_creates_a_superuser_that_can_log_in(settings, client, capsys)
 
 
 def test_package_changelist_filters_by_repository_host(staff_client):
-    from tests.factories import PackageFactory, PackageFetchStateFactory
+    from tests.factories import PackageFactory
 
     PackageFactory(slug="on-github", repo_url="https://github.com/o/on-github")
     PackageFactory(slug="self-hosted", repo_url="https://git.example.org/o/self-hosted")

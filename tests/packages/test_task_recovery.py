@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from packages.fetch.models import PackageFetchState
-from packages.models import Package, WorkerHeartbeat
+from packages.models import WorkerHeartbeat
 from packages.tasks import recover_lost_refreshes, refresh_package
 from tests.factories import PackageFactory
 from tests.packages.conftest import serve_github_repo, serve_pypi

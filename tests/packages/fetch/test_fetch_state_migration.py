@@ -6,7 +6,10 @@ import pytest
 
 from tests.scratch_project import ScratchProject
 
-BEFORE = [("packages", "0015_merge_readiness_figure_sources"), ("fetch", "0001_fetch_state_fresh25")]
+BEFORE = [
+    ("packages", "0015_merge_readiness_figure_sources"),
+    ("fetch", "0001_fetch_state_fresh25"),
+]
 
 FILL = """
 from datetime import datetime, timezone
