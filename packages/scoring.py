@@ -103,7 +103,8 @@ def compute_score(
 
     `latest_release` is the upload time of the newest non-yanked release, or None when there
     is none; when omitted it is read from `package.versions.all()`, which costs no query when
-    the caller prefetched `versions` (and one query otherwise).
+    the caller prefetched `versions` (and one query otherwise). The failure streak is read from
+    `package.fetch_state`: no query either when the caller selected it (`select_related`).
     """
     now = now or timezone.now()
     if latest_release is _UNSET:

@@ -269,7 +269,8 @@ def test_latest_release_is_read_from_prefetched_versions_ignoring_yanked(
     VersionFactory(package=package, upload_time=NOW - timedelta(days=800))
     VersionFactory(package=package, upload_time=NOW - timedelta(days=5), is_yanked=True)
     VersionFactory(package=package, upload_time=None)
-    package = Package.objects.prefetch_related("versions").get(pk=package.pk)
+    loaded = Package.objects.select_related("fetch_state").prefetch_related("versions")
+    package = loaded.get(pk=package.pk)
 
     with django_assert_num_queries(0):
         breakdown = compute_score(package, now=NOW)
