@@ -3,10 +3,11 @@
 `enqueue_refresh` is what the admin action, `fetch_stats --enqueue` and the webhooks call. It
 marks each package's fetch state (packages.fetch.models.PackageFetchState) queued (a package
 already queued is not queued again) and enqueues `refresh_package` / `refresh_packages` tasks
-of at most FETCH_TASK_BATCH_SIZE packages, so several workers share a large selection. The task runs the fetcher's own FetchRun
-(its clients, claims, rate budgets and write path: two workers never fetch one package at once)
-and records each package's outcome on its row; a task that fails records its reason on every
-package it held, and the backend keeps the traceback (the "Task results" admin).
+of at most FETCH_TASK_BATCH_SIZE packages, so several workers share a large selection. The task
+runs the fetcher's own FetchRun (its clients, claims, rate budgets and write path: two workers
+never fetch one package at once) and records each package's outcome on its row; a task that
+fails records its reason on every package it held, and the backend keeps the traceback (the
+"Task results" admin).
 
 A running refresh beats (packages.heartbeats). One whose worker died (SIGKILL, out of memory, a
 second SIGTERM, its machine gone) is not lost: `recover_lost_refreshes`, run by every worker

@@ -5,7 +5,8 @@ percentiles, failures by reason and the last run; plus the refresh queue. Read b
 A handful of aggregate queries whatever the catalogue's size (docs/performance.md measures it at
 50,000 packages): one over packages (coverage), one over FetchState grouped by source, one for
 the failures by reason, one for the percentiles (PostgreSQL's percentile_cont; elsewhere three
-indexed ORDER BY ... OFFSET reads per source), one over SourceRun and one over PackageFetchState (the queue).
+indexed ORDER BY ... OFFSET reads per source), one over SourceRun and one over PackageFetchState
+(the refresh queue).
 """
 
 from dataclasses import dataclass

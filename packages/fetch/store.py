@@ -9,8 +9,8 @@ was edited meanwhile is dropped (the new identifiers are fetched next), and `doc
 is filled only while it is still empty. The HTTP validators gathered during the fetch are saved
 in the same transaction, with the package's fetch state (its failure streak, last error and
 lease: packages.fetch.models.PackageFetchState), so a run killed at any point leaves a package
-fully updated or untouched. Text an upstream sends is stored without control characters (`common.text`), so one
-hostile description cannot reach an output.
+fully updated or untouched. Text an upstream sends is stored without control characters
+(`common.text`), so one hostile description cannot reach an output.
 """
 
 from dataclasses import dataclass, field
@@ -236,7 +236,9 @@ def _save_fetch_state(
         state.save(update_fields=changed)
     elif changed:  # the first failure of a package no refresh or lease has touched yet
         fields = {name: getattr(state, name) for name in changed}
-        state, _ = PackageFetchState.objects.update_or_create(package_id=package.pk, defaults=fields)
+        state, _ = PackageFetchState.objects.update_or_create(
+            package_id=package.pk, defaults=fields
+        )
     package.fetch_state = state
     return state
 
