@@ -4,19 +4,17 @@ Columns and labels use the curators' words (Stars, Forks, Last commit, Score), a
 list keeps to the columns that fit a 1400 px window.
 """
 
-from datetime import datetime
 from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Q
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
 
 from packages.editing import save_new_package, update_package
-from packages.fetch.models import PackageFetchState
+from packages.fetch.admin import FetchStateFields
+from packages.fetch.models import fetch_state_of
 from packages.fetch.run import reset_failures
 from packages.figures import summary
 from packages.models import (
@@ -171,18 +169,8 @@ def _day(moment):
     return moment.date().isoformat() if moment else "-"
 
 
-def _moment(moment: datetime | None) -> str:
-    return date_format(localtime(moment), "DATETIME_FORMAT") if moment else "-"
-
-
-def _fetch_state(package: Package) -> PackageFetchState:
-    """The package's fetch state (packages.fetch), all defaults when it has none yet."""
-    state = getattr(package, "fetch_state", None)
-    return state if state is not None else PackageFetchState(package=package)
-
-
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(FetchStateFields, admin.ModelAdmin):
     form = PackageAdminForm
     # What a curator scans for, narrow enough for 1400 px beside the filters (the category
     # is one of them; downloads are on each package's page).
@@ -319,23 +307,7 @@ class PackageAdmin(admin.ModelAdmin):
 
     @admin.display(description="Failures", ordering="fetch_state__failures")
     def failures(self, package):
-        return _fetch_state(package).failures
-
-    @admin.display(description="Fetch error")
-    def fetch_error(self, package: Package) -> str:
-        return _fetch_state(package).error or "-"
-
-    @admin.display(description="Fetch error at")
-    def fetch_error_at(self, package: Package) -> str:
-        return _moment(_fetch_state(package).error_at)
-
-    @admin.display(description="Fetch failures")
-    def fetch_failures(self, package: Package) -> int:
-        return _fetch_state(package).failures
-
-    @admin.display(description="Fetch lease until")
-    def fetch_lease_until(self, package: Package) -> str:
-        return _moment(_fetch_state(package).lease_until)
+        return fetch_state_of(package).failures
 
     @admin.action(description="Fetch stats now", permissions=["change"])
     def fetch_stats_now(self, request, queryset):
@@ -356,11 +328,11 @@ class PackageAdmin(admin.ModelAdmin):
 
     @admin.display(description="background refresh")
     def refresh_status(self, obj):
-        return _fetch_state(obj).describe()
+        return fetch_state_of(obj).describe()
 
     @admin.display(description="last refresh error")
     def refresh_error(self, obj):
-        return _fetch_state(obj).outcome_error or "-"
+        return fetch_state_of(obj).outcome_error or "-"
 
     @admin.action(description="Reset fetch failures", permissions=["change"])
     def reset_fetch_failures(self, request, queryset):

@@ -4,8 +4,13 @@ finished), FetchState (how each source of it was last fetched) and SourceRun (wh
 last run began and ended). Written by the fetch run (packages.fetch.store, .claims, .state) and
 the refresh tasks (packages.tasks); read by the admin, the freshness, status and metrics views."""
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.timesince import timesince
+
+if TYPE_CHECKING:
+    from packages.models import Package
 
 
 class Source(models.TextChoices):
@@ -138,3 +143,10 @@ class PackageFetchState(models.Model):
             reason = f" ({self.outcome_reason})" if self.outcome_reason else ""
             parts.append(f"last: {self.outcome}{reason}, {timesince(self.finished_at)} ago")
         return "; ".join(parts) or "never refreshed in the background"
+
+
+def fetch_state_of(package: "Package") -> PackageFetchState:
+    """The package's fetch state; all defaults (unsaved) when it has none yet. No query when the
+    package was read with `select_related("fetch_state")` or already asked."""
+    state = getattr(package, "fetch_state", None)  # a missing row raises an AttributeError
+    return state if state is not None else PackageFetchState(package_id=package.pk)

@@ -24,7 +24,7 @@ from common.db_errors import is_lock_timeout
 from packages.fetch.claims import Claims, Row
 from packages.fetch.config import DOWNLOADS, FetcherConfig
 from packages.fetch.forges.base import FetchError, HostStoppedError
-from packages.fetch.models import PackageFetchState, Source
+from packages.fetch.models import PackageFetchState, Source, fetch_state_of
 from packages.fetch.sources import (
     Clients,
     build_clients,
@@ -278,8 +278,7 @@ class FetchRun:
             if package.pypi_url and self.source in (None, Source.PYPI):
                 sources.append(Source.PYPI)
         results = [SourceResult(s, "skipped", outcome.reason, outcome.error) for s in sources]
-        state = getattr(package, "fetch_state", None)
-        failures = state.failures if state is not None else 0
+        failures = fetch_state_of(package).failures
         try:
             save_states(package.pk, results, failures=failures, now=timezone.now())
         except DatabaseError as exc:  # e.g. the package row locked by an edit: only a record

@@ -186,6 +186,19 @@ def test_package_change_form_labels_the_fetched_stats(staff_client, catalogue):
     assert "Repo watchers" not in content
 
 
+def test_package_change_form_shows_the_fetch_state(staff_client):
+    from tests.factories import PackageFetchStateFactory
+
+    state = PackageFetchStateFactory(failures=4, error="github: timeout")
+    content = staff_client.get(
+        reverse("admin:packages_package_change", args=[state.package.pk])
+    ).content.decode()
+
+    assert ">Fetch failures:</label>" in content
+    assert '<div class="readonly">4</div>' in content
+    assert '<div class="readonly">github: timeout</div>' in content
+
+
 def test_index_groups_models_and_hides_plumbing(staff_client, catalogue, settings):
     settings.SITE_NAME = "Acme Packages"
     response = staff_client.get(reverse("admin:index"))
