@@ -6,8 +6,12 @@ and lease from Package's fetch_* columns, and the refresh queue state from Packa
 values home again.
 """
 
+from typing import Any
+
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 from django.db.models import Q
 
 BATCH = 1000
@@ -44,12 +48,12 @@ QUEUE_DEFAULTS = {
 }
 
 
-def move_into_fetch_state(apps, schema_editor):
+def move_into_fetch_state(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """One PackageFetchState per package with a refresh row or any fetch bookkeeping set."""
     Package = apps.get_model("packages", "Package")
     PackageRefresh = apps.get_model("packages", "PackageRefresh")
     PackageFetchState = apps.get_model("fetch", "PackageFetchState")
-    values: dict[int, dict] = {}
+    values: dict[int, dict[str, Any]] = {}
     for row in PackageRefresh.objects.values("package_id", *QUEUE).iterator(chunk_size=BATCH):
         values[row.pop("package_id")] = row
     with_streak = Package.objects.filter(
@@ -66,7 +70,7 @@ def move_into_fetch_state(apps, schema_editor):
     PackageFetchState.objects.bulk_create(rows, batch_size=BATCH)
 
 
-def move_back(apps, schema_editor):
+def move_back(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Package = apps.get_model("packages", "Package")
     PackageRefresh = apps.get_model("packages", "PackageRefresh")
     PackageFetchState = apps.get_model("fetch", "PackageFetchState")
@@ -118,7 +122,10 @@ class Migration(migrations.Migration):
                         null=True,
                     ),
                 ),
-                ("error", models.TextField(blank=True, help_text="The last failed fetch's errors.")),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="The last failed fetch's errors."),
+                ),
                 ("error_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "lease_until",
@@ -181,9 +188,7 @@ class Migration(migrations.Migration):
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                "indexes": [
-                    models.Index(fields=["state"], name="package_fetch_state_queue_idx")
-                ],
+                "indexes": [models.Index(fields=["state"], name="package_fetch_state_queue_idx")],
             },
         ),
         migrations.RunPython(move_into_fetch_state, move_back),
