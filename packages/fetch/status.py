@@ -54,7 +54,10 @@ def coverage_filters() -> dict[str, Q]:
 def queue_depth(now: datetime) -> QueueDepth:
     """Refreshes waiting for a worker and running now (packages.tasks' queue state)."""
     states = PackageFetchState.State
-    row = PackageFetchState.objects.aggregate(
+    # Through the state index: many packages have a fetch state (a failure, a lease), few a
+    # pending refresh.
+    pending = PackageFetchState.objects.filter(state__in=[states.QUEUED, states.RUNNING])
+    row = pending.aggregate(
         waiting=Count("pk", filter=Q(state=states.QUEUED)),
         running=Count("pk", filter=Q(state=states.RUNNING)),
         oldest=Min("queued_at", filter=Q(state=states.QUEUED)),
