@@ -19,6 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from packages.fetch.claims import Claims
 from packages.fetch.config import FetcherConfig
 from packages.fetch.models import PackageFetchState
+from packages.fetch.run import FetchRun, build_clients
 from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh
 from tests.factories import PackageFactory, UserFactory
@@ -208,6 +209,23 @@ def test_a_package_another_fetch_holds_is_recorded_as_skipped(three):
     row = PackageFetchState.objects.get()
     assert (row.state, row.outcome) == (State.IDLE, "skipped")
     assert Package.objects.get(pk=three[0].pk).last_fetched is None
+
+
+def test_a_run_reports_each_package_by_id_and_which_it_never_claimed(three):
+    """What the task records by: ids from the run itself, no slug in between."""
+    reported = {}
+    config = FetcherConfig.from_settings(workers=1)
+    clients = build_clients(config)
+    run = FetchRun(clients, config, explicit=True, on_done=reported.__setitem__)
+    try:
+        with held_by_another_fetch(three[0]):
+            run.run(run.select(ids=[three[0].pk, three[1].pk]))
+    finally:
+        clients.close()
+
+    assert sorted(reported) == sorted([three[0].pk, three[1].pk])
+    assert (reported[three[0].pk].status, reported[three[0].pk].is_claimed) == ("skipped", False)
+    assert (reported[three[1].pk].status, reported[three[1].pk].is_claimed) == ("fetched", True)
 
 
 def test_fetch_stats_enqueue_hands_the_stale_packages_to_the_workers(three, upstream):
