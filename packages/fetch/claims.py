@@ -131,8 +131,8 @@ class Claims:
                         self.release(package)
 
     def release(self, package: Package) -> None:
-        """Give back this worker's lease (never another run's); the write (packages.fetch.store)
-        already gave it back with the package's outcome."""
+        """Give back this worker's lease (never another run's) when no write did: a stored
+        outcome gives it back itself (packages.fetch.store)."""
         state = package.fetch_state
         PackageFetchState.objects.filter(pk=package.pk, lease_until=state.lease_until).update(
             lease_until=None
