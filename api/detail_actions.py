@@ -171,7 +171,8 @@ class PackageScoreMixin(ViewSetMixinBase):
     @extend_schema(summary="A package's score and how it is made", responses=ScoreSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def score(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        package = self.get_object(Package.objects.prefetch_related("versions"))
+        packages = Package.objects.select_related("fetch_state").prefetch_related("versions")
+        package = self.get_object(packages)
         return Response(ScoreSerializer(compute_score(package).as_dict()).data)
 
     @extend_schema(

@@ -189,6 +189,9 @@ def actual(package, key):
         return package.repo_missing_at is not None
     if key == "fetched":
         return package.last_fetched is not None
+    if key == "fetch_failures":  # the fetcher's own state (packages.fetch.models)
+        state = getattr(package, "fetch_state", None)
+        return state.failures if state is not None else 0
     return getattr(package, key)
 
 

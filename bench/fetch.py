@@ -109,14 +109,14 @@ def register_catalogue(base):
 
 def forget_fetches(base):
     """Back to a never-fetched catalogue, and a stub with fresh counters."""
+    from packages.fetch.models import PackageFetchState
     from packages.models import HttpValidator, Package, Version
 
     Version.objects.all().delete()
     HttpValidator.objects.all().delete()
+    PackageFetchState.objects.all().delete()
     Package.objects.update(
         last_fetched=None,
-        fetch_failures=0,
-        fetch_error="",
         pypi_downloads_at=None,
         pypi_downloads_checked_at=None,
     )

@@ -53,8 +53,8 @@ def fill_states(packages):
     from django.db import connection
     from django.utils import timezone
 
-    from packages.fetch.models import FetchState, SourceRun
-    from packages.models import Package, PackageRefresh
+    from packages.fetch.models import FetchState, PackageFetchState, SourceRun
+    from packages.models import Package
 
     if FetchState.objects.count() == 3 * packages:
         print(f"reusing {3 * packages} fetch states")
@@ -62,7 +62,7 @@ def fill_states(packages):
             cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         return
     FetchState.objects.all().delete()
-    PackageRefresh.objects.all().delete()
+    PackageFetchState.objects.all().delete()
     rng = random.Random(25)
     now = timezone.now()
     ids = list(Package.objects.order_by("id").values_list("id", flat=True))
@@ -83,8 +83,8 @@ def fill_states(packages):
                 )
             )
     FetchState.objects.bulk_create(rows, batch_size=5000)
-    PackageRefresh.objects.bulk_create(
-        PackageRefresh(package_id=pk, state="queued", queued_at=now - timedelta(seconds=n))
+    PackageFetchState.objects.bulk_create(
+        PackageFetchState(package_id=pk, state="queued", queued_at=now - timedelta(seconds=n))
         for n, pk in enumerate(rng.sample(ids, min(300, len(ids))))
     )
     for source in ("github", "gitlab", "bitbucket", "codeberg", "pypi", "pypistats"):

@@ -16,13 +16,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from packages.editing import save_new_package, update_package
+from packages.fetch.admin import FetchStateFields
+from packages.fetch.models import fetch_state_of
 from packages.fetch.run import reset_failures
 from packages.figures import summary
 from packages.models import (
     HttpValidator,
     Package,
     PackageQuerySet,
-    PackageRefresh,
     Usage,
     Version,
 )
@@ -114,9 +115,9 @@ class FailingFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
-            return queryset.filter(fetch_failures__gt=0)
+            return queryset.filter(fetch_state__failures__gt=0)
         if self.value() == "no":
-            return queryset.filter(fetch_failures=0)
+            return queryset.exclude(fetch_state__failures__gt=0)
         return queryset
 
 
@@ -180,7 +181,7 @@ def _day(moment: datetime | None) -> str:
 
 
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(FetchStateFields, admin.ModelAdmin):
     form = PackageAdminForm
     # What a curator scans for, narrow enough for 1400 px beside the filters (the category
     # is one of them; downloads are on each package's page).
@@ -202,7 +203,7 @@ class PackageAdmin(admin.ModelAdmin):
         FailingFilter,
         RepoHostFilter,
     ]
-    list_select_related = ["category", "refresh"]
+    list_select_related = ["category", "fetch_state"]
     search_fields = ["title", "slug", "repo_url", "repo_description", "pypi_url"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["category", "replacement"]
@@ -315,9 +316,9 @@ class PackageAdmin(admin.ModelAdmin):
     def last_fetched_on(self, package: Package) -> str:
         return _day(package.last_fetched)
 
-    @admin.display(description="Failures", ordering="fetch_failures")
+    @admin.display(description="Failures", ordering="fetch_state__failures")
     def failures(self, package: Package) -> int:
-        return package.fetch_failures
+        return fetch_state_of(package).failures
 
     @admin.action(description="Fetch stats now", permissions=["change"])
     def fetch_stats_now(self, request: HttpRequest, queryset: QuerySet[Package]) -> None:
@@ -338,17 +339,11 @@ class PackageAdmin(admin.ModelAdmin):
 
     @admin.display(description="background refresh")
     def refresh_status(self, obj: Package) -> str:
-        try:
-            return obj.refresh.describe()
-        except PackageRefresh.DoesNotExist:
-            return "never refreshed in the background"
+        return fetch_state_of(obj).describe()
 
     @admin.display(description="last refresh error")
     def refresh_error(self, obj: Package) -> str:
-        try:
-            return obj.refresh.outcome_error or "-"
-        except PackageRefresh.DoesNotExist:
-            return "-"
+        return fetch_state_of(obj).outcome_error or "-"
 
     @admin.action(description="Reset fetch failures", permissions=["change"])
     def reset_fetch_failures(self, request: HttpRequest, queryset: QuerySet[Package]) -> None:

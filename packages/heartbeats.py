@@ -1,6 +1,6 @@
 """Signs of life of background work: the heartbeat each task worker process writes (read by
-`manage.py worker_health`) and the one a running refresh keeps on its PackageRefresh rows (read
-by `packages.tasks.recover_lost_refreshes`).
+`manage.py worker_health`) and the one a running refresh keeps on its PackageFetchState rows
+(read by `packages.tasks.recover_lost_refreshes`).
 
 Each beats from a daemon thread of its own, with its own database connection, every
 TASK_HEARTBEAT_SECONDS; what has not beaten for TASK_LOST_AFTER_SECONDS is dead (killed with

@@ -177,19 +177,6 @@ class Package(TimeStampedModel):
     )
 
     last_fetched = models.DateTimeField(null=True, blank=True)
-    fetch_error = models.TextField(blank=True)
-    fetch_error_at = models.DateTimeField(null=True, blank=True)
-    fetch_failures = models.PositiveIntegerField(
-        default=0, help_text="Consecutive failed fetches; reset by a successful one."
-    )
-    fetch_failing_since = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When the current streak of failed fetches began; cleared by a successful one.",
-    )
-    fetch_lease_until = models.DateTimeField(
-        null=True, blank=True, help_text="A running fetcher owns this package until then."
-    )
 
     created_by = person_field()
     last_modified_by = person_field()
@@ -339,16 +326,15 @@ class HttpValidator(models.Model):
         return self.url
 
 
-# The background refresh's tables live in packages/refresh_models.py; imported here so that
+# The task workers' heartbeats live in packages/refresh_models.py; imported here so that
 # Django registers them with this app.
-from packages.refresh_models import PackageRefresh, WorkerHeartbeat  # noqa: E402
+from packages.refresh_models import WorkerHeartbeat  # noqa: E402
 
 __all__ = [
     "DeclaredVersion",
     "HttpValidator",
     "Package",
     "PackageQuerySet",
-    "PackageRefresh",
     "Usage",
     "Version",
     "WorkerHeartbeat",

@@ -26,8 +26,8 @@ Penalties (max 0)
 - no_release_in_2_years (-15): the newest known release is more than two years old (a package
   with no known release gets no points for last_release, but no penalty either).
 - failing_for_a_month (-10): every fetch for more than 30 days has failed: the current streak of
-  failures began (`fetch_failing_since`, set by the first failure after a success and cleared by
-  the next success) more than 30 days ago.
+  failures began (the package's fetch state `failing_since`, set by the first failure after a
+  success and cleared by the next success) more than 30 days ago.
 """
 
 import math
@@ -65,8 +65,8 @@ SCORE_FIELDS = (
     "last_updated",
     "repo_archived_at",
     "deprecated_at",
-    "fetch_failures",
-    "fetch_failing_since",
+    "fetch_state__failures",
+    "fetch_state__failing_since",
 )
 
 _UNSET = object()
@@ -103,7 +103,8 @@ def compute_score(
 
     `latest_release` is the upload time of the newest non-yanked release, or None when there
     is none; when omitted it is read from `package.versions.all()`, which costs no query when
-    the caller prefetched `versions` (and one query otherwise).
+    the caller prefetched `versions` (and one query otherwise). The failure streak is read from
+    `package.fetch_state`: no query either when the caller selected it (`select_related`).
     """
     now = now or timezone.now()
     if latest_release is _UNSET:
@@ -151,7 +152,8 @@ def update_scores(
         .values("upload_time")[:1]
     )
     queryset = (
-        queryset.only(*SCORE_FIELDS)
+        queryset.select_related("fetch_state")
+        .only(*SCORE_FIELDS)
         .annotate(latest_release_at=Subquery(newest_release))
         .order_by("pk")
     )
@@ -274,8 +276,11 @@ def _no_release_in_2_years(latest_release: datetime | None, now: datetime) -> Sc
 
 
 def _failing_for_a_month(package: Package, now: datetime) -> ScoreComponent:
-    failures = package.fetch_failures or 0
-    failing_since = package.fetch_failing_since
+    # The fetcher's state (packages.fetch.models), read through the relation: a package never
+    # fetched has none.
+    state = getattr(package, "fetch_state", None)
+    failures = state.failures if state is not None else 0
+    failing_since = state.failing_since if state is not None else None
     is_failing = (
         failures > 0
         and failing_since is not None

@@ -1,12 +1,13 @@
 """Background refreshes on Django's Tasks framework: queue a package once, fetch it in a worker.
 
 `enqueue_refresh` is what the admin action, `fetch_stats --enqueue` and the webhooks call. It
-marks each package's PackageRefresh row queued (a package already queued is not queued again)
-and enqueues `refresh_package` / `refresh_packages` tasks of at most FETCH_TASK_BATCH_SIZE
-packages, so several workers share a large selection. The task runs the fetcher's own FetchRun
-(its clients, claims, rate budgets and write path: two workers never fetch one package at once)
-and records each package's outcome on its row; a task that fails records its reason on every
-package it held, and the backend keeps the traceback (the "Task results" admin).
+marks each package's fetch state (packages.fetch.models.PackageFetchState) queued (a package
+already queued is not queued again) and enqueues `refresh_package` / `refresh_packages` tasks
+of at most FETCH_TASK_BATCH_SIZE packages, so several workers share a large selection. The task
+runs the fetcher's own FetchRun (its clients, claims, rate budgets and write path: two workers
+never fetch one package at once) and records each package's outcome on its row; a task that
+fails records its reason on every package it held, and the backend keeps the traceback (the
+"Task results" admin).
 
 A running refresh beats (packages.heartbeats). One whose worker died (SIGKILL, out of memory, a
 second SIGTERM, its machine gone) is not lost: `recover_lost_refreshes`, run by every worker
@@ -31,14 +32,15 @@ from django_tasks import task, task_backends
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from packages.fetch.models import PackageFetchState
 from packages.fetch.run import FetcherConfig, FetchRun, build_clients
 from packages.fetch.store import Outcome
 from packages.heartbeats import beating, forget_dead_workers, live_worker_ids, lost_after
-from packages.models import Package, PackageRefresh
+from packages.models import Package
 
 logger = logging.getLogger(__name__)
 
-State = PackageRefresh.State
+State = PackageFetchState.State
 RETRY = "retry"  # `by` of a refresh queued again after its worker died
 # Why a running refresh was given up: (outcome_reason, outcome_error).
 WORKER_LOST = ("worker_lost", "the worker running it stopped without finishing (killed?)")
@@ -98,13 +100,13 @@ def enqueue_refresh(
         return result
     token = uuid.uuid4().hex
     with transaction.atomic():
-        PackageRefresh.objects.bulk_create(
-            [PackageRefresh(package_id=pk) for pk in ids], ignore_conflicts=True
+        PackageFetchState.objects.bulk_create(
+            [PackageFetchState(package_id=pk) for pk in ids], ignore_conflicts=True
         )
         # Row locks on PostgreSQL (SQLite's write lock is taken at BEGIN): two concurrent
         # enqueues of one package see each other, and only the first queues it.
         rows = (
-            PackageRefresh.objects.select_for_update()
+            PackageFetchState.objects.select_for_update()
             .filter(package_id__in=ids)
             .values_list("package_id", "state", "queued_at", "webhook_queued_at")
         )
@@ -123,7 +125,7 @@ def enqueue_refresh(
         changes["retries"] = F("retries") + 1 if by == RETRY else 0
         if by == "webhook":
             changes["webhook_queued_at"] = now
-        PackageRefresh.objects.filter(package_id__in=result.queued).update(**changes)
+        PackageFetchState.objects.filter(package_id__in=result.queued).update(**changes)
     # Enqueued after the commit: a worker on another backend (RQ) must find the rows queued.
     size = max(1, settings.FETCH_TASK_BATCH_SIZE)
     try:
@@ -133,13 +135,13 @@ def enqueue_refresh(
                 task_result = refresh_package.enqueue(chunk[0], token)
             else:
                 task_result = refresh_packages.enqueue(chunk, token)
-            PackageRefresh.objects.filter(package_id__in=chunk, token=token).update(
+            PackageFetchState.objects.filter(package_id__in=chunk, token=token).update(
                 task_id=str(task_result.id)[:64]
             )
             result.task_ids.append(str(task_result.id))
     except Exception as exc:
         logger.warning("could not queue refreshes: %r", exc)
-        unsent = PackageRefresh.objects.filter(token=token, state=State.QUEUED, task_id="")
+        unsent = PackageFetchState.objects.filter(token=token, state=State.QUEUED, task_id="")
         if by == "webhook":  # nothing queued, so no interval either: the forge's retry goes through
             for pk in unsent.values_list("package_id", flat=True):
                 unsent.filter(package_id=pk).update(webhook_queued_at=stamps[pk])
@@ -166,7 +168,7 @@ def run_refresh(package_ids: list[int], token: str) -> dict:
     While it runs, a heartbeat keeps its rows' `heartbeat_at` fresh: rows whose heartbeat stops
     (the worker killed) are recovered by `recover_lost_refreshes`.
     """
-    mine = PackageRefresh.objects.filter(package_id__in=package_ids, token=token)
+    mine = PackageFetchState.objects.filter(package_id__in=package_ids, token=token)
     now = timezone.now()
     mine.filter(state=State.QUEUED).update(state=State.RUNNING, started_at=now, heartbeat_at=now)
     running = mine.filter(state=State.RUNNING)
@@ -183,11 +185,10 @@ def run_refresh(package_ids: list[int], token: str) -> dict:
             config = FetcherConfig.from_settings()
             clients = build_clients(config)
             try:
-                ids_by_slug = dict(Package.objects.filter(pk__in=held).values_list("slug", "pk"))
 
-                def on_done(slug: str | None, outcome: Outcome) -> None:
-                    if slug in ids_by_slug:
-                        outcomes[ids_by_slug[slug]] = outcome
+                def on_done(package_id: int, outcome: Outcome) -> None:
+                    if outcome.is_claimed:
+                        outcomes[package_id] = outcome
 
                 run = FetchRun(clients, config, explicit=True, on_done=on_done)
                 summary = run.run(run.select(ids=held))
@@ -221,12 +222,12 @@ def run_refresh(package_ids: list[int], token: str) -> dict:
 
 def _record(outcomes: dict[int, Outcome], token: str) -> None:
     for pk, outcome in outcomes.items():
-        rows = PackageRefresh.objects.filter(package_id=pk)
+        rows = PackageFetchState.objects.filter(package_id=pk)
         _finish(rows, outcome.status, outcome.reason, outcome.error, token)
 
 
 def _finish(
-    rows: QuerySet[PackageRefresh], outcome: str, reason: str, error: str, state_of: str
+    rows: QuerySet[PackageFetchState], outcome: str, reason: str, error: str, state_of: str
 ) -> None:
     """Store how a refresh ended; free the rows still owned by the enqueue `state_of`."""
     rows.update(
@@ -251,7 +252,7 @@ def recover_lost_refreshes(*, now: datetime | None = None) -> list[int]:
     silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     with transaction.atomic():
         lost = list(
-            PackageRefresh.objects.select_for_update(skip_locked=True)
+            PackageFetchState.objects.select_for_update(skip_locked=True)
             .filter(silent, state=State.RUNNING)
             .values_list("package_id", "token", "retries")
         )
@@ -276,10 +277,10 @@ def _record_given_up(rows: list[tuple[int, str, int]], why: tuple[str, str]) -> 
     for package_id, token, retries in rows:
         again = retries < settings.TASK_MAX_RETRIES
         text = f"{error}; {'queued again' if again else f'given up after {retries} retries'}"
-        row = PackageRefresh.objects.filter(package_id=package_id, token=token)
+        row = PackageFetchState.objects.filter(package_id=package_id, token=token)
         _finish(row, "failed", reason, text, token)
     # SQLite's leases (PostgreSQL's advisory locks went with the dead worker's connection).
-    Package.objects.filter(pk__in=[row[0] for row in rows]).update(fetch_lease_until=None)
+    PackageFetchState.objects.filter(pk__in=[row[0] for row in rows]).update(lease_until=None)
 
 
 def _retry(rows: list[tuple[int, str, int]]) -> None:

@@ -78,3 +78,13 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def scratch_project(tmp_path):
+    """A database of the test's own, migrated in a subprocess (tests/scratch_project.py)."""
+    from tests.scratch_project import ScratchProject
+
+    project = ScratchProject(tmp_path)
+    yield project
+    project.close()

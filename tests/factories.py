@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from categories.models import Category
 from grids.models import Element, Feature, Grid, GridPackage
+from packages.fetch.models import PackageFetchState
 from packages.models import Package, Version
 
 
@@ -40,6 +41,15 @@ class PackageFactory(factory.django.DjangoModelFactory):
     repo_watchers = factory.Sequence(lambda n: 10 + n)
     repo_forks = factory.Sequence(lambda n: n)
     pypi_url = factory.LazyAttribute(lambda p: p.slug)
+
+
+class PackageFetchStateFactory(factory.django.DjangoModelFactory):
+    """A package's fetch state (failure streak, lease, refresh queue): `failures=2` etc."""
+
+    class Meta:
+        model = PackageFetchState
+
+    package = factory.SubFactory(PackageFactory)
 
 
 class VersionFactory(factory.django.DjangoModelFactory):

@@ -9,4 +9,7 @@
 - `run`: the worker pool and the entry points (`FetchRun`).
 - `summary`: what a run did, and its exit code.
 - `store`: the one write path for fetched data.
+- `models`: a package's fetch state (PackageFetchState: failure streak, lease, refresh queue;
+  FetchState: last outcome per source; SourceRun), `state` and `status` read and write it,
+  `admin` shows it on the package's admin page.
 """

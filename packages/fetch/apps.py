@@ -1,4 +1,4 @@
-"""App config for the stats fetcher: it owns the per-source fetch state (packages.fetch.models)."""
+"""App config for the stats fetcher: it owns each package's fetch state (packages.fetch.models)."""
 
 from django.apps import AppConfig
 

@@ -5,8 +5,8 @@ the same package, and skip (never wait for) what another run holds. No row lock 
 package is fetched: an edit made meanwhile never waits for an upstream, and the write
 (packages.fetch.store) re-reads the row under its lock for a moment. On PostgreSQL a claim is a
 session-level advisory lock on the package id (pg_try_advisory_lock), which vanishes with a
-killed run's connection; elsewhere a `fetch_lease_until` lease, which expires after
-FETCH_LEASE_SECONDS and is given back when the package was not written.
+killed run's connection; elsewhere a lease (`PackageFetchState.lease_until`), which expires
+after FETCH_LEASE_SECONDS and is given back when the package was not written.
 
 Packages are taken stalest first, so a run stopped by a rate limit resumes where it left off.
 The downloads source (pypistats) has its own staleness and order, most-viewed first; its claim
@@ -23,6 +23,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from packages.fetch.config import DOWNLOADS, SOURCE_KIND, FetcherConfig
+from packages.fetch.models import PackageFetchState
 from packages.models import Package, PackageQuerySet
 
 Row = tuple[int, str, str]  # id, repo_url, pypi_url
@@ -80,7 +81,8 @@ class Claims:
                 queryset = queryset.stale(self.started - timedelta(hours=hours))
             backoff = self.started - timedelta(hours=self.config.failure_backoff_hours)
             queryset = queryset.exclude(
-                fetch_failures__gte=self.config.max_failures, fetch_error_at__gt=backoff
+                fetch_state__failures__gte=self.config.max_failures,
+                fetch_state__error_at__gt=backoff,
             ).exclude(repo_url="", pypi_url="")
         if self.source:
             queryset = queryset.filter(self._source_filter())
@@ -92,7 +94,7 @@ class Claims:
         hours = 0 if (self.explicit or self.include_all) else self.config.stale_after_hours
         cutoff = self.started - timedelta(hours=hours)
         is_stale = Q(last_fetched__isnull=True) | Q(last_fetched__lt=cutoff)
-        return is_stale & ~Q(fetch_error_at__gte=self.started)
+        return is_stale & ~Q(fetch_state__error_at__gte=self.started)
 
     @contextmanager
     def claim(
@@ -101,10 +103,11 @@ class Claims:
         """The package, owned by this worker until the block ends; None if someone else has it.
 
         The block holds no transaction and no row lock: fetch inside it, then write (the
-        write takes the row lock for its own short transaction).
+        write takes the row lock for its own short transaction). The package comes with its
+        `fetch_state` when it has one.
         """
         if self.dry_run:
-            yield Package.objects.filter(pk=package_id).first()
+            yield _with_state(Package.objects.filter(pk=package_id))
         elif self.downloads:
             with write_lock:
                 stamped = self._stamp_downloads(package_id)
@@ -114,7 +117,7 @@ class Claims:
                 yield None
                 return
             try:
-                yield Package.objects.filter(self.claimable(), pk=package_id).first()
+                yield _with_state(Package.objects.filter(self.claimable(), pk=package_id))
             finally:
                 _advisory_unlock(package_id)
         else:
@@ -123,16 +126,18 @@ class Claims:
             try:
                 yield package
             finally:
-                if package is not None and package.fetch_lease_until is not None:
+                if package is not None and package.fetch_state.lease_until is not None:
                     with write_lock:
                         self.release(package)
 
     def release(self, package: Package) -> None:
-        """Give back this worker's lease (never another run's)."""
-        Package.objects.filter(pk=package.pk, fetch_lease_until=package.fetch_lease_until).update(
-            fetch_lease_until=None
+        """Give back this worker's lease (never another run's) when no write did: a stored
+        outcome gives it back itself (packages.fetch.store)."""
+        state = package.fetch_state
+        PackageFetchState.objects.filter(pk=package.pk, lease_until=state.lease_until).update(
+            lease_until=None
         )
-        package.fetch_lease_until = None
+        state.lease_until = None
 
     def give_back(self, package: Package) -> None:
         """A package this run claimed but left unasked (its host stopped): due again at once."""
@@ -144,12 +149,16 @@ class Claims:
     def _lease(self, package_id: int) -> Package | None:
         now = timezone.now()
         until = now + timedelta(seconds=self.config.lease_seconds)
-        claimed = (
-            Package.objects.filter(self.claimable(), pk=package_id)
-            .filter(Q(fetch_lease_until__isnull=True) | Q(fetch_lease_until__lt=now))
-            .update(fetch_lease_until=until)
+        PackageFetchState.objects.bulk_create(
+            [PackageFetchState(package_id=package_id)], ignore_conflicts=True
         )
-        return Package.objects.filter(pk=package_id).first() if claimed else None
+        worth_it = Package.objects.filter(self.claimable(), pk=package_id).values("pk")
+        claimed = (
+            PackageFetchState.objects.filter(pk=package_id, package__in=worth_it)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(lease_until=until)
+        )
+        return _with_state(Package.objects.filter(pk=package_id)) if claimed else None
 
     def _downloads_due(self, stale_after_hours: float | None = None) -> Q:
         hours = self.config.downloads_stale_after_hours
@@ -179,7 +188,7 @@ class Claims:
         if not stamped:
             return None
         self._stamps[package_id] = previous
-        return Package.objects.filter(pk=package_id).first()
+        return _with_state(Package.objects.filter(pk=package_id))
 
     def _ordered(self, queryset: PackageQuerySet) -> QuerySet[Package]:
         if self.downloads:
@@ -197,6 +206,10 @@ class Claims:
             if site.kind == kind:
                 condition |= Q(repo_url__startswith=f"https://{site.host}/")
         return condition
+
+
+def _with_state(packages: QuerySet[Package]) -> Package | None:
+    return packages.select_related("fetch_state").first()
 
 
 def _try_advisory_lock(package_id: int) -> bool:

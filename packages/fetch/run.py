@@ -8,6 +8,7 @@ never reported as a quiet, empty success.
 """
 
 import contextlib
+import dataclasses
 import logging
 import queue
 import threading
@@ -23,7 +24,7 @@ from common.db_errors import is_lock_timeout
 from packages.fetch.claims import Claims, Row
 from packages.fetch.config import DOWNLOADS, FetcherConfig
 from packages.fetch.forges.base import FetchError, HostStoppedError
-from packages.fetch.models import Source
+from packages.fetch.models import PackageFetchState, Source, fetch_state_of
 from packages.fetch.sources import (
     Clients,
     build_clients,
@@ -38,7 +39,7 @@ from packages.fetch.state import (
     run_started,
     save_states,
 )
-from packages.fetch.store import SKIPPED, FetchResult, Outcome, record_fetch
+from packages.fetch.store import SKIPPED, UNCLAIMED, FetchResult, Outcome, record_fetch
 from packages.fetch.summary import Summary
 from packages.fetch.validators import StoredValidators
 from packages.models import Package
@@ -56,7 +57,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OnDone = Callable[[str | None, Outcome], None]
+OnDone = Callable[[int, Outcome], None]
 OnHostStopped = Callable[[str, str], None]
 
 
@@ -67,8 +68,9 @@ class FetchRunError(Exception):
 class FetchRun:
     """One run over a snapshot of package ids, claimed one at a time by `workers` threads.
 
-    `on_done(slug, outcome)` is called once per package and `on_host_stopped(label, reason)`
-    once per stopped host, both from one thread at a time.
+    `on_done(package_id, outcome)` is called once per package (`outcome.is_claimed` is false
+    for one it left to another run, or to a stopped host, before claiming it) and
+    `on_host_stopped(label, reason)` once per stopped host, both from one thread at a time.
     """
 
     def __init__(
@@ -176,7 +178,7 @@ class FetchRun:
                 except queue.Empty:
                     return
                 try:
-                    outcome, slug = self._visit(package_id, repo_url, pypi_url)
+                    outcome = self._visit(package_id, repo_url, pypi_url)
                 except Exception as exc:  # database or cache trouble: stop every worker
                     logger.debug("stopping the run", exc_info=True)
                     with self._lock:
@@ -187,7 +189,7 @@ class FetchRun:
                     self.summary.count(outcome)
                     self._report_stopped_hosts()
                     if self.on_done:
-                        self.on_done(slug, outcome)
+                        self.on_done(package_id, outcome)
         finally:
             if close_connection:
                 connections.close_all()
@@ -209,20 +211,20 @@ class FetchRun:
         why = "host stopped: " + "; ".join(stopped[host] for host in hosts)
         return Outcome("skipped", [], reason="host_stopped", error=why)
 
-    def _visit(self, package_id: int, repo_url: str, pypi_url: str) -> tuple[Outcome, str | None]:
+    def _visit(self, package_id: int, repo_url: str, pypi_url: str) -> Outcome:
         repo = parse_repo_url(repo_url)  # once per fetch: passed along from here
         skipped = self._host_stopped(repo, pypi_url)
         if skipped:
-            return skipped, None
+            return dataclasses.replace(skipped, is_claimed=False)
         with self.claims.claim(package_id, write_lock=self._write_lock) as package:
             if package is None:
-                return SKIPPED, None
+                return UNCLAIMED
             if package.repo_url != repo_url:  # edited since the snapshot
                 repo = parse_repo_url(package.repo_url)
             outcome = self._fetch_and_record(package, repo)
             if outcome.reason == "host_stopped":
                 self.claims.give_back(package)
-            return outcome, package.slug
+            return outcome
 
     def _fetch(
         self, package: Package, repo: RepoRef | None, validators: StoredValidators
@@ -276,8 +278,9 @@ class FetchRun:
             if package.pypi_url and self.source in (None, Source.PYPI):
                 sources.append(Source.PYPI)
         results = [SourceResult(s, "skipped", outcome.reason, outcome.error) for s in sources]
+        failures = fetch_state_of(package).failures
         try:
-            save_states(package.pk, results, failures=package.fetch_failures, now=timezone.now())
+            save_states(package.pk, results, failures=failures, now=timezone.now())
         except DatabaseError as exc:  # e.g. the package row locked by an edit: only a record
             logger.warning("recording %s as skipped: %s", package.slug, _one_line(exc))
 
@@ -289,6 +292,5 @@ def _one_line(exc: BaseException) -> str:
 
 def reset_failures(queryset: QuerySet[Package]) -> int:
     """Forget consecutive failures, so a backed-off package is fetched by the next run."""
-    return queryset.filter(fetch_failures__gt=0).update(
-        fetch_failures=0, fetch_error="", fetch_failing_since=None
-    )
+    failing = PackageFetchState.objects.filter(package__in=queryset.values("pk"), failures__gt=0)
+    return failing.update(failures=0, error="", failing_since=None)

@@ -5,7 +5,8 @@ percentiles, failures by reason and the last run; plus the refresh queue. Read b
 A handful of aggregate queries whatever the catalogue's size (docs/performance.md measures it at
 50,000 packages): one over packages (coverage), one over FetchState grouped by source, one for
 the failures by reason, one for the percentiles (PostgreSQL's percentile_cont; elsewhere three
-indexed ORDER BY ... OFFSET reads per source), one over SourceRun and one over PackageRefresh.
+indexed ORDER BY ... OFFSET reads per source), one over SourceRun and one over PackageFetchState
+(the refresh queue).
 """
 
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from packages.fetch.models import FetchOutcome, FetchState, Source, SourceRun
-from packages.models import Package, PackageRefresh
+from packages.fetch.models import FetchOutcome, FetchState, PackageFetchState, Source, SourceRun
+from packages.models import Package
 
 PERCENTILES = (0.5, 0.9, 0.99)
 
@@ -51,9 +52,12 @@ def coverage_filters() -> dict[str, Q]:
 
 
 def queue_depth(now: datetime) -> QueueDepth:
-    """Refreshes waiting for a worker and running now (packages.tasks' PackageRefresh rows)."""
-    states = PackageRefresh.State
-    row = PackageRefresh.objects.aggregate(
+    """Refreshes waiting for a worker and running now (packages.tasks' queue state)."""
+    states = PackageFetchState.State
+    # Through the state index: many packages have a fetch state (a failure, a lease), few a
+    # pending refresh.
+    pending = PackageFetchState.objects.filter(state__in=[states.QUEUED, states.RUNNING])
+    row = pending.aggregate(
         waiting=Count("pk", filter=Q(state=states.QUEUED)),
         running=Count("pk", filter=Q(state=states.RUNNING)),
         oldest=Min("queued_at", filter=Q(state=states.QUEUED)),

@@ -7,9 +7,10 @@ keeps its old values; PyPI releases are upserted into Version; `last_fetched` mo
 every source of the package was fetched without error. A fetch whose repository or PyPI name
 was edited meanwhile is dropped (the new identifiers are fetched next), and `documentation_url`
 is filled only while it is still empty. The HTTP validators gathered during the fetch are saved
-in the same transaction, so a run killed at any point leaves a package fully updated or
-untouched. Text an upstream sends is stored without control characters (`common.text`), so one
-hostile description cannot reach an output.
+in the same transaction, with the package's fetch state (its failure streak, last error and
+lease: packages.fetch.models.PackageFetchState), so a run killed at any point leaves a package
+fully updated or untouched. Text an upstream sends is stored without control characters
+(`common.text`), so one hostile description cannot reach an output.
 """
 
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from common.text import strip_control_characters
 from packages.fetch.forges.base import FetchError, RepoStats
+from packages.fetch.models import PackageFetchState
 from packages.fetch.pypi import PyPIProject, PyPIRelease
 from packages.fetch.state import save_states, source_results
 from packages.fetch.validators import StoredValidators
@@ -31,21 +33,9 @@ from packages.scoring import compute_score
 
 MAX_COUNT = 2_147_483_647
 ERROR_TEXT_MAX = 2000
-# Columns a fetch writes that are its own state, not the package's stats: writing only these
-# leaves the outcome "unchanged" and `modified` where it was.
-BOOKKEEPING = frozenset(
-    {
-        "fetch_error",
-        "fetch_error_at",
-        "fetch_failures",
-        "fetch_failing_since",
-        "last_fetched",
-        "fetch_lease_until",
-        "pypi_downloads_at",
-        "score",
-        "figure_sources",
-    }
-)
+# Package columns a fetch writes that are its own state, not the package's stats: writing only
+# these leaves the outcome "unchanged" and `modified` where it was.
+BOOKKEEPING = frozenset({"last_fetched", "pypi_downloads_at", "score", "figure_sources"})
 
 
 @dataclass
@@ -76,9 +66,11 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     is_missing: bool = False
     is_archived: bool = False
+    is_claimed: bool = True  # false: left before it was claimed (another run had it)
 
 
 SKIPPED = Outcome("skipped", [])
+UNCLAIMED = Outcome("skipped", [], is_claimed=False)
 
 
 def record_fetch(
@@ -95,7 +87,7 @@ def record_fetch(
     `package` is the row as it was when its fetch began; the write re-reads it under its row
     lock (waiting at most the database's lock timeout) and leaves every column someone changed
     since then as they set it, so a curator's edit made during the fetch is kept. `package`
-    gets the values written.
+    gets the values written, its `fetch_state` too.
     """
     now = now or timezone.now()
     notes = list(result.notes)
@@ -108,7 +100,7 @@ def record_fetch(
         error, status, reason = str(result.downloads_error), "failed", result.downloads_error.reason
     else:
         status, reason = "fetched", ""
-    changes.update(_bookkeeping(package, result, now, error))
+    changes.update(_bookkeeping(result, now))
 
     if dry_run:
         versions = _version_changes(package, result.project.releases) if result.project else []
@@ -118,7 +110,12 @@ def record_fetch(
     project = result.project
     found = declared(project.classifiers, project.requires_python) if project else None
     with transaction.atomic():
-        current = Package.objects.select_for_update().filter(pk=package.pk).first()
+        current = (
+            Package.objects.select_for_update(of=("self",))
+            .select_related("fetch_state")
+            .filter(pk=package.pk)
+            .first()
+        )
         if current is None or (current.repo_url, current.pypi_url) != (
             package.repo_url,
             package.pypi_url,
@@ -132,6 +129,7 @@ def record_fetch(
         }
         for name, value in changes.items():
             setattr(current, name, value)
+        state = _save_fetch_state(current, result, now, error)
         # The demo's generated releases go as soon as PyPI has answered for the package.
         samples_gone = bool(result.project) and bool(
             Version.objects.filter(package=current, is_sample=True).delete()[0]
@@ -170,11 +168,12 @@ def record_fetch(
             save_states(
                 current.pk,
                 source_results(result.attempted, changed),
-                failures=current.fetch_failures,
+                failures=state.failures,
                 now=now,
             )
     for name in changes:
         setattr(package, name, getattr(current, name))
+    package.fetch_state = state
     return _outcome(current, changes, changed, status, reason, error, notes)
 
 
@@ -195,34 +194,53 @@ def _fetched_changes(
     return changes
 
 
-def _bookkeeping(
-    package: Package, result: FetchResult, now: datetime, error: str
-) -> dict[str, Any]:
-    """Failure streak, `last_fetched` and the lease: the repository and PyPI part's own state
-    (a downloads-only fetch leaves it alone)."""
+def _bookkeeping(result: FetchResult, now: datetime) -> dict[str, Any]:
+    """The package's own columns a fetch moves: when downloads were counted, and
+    `last_fetched` once every source of the package answered."""
     changes: dict[str, Any] = {}
     if result.downloads is not None:
         changes["pypi_downloads_at"] = now
-    if result.downloads_only:
-        return changes
-    if result.errors:
-        changes["fetch_error"] = error
-        changes["fetch_error_at"] = now
-        changes["fetch_failures"] = package.fetch_failures + 1
-        if package.fetch_failing_since is None:
-            changes["fetch_failing_since"] = now
-    else:
-        if package.fetch_failures:
-            changes["fetch_failures"] = 0
-        if package.fetch_error:
-            changes["fetch_error"] = ""
-        if package.fetch_failing_since is not None:
-            changes["fetch_failing_since"] = None
-        if result.complete:
-            changes["last_fetched"] = now
-    if package.fetch_lease_until is not None:
-        changes["fetch_lease_until"] = None
+    if not result.downloads_only and not result.errors and result.complete:
+        changes["last_fetched"] = now
     return changes
+
+
+def _save_fetch_state(
+    package: Package, result: FetchResult, now: datetime, error: str
+) -> PackageFetchState:
+    """Move the failure streak and give back the lease (the repository and PyPI part's own
+    state: a downloads-only fetch leaves it alone); `package` came with its `fetch_state`
+    (or has none yet), which this call sets."""
+    state = getattr(package, "fetch_state", None)
+    exists = state is not None
+    state = state or PackageFetchState(package_id=package.pk)
+    changed: list[str] = []
+
+    def put(name: str, value: Any) -> None:
+        if getattr(state, name) != value:
+            setattr(state, name, value)
+            changed.append(name)
+
+    if not result.downloads_only:
+        if result.errors:
+            put("error", error)
+            put("error_at", now)
+            put("failures", state.failures + 1)
+            put("failing_since", state.failing_since or now)
+        else:
+            put("failures", 0)
+            put("error", "")
+            put("failing_since", None)
+        put("lease_until", None)
+    if exists and changed:
+        state.save(update_fields=changed)
+    elif changed:  # the first failure of a package no refresh or lease has touched yet
+        fields = {name: getattr(state, name) for name in changed}
+        state, _ = PackageFetchState.objects.update_or_create(
+            package_id=package.pk, defaults=fields
+        )
+    package.fetch_state = state
+    return state
 
 
 def _stats(changes: dict[str, Any]) -> list[str]:

@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from api.status_views import STATUS_CACHE_KEY
-from packages.fetch.models import FetchState
-from packages.models import PackageRefresh
+from packages.fetch.models import FetchState, PackageFetchState
 from tests.factories import PackageFactory
 from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
 
@@ -81,7 +80,7 @@ def test_stale_hours_are_percentiles_of_the_last_successes(client):
 def test_queue_counts_waiting_and_running_refreshes(client):
     now = timezone.now()
     for minutes, state in ((10, "queued"), (3, "queued"), (1, "running"), (0, "idle")):
-        PackageRefresh.objects.create(
+        PackageFetchState.objects.create(
             package=PackageFactory(), state=state, queued_at=now - timedelta(minutes=minutes)
         )
     queue = client.get("/api/v4/status/").json()["queue"]

@@ -17,7 +17,8 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from api.models import WebhookDelivery
-from packages.models import Package, PackageRefresh
+from packages.fetch.models import PackageFetchState
+from packages.models import Package
 from tests.factories import PackageFactory
 from tests.packages.conftest import serve_github_repo, serve_pypi
 
@@ -138,7 +139,7 @@ def test_a_signed_push_refreshes_the_package_through_the_worker(client, fetch_se
     package.refresh_from_db()
     assert package.repo_watchers == 120
     assert package.last_fetched is not None
-    assert PackageRefresh.objects.get(package=package).queued_by == "webhook"
+    assert PackageFetchState.objects.get(package=package).queued_by == "webhook"
 
 
 def test_each_forge_queues_the_package_its_signed_push_names(client, forge, widgets):
@@ -147,7 +148,7 @@ def test_each_forge_queues_the_package_its_signed_push_names(client, forge, widg
     assert response.status_code == 202
     assert response.json()["queued"] == ["widgets"]
     assert queued_tasks() == 1
-    assert PackageRefresh.objects.get(package=widgets).state == "queued"
+    assert PackageFetchState.objects.get(package=widgets).state == "queued"
 
 
 @pytest.mark.parametrize("case", ["missing", "wrong secret"])
@@ -160,7 +161,7 @@ def test_a_missing_or_wrong_signature_is_403_and_queues_nothing(client, forge, w
     assert response.status_code == 403
     assert response.json()["detail"].startswith(SIGNATURE_HEADER[forge.name])
     assert queued_tasks() == 0
-    assert not PackageRefresh.objects.exists()
+    assert not PackageFetchState.objects.exists()
 
 
 @GITHUB_ONLY
@@ -202,8 +203,8 @@ def test_a_second_push_within_the_interval_queues_nothing_new(client, forge, wid
     assert again.json()["too_soon"] == ["widgets"]
     assert queued_tasks() == 1
     # Once the interval has passed, a push queues it again.
-    earlier = PackageRefresh.objects.get().webhook_queued_at - timedelta(seconds=601)
-    PackageRefresh.objects.update(webhook_queued_at=earlier)
+    earlier = PackageFetchState.objects.get().webhook_queued_at - timedelta(seconds=601)
+    PackageFetchState.objects.update(webhook_queued_at=earlier)
     assert push(client, forge, widgets).json()["queued"] == ["widgets"]
 
 
@@ -336,7 +337,7 @@ def test_a_delivery_answered_503_is_queued_when_the_forge_redelivers_it(
     assert refused.status_code == 503
     assert refused.json() == {"detail": "The task queue is unavailable; the forge will retry."}
     assert not WebhookDelivery.objects.exists()
-    assert PackageRefresh.objects.get(package=widgets).webhook_queued_at is None
+    assert PackageFetchState.objects.get(package=widgets).webhook_queued_at is None
 
     redelivered = push(client, forge, widgets, delivery=delivery)
 

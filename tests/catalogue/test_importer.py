@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from categories.models import Category
 from grids.models import Grid, GridPackage
+from packages.fetch.models import PackageFetchState
 from packages.models import Package
 from tests.factories import GridFactory, GridPackageFactory, PackageFactory
 
@@ -82,12 +83,13 @@ def test_reimporting_is_idempotent(tmp_path):
 
 def test_an_update_keeps_fields_the_api_does_not_carry(tmp_path, category):
     _import(tmp_path, _package(1))
-    Package.objects.filter(pk=1).update(score=77, fetch_failures=2)
+    Package.objects.filter(pk=1).update(score=77)
+    PackageFetchState.objects.create(package_id=1, failures=2)
 
     _import(tmp_path, _package(1, repo_watchers=5))
 
     package = Package.objects.get()
-    assert (package.repo_watchers, package.score, package.fetch_failures) == (5, 77, 2)
+    assert (package.repo_watchers, package.score, package.fetch_state.failures) == (5, 77, 2)
 
 
 def test_a_single_package_object(tmp_path, category):

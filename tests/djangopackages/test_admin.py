@@ -67,13 +67,13 @@ def test_admin_pages_render(staff_client, catalogue, model):
 def test_package_changelist_filters_split_the_packages(staff_client, parameter, marked_slug):
     from django.utils import timezone
 
-    from tests.factories import PackageFactory
+    from tests.factories import PackageFactory, PackageFetchStateFactory
 
     now = timezone.now()
     PackageFactory(slug="plain")
     PackageFactory(slug="archived", repo_archived_at=now, pypi_url="")
     PackageFactory(slug="deprecated", deprecated_at=now, pypi_url="")
-    PackageFactory(slug="failing", fetch_failures=2, pypi_url="")
+    PackageFetchStateFactory(package__slug="failing", package__pypi_url="", failures=2)
     everything = {"plain", "archived", "deprecated", "failing"}
     url = reverse("admin:packages_package_changelist")
 
@@ -184,6 +184,19 @@ def test_package_change_form_labels_the_fetched_stats(staff_client, catalogue):
     for label in ("Stars:", "Forks:", "Last commit:", "Score:", "Downloads:", "Repository URL:"):
         assert f">{label}</label>" in content, label
     assert "Repo watchers" not in content
+
+
+def test_package_change_form_shows_the_fetch_state(staff_client):
+    from tests.factories import PackageFetchStateFactory
+
+    state = PackageFetchStateFactory(failures=4, error="github: timeout")
+    content = staff_client.get(
+        reverse("admin:packages_package_change", args=[state.package.pk])
+    ).content.decode()
+
+    assert ">Fetch failures:</label>" in content
+    assert '<div class="readonly">4</div>' in content
+    assert '<div class="readonly">github: timeout</div>' in content
 
 
 def test_index_groups_models_and_hides_plumbing(staff_client, catalogue, settings):

@@ -1,19 +1,17 @@
 """One repository, one package: `repo_identity`, and the rule through the importer, the admin,
 the model and the migration that resolves duplicates already stored."""
 
-import importlib
 import json
 from io import StringIO
 
 import pytest
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from packages.identifiers import IdentifierError, repo_identity
 from packages.models import Package
-from tests.factories import CategoryFactory, GridPackageFactory, PackageFactory, UserFactory
+from tests.factories import CategoryFactory, PackageFactory, UserFactory
 
 
 @pytest.mark.parametrize(
@@ -124,7 +122,6 @@ def test_the_admin_refuses_a_second_package_for_one_repository(client):
             "repo_watchers": 0,
             "repo_forks": 0,
             "score": 0,
-            "fetch_failures": 0,
             "pypi_downloads": 0,
         },
     )
@@ -134,24 +131,47 @@ def test_the_admin_refuses_a_second_package_for_one_repository(client):
     assert Package.objects.count() == 1
 
 
-@pytest.mark.django_db
-def test_the_migration_keeps_the_oldest_and_clears_the_duplicates(capsys):
-    keeper = PackageFactory(slug="keeper", repo_url="https://github.com/o/r1")
-    twin = PackageFactory(slug="twin", repo_url="https://github.com/o/r2")
-    GridPackageFactory(package=twin)
-    PackageFactory(slug="other", repo_url="https://github.com/o/r3")
+BEFORE_KEYS = [("packages", "0004_package_fetch_failing_since"), ("grids", "0001_initial")]
+DUPLICATES = """
+Category = apps.get_model("categories", "Category")
+Package = apps.get_model("packages", "Package")
+Grid = apps.get_model("grids", "Grid")
+GridPackage = apps.get_model("grids", "GridPackage")
+category = Category.objects.create(title="Apps", slug="apps")
+urls = {
+    "keeper": "https://github.com/Owner/Repo",
+    "twin": "https://github.com/owner/repo/tree/main",
+    "other": "https://github.com/o/r3",
+}
+ids = {}
+for slug, url in urls.items():
+    ids[slug] = Package.objects.create(title=slug, slug=slug, category=category, repo_url=url).pk
+grid = Grid.objects.create(title="Grid", slug="grid")
+GridPackage.objects.create(grid=grid, package_id=ids["twin"])
+result = ids
+"""
+AFTER_KEYS = """
+Package = apps.get_model("packages", "Package")
+result = {
+    p.slug: [p.repo_url, p.repo_key, p.fetch_state.error if hasattr(p, "fetch_state") else "",
+             p.grids.count()]
+    for p in Package.objects.all()
+}
+"""
+
+
+def test_the_migration_keeps_the_oldest_and_clears_the_duplicates(scratch_project):
     # The state before packages.0005: spellings of one repository, no keys.
-    Package.objects.filter(pk=keeper.pk).update(repo_url="https://github.com/Owner/Repo")
-    Package.objects.filter(pk=twin.pk).update(repo_url="https://github.com/owner/repo/tree/main")
-    Package.objects.update(repo_key="")
-    migration = importlib.import_module("packages.migrations.0005_package_repo_key")
+    scratch_project.migrate(BEFORE_KEYS)
+    scratch_project.run(DUPLICATES, at=BEFORE_KEYS)
 
-    migration.assign_keys(apps, None)
+    printed = scratch_project.migrate()
 
-    rows = {p.slug: p for p in Package.objects.all()}
-    assert rows["keeper"].repo_key == "github.com/owner/repo"
-    assert rows["other"].repo_key == "github.com/o/r3"
-    assert (rows["twin"].repo_url, rows["twin"].repo_key) == ("", "")
-    assert "package 'keeper' (id " in rows["twin"].fetch_error
-    assert rows["twin"].grids.count() == 1  # nothing of it is lost
-    assert "duplicate repository: package 'twin'" in capsys.readouterr().out
+    rows = scratch_project.run(AFTER_KEYS)
+    assert rows["keeper"][1] == "github.com/owner/repo"
+    assert rows["other"][1] == "github.com/o/r3"
+    assert rows["twin"][:2] == ["", ""]
+    # The reason, written to fetch_error by 0005, is now the package's fetch state's error.
+    assert "package 'keeper' (id " in rows["twin"][2]
+    assert rows["twin"][3] == 1  # nothing of it is lost
+    assert "duplicate repository: package 'twin'" in printed

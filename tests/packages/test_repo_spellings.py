@@ -3,10 +3,7 @@ host, a percent-encoded slash or letter, a full-width host, case, `.git`, slashe
 `repo_key`; what cannot name a repository (control characters, dot segments, names a forge never
 gives) is refused as invalid."""
 
-import importlib
-
 import pytest
-from django.apps import apps
 from rest_framework.test import APIClient
 
 from packages.identifiers import IdentifierError, normalize_repo_url, repo_identity
@@ -94,28 +91,45 @@ def test_a_forge_repository_name_with_characters_no_forge_allows_is_refused(writ
     assert not Package.objects.exists()
 
 
-@pytest.mark.django_db
-def test_the_migration_gives_stored_spellings_one_key_and_clears_the_duplicates(capsys):
-    keeper = PackageFactory(slug="keeper", repo_url="https://github.com/o/r")
-    twin = PackageFactory(slug="twin", repo_url="https://github.com/o/r2")
-    odd = PackageFactory(slug="odd", repo_url="https://github.com/o/r3")
-    # As the old normalization stored them: different keys for one repository.
-    Package.objects.filter(pk=twin.pk).update(
-        repo_url="https://github.com./o/r", repo_key="github.com./o/r"
-    )
-    Package.objects.filter(pk=odd.pk).update(
-        repo_url="https://github.com/o/r%2F", repo_key="github.com/o/r%2f"
-    )
-    migration = importlib.import_module("packages.migrations.0010_package_repo_key_spellings")
+BEFORE_SPELLINGS = [("packages", "0009_title_without_control_characters")]
+OLD_SPELLINGS = """
+Category = apps.get_model("categories", "Category")
+Package = apps.get_model("packages", "Package")
+category = Category.objects.create(title="Apps", slug="apps")
+# As the old normalization stored them: different keys for one repository.
+spellings = {
+    "keeper": ("https://github.com/o/r", "github.com/o/r"),
+    "twin": ("https://github.com./o/r", "github.com./o/r"),
+    "odd": ("https://github.com/o/r%2F", "github.com/o/r%2f"),
+}
+result = {
+    slug: Package.objects.create(
+        title=slug, slug=slug, category=category, repo_url=url, repo_key=key
+    ).pk
+    for slug, (url, key) in spellings.items()
+}
+"""
+AFTER_SPELLINGS = """
+Package = apps.get_model("packages", "Package")
+result = {
+    p.slug: [p.repo_url, p.repo_key, p.fetch_state.error if hasattr(p, "fetch_state") else ""]
+    for p in Package.objects.all()
+}
+"""
 
-    migration.normalize_keys(apps, None)
 
-    rows = {p.slug: p for p in Package.objects.all()}
-    assert (rows["keeper"].repo_url, rows["keeper"].repo_key) == (
-        "https://github.com/o/r",
-        "github.com/o/r",
-    )
+def test_the_migration_gives_stored_spellings_one_key_and_clears_the_duplicates(
+    scratch_project,
+):
+    scratch_project.migrate(BEFORE_SPELLINGS)
+    ids = scratch_project.run(OLD_SPELLINGS, at=BEFORE_SPELLINGS)
+
+    printed = scratch_project.migrate()
+
+    rows = scratch_project.run(AFTER_SPELLINGS)
+    assert rows["keeper"][:2] == ["https://github.com/o/r", "github.com/o/r"]
     for slug in ("twin", "odd"):
-        assert (rows[slug].repo_url, rows[slug].repo_key) == ("", "")
-        assert f"package 'keeper' (id {keeper.pk})" in rows[slug].fetch_error
-    assert "duplicate repository: package 'twin'" in capsys.readouterr().out
+        assert rows[slug][:2] == ["", ""]
+        # The reason 0010 wrote to fetch_error is now the package's fetch state's error.
+        assert f"package 'keeper' (id {ids['keeper']})" in rows[slug][2]
+    assert "duplicate repository: package 'twin'" in printed

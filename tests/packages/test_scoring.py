@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from packages.fetch.forges.base import FetchError, RepoStats
+from packages.fetch.models import PackageFetchState
 from packages.fetch.store import FetchResult, record_fetch
 from packages.models import Package
 from packages.scoring import FAILING_PENALTY, ScoreBreakdown, compute_score, update_scores
@@ -208,8 +209,8 @@ def test_package_failing_five_times_over_40_days_gets_the_failing_penalty():
     record_fetch(package, failed_fetch(), now=start + timedelta(days=40))
 
     package.refresh_from_db()
-    assert package.fetch_failures == 5
-    assert package.fetch_failing_since == start  # the first failure of the streak
+    assert package.fetch_state.failures == 5
+    assert package.fetch_state.failing_since == start  # the first failure of the streak
     assert failing_points(package, start + timedelta(days=40)) == -FAILING_PENALTY
     assert package.score == before - FAILING_PENALTY  # stored with the fetch
 
@@ -225,7 +226,7 @@ def test_a_success_ends_the_failing_streak():
     record_fetch(package, failed_fetch(), now=NOW + timedelta(days=42))
 
     package.refresh_from_db()
-    assert package.fetch_failing_since == NOW + timedelta(days=42)
+    assert package.fetch_state.failing_since == NOW + timedelta(days=42)
     assert failing_points(package, NOW + timedelta(days=60)) == 0
 
 
@@ -247,9 +248,8 @@ def test_total_never_goes_below_zero():
         repo_watchers=3,
         repo_archived_at=NOW,
         deprecated_at=NOW,
-        fetch_failures=9,
-        fetch_failing_since=NOW - timedelta(days=400),
     )
+    package.fetch_state = PackageFetchState(failures=9, failing_since=NOW - timedelta(days=400))
     breakdown = score(package, latest_release=NOW - timedelta(days=3000))
 
     assert sum(c.points for c in breakdown.components) < 0
@@ -269,7 +269,8 @@ def test_latest_release_is_read_from_prefetched_versions_ignoring_yanked(
     VersionFactory(package=package, upload_time=NOW - timedelta(days=800))
     VersionFactory(package=package, upload_time=NOW - timedelta(days=5), is_yanked=True)
     VersionFactory(package=package, upload_time=None)
-    package = Package.objects.prefetch_related("versions").get(pk=package.pk)
+    loaded = Package.objects.select_related("fetch_state").prefetch_related("versions")
+    package = loaded.get(pk=package.pk)
 
     with django_assert_num_queries(0):
         breakdown = compute_score(package, now=NOW)

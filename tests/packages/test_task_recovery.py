@@ -15,7 +15,8 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from packages.models import Package, PackageRefresh, WorkerHeartbeat
+from packages.fetch.models import PackageFetchState
+from packages.models import WorkerHeartbeat
 from packages.tasks import recover_lost_refreshes, refresh_package
 from tests.factories import PackageFactory
 from tests.packages.conftest import serve_github_repo, serve_pypi
@@ -83,7 +84,7 @@ class Site:
     def refreshes(self):
         return self.rows(
             "SELECT p.slug, r.state, r.outcome, r.outcome_reason, r.retries, r.queued_by"
-            " FROM packages_packagerefresh r JOIN packages_package p ON p.id = r.package_id"
+            " FROM fetch_packagefetchstate r JOIN packages_package p ON p.id = r.package_id"
             " ORDER BY p.slug"
         )
 
@@ -279,9 +280,9 @@ def test_a_refresh_whose_rq_work_horse_was_killed_is_retried(site_for, upstream,
 
 def refresh_row(package, *, silent_for, retries=0, token="t"):
     beat = timezone.now() - timedelta(seconds=silent_for)
-    return PackageRefresh.objects.create(
+    return PackageFetchState.objects.create(
         package=package,
-        state=PackageRefresh.State.RUNNING,
+        state=PackageFetchState.State.RUNNING,
         token=token,
         started_at=beat,
         heartbeat_at=beat,
@@ -292,17 +293,17 @@ def refresh_row(package, *, silent_for, retries=0, token="t"):
 @pytest.mark.django_db
 def test_recovery_gives_up_silent_refreshes_retries_each_once_and_leaves_beating_ones():
     silent, retried, beating = PackageFactory.create_batch(3)
-    Package.objects.filter(pk=silent.pk).update(
-        fetch_lease_until=timezone.now() + timedelta(minutes=9)
-    )
     refresh_row(silent, silent_for=120, token="a")
+    PackageFetchState.objects.filter(pk=silent.pk).update(
+        lease_until=timezone.now() + timedelta(minutes=9)
+    )
     refresh_row(retried, silent_for=120, retries=1, token="b")
     refresh_row(beating, silent_for=5, token="c")
 
     recovered = recover_lost_refreshes()
 
     assert sorted(recovered) == sorted([silent.pk, retried.pk])
-    rows = {r.package_id: r for r in PackageRefresh.objects.all()}
+    rows = {r.package_id: r for r in PackageFetchState.objects.all()}
     assert (rows[silent.pk].state, rows[silent.pk].queued_by, rows[silent.pk].retries) == (
         "queued",
         "retry",
@@ -310,7 +311,7 @@ def test_recovery_gives_up_silent_refreshes_retries_each_once_and_leaves_beating
     )
     assert (rows[silent.pk].outcome, rows[silent.pk].outcome_reason) == ("failed", "worker_lost")
     assert rows[silent.pk].outcome_error.endswith("; queued again")
-    assert Package.objects.get(pk=silent.pk).fetch_lease_until is None
+    assert rows[silent.pk].lease_until is None
     assert (rows[retried.pk].state, rows[retried.pk].outcome) == ("idle", "failed")
     assert rows[retried.pk].outcome_error.endswith("; given up after 1 retries")
     assert (rows[beating.pk].state, rows[beating.pk].outcome) == ("running", "")

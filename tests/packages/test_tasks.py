@@ -18,7 +18,9 @@ from django_tasks_db.models import DBTaskResult
 
 from packages.fetch.claims import Claims
 from packages.fetch.config import FetcherConfig
-from packages.models import Package, PackageRefresh
+from packages.fetch.models import PackageFetchState
+from packages.fetch.run import FetchRun, build_clients
+from packages.models import Package
 from packages.tasks import RefreshQueueError, enqueue_refresh, run_refresh
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import Reply, serve_github_repo, serve_pypi
@@ -27,7 +29,7 @@ from tests.packages.fetch.test_fetch_stats import closed_port
 # The worker and the fetcher's threads use their own connections: data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-State = PackageRefresh.State
+State = PackageFetchState.State
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +79,7 @@ def test_admin_action_answers_at_once_and_db_worker_fetches_the_three(three, sta
     ]
     assert upstream.requests == []  # nothing was fetched inside the request
     assert not Package.objects.filter(last_fetched__isnull=False).exists()
-    assert list(PackageRefresh.objects.values_list("state", flat=True)) == [State.QUEUED] * 3
+    assert list(PackageFetchState.objects.values_list("state", flat=True)) == [State.QUEUED] * 3
     assert DBTaskResult.objects.get().status == "READY"
 
     run_worker()
@@ -90,7 +92,7 @@ def test_admin_action_answers_at_once_and_db_worker_fetches_the_three(three, sta
     fetched = {path.split("/")[4] for path in upstream.paths() if path.startswith("/github/repos")}
     assert fetched == {"alpha", "beta", "gamma"}
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
-    rows = PackageRefresh.objects.values_list("state", "outcome")
+    rows = PackageFetchState.objects.values_list("state", "outcome")
     assert list(rows) == [(State.IDLE, "fetched")] * 3
 
 
@@ -132,7 +134,7 @@ def test_a_failed_fetch_is_recorded_with_its_reason_and_shown(three, staff, upst
     post_fetch_action(staff, three[:1])
     run_worker()
 
-    row = PackageRefresh.objects.get(package=three[0])
+    row = PackageFetchState.objects.get(package=three[0])
     assert (row.state, row.outcome, row.outcome_reason) == (State.IDLE, "failed", "http_500")
     assert "HTTP 500" in row.outcome_error
     page = staff.get(reverse("admin:packages_package_change", args=[three[0].pk])).content
@@ -147,7 +149,7 @@ def test_a_task_that_fails_records_the_reason_on_its_packages(three, staff, sett
     task = DBTaskResult.objects.get()
     assert task.status == "FAILED"
     assert task.exception_class_path == "django.core.exceptions.ImproperlyConfigured"
-    rows = PackageRefresh.objects.order_by("package_id")
+    rows = PackageFetchState.objects.order_by("package_id")
     assert {(r.state, r.outcome, r.outcome_reason) for r in rows} == {
         (State.IDLE, "failed", "task_error")
     }
@@ -166,7 +168,7 @@ def test_a_refused_enqueue_is_an_admin_error_and_leaves_nothing_queued(three, st
     assert [m.message for m in get_messages(response.wsgi_request)] == [
         "Could not queue: the task queue refused the work (queue is down)"
     ]
-    row = PackageRefresh.objects.get()
+    row = PackageFetchState.objects.get()
     assert (row.state, row.outcome, row.outcome_reason) == (State.IDLE, "failed", "enqueue")
     with pytest.raises(RefreshQueueError):
         enqueue_refresh([three[0].pk], by="admin")
@@ -177,7 +179,7 @@ def held_by_another_fetch(package):
     """What a concurrent cron run holds: an advisory lock on PostgreSQL, a lease elsewhere."""
     if connection.vendor != "postgresql":
         until = timezone.now() + timedelta(minutes=5)
-        Package.objects.filter(pk=package.pk).update(fetch_lease_until=until)
+        PackageFetchState.objects.update_or_create(package=package, defaults={"lease_until": until})
         yield
         return
     locked, release = threading.Event(), threading.Event()
@@ -204,9 +206,26 @@ def test_a_package_another_fetch_holds_is_recorded_as_skipped(three):
     enqueue_refresh([three[0].pk], by="admin")
     with held_by_another_fetch(three[0]):
         run_worker()
-    row = PackageRefresh.objects.get()
+    row = PackageFetchState.objects.get()
     assert (row.state, row.outcome) == (State.IDLE, "skipped")
     assert Package.objects.get(pk=three[0].pk).last_fetched is None
+
+
+def test_a_run_reports_each_package_by_id_and_which_it_never_claimed(three):
+    """What the task records by: ids from the run itself, no slug in between."""
+    reported = {}
+    config = FetcherConfig.from_settings(workers=1)
+    clients = build_clients(config)
+    run = FetchRun(clients, config, explicit=True, on_done=reported.__setitem__)
+    try:
+        with held_by_another_fetch(three[0]):
+            run.run(run.select(ids=[three[0].pk, three[1].pk]))
+    finally:
+        clients.close()
+
+    assert sorted(reported) == sorted([three[0].pk, three[1].pk])
+    assert (reported[three[0].pk].status, reported[three[0].pk].is_claimed) == ("skipped", False)
+    assert (reported[three[1].pk].status, reported[three[1].pk].is_claimed) == ("fetched", True)
 
 
 def test_fetch_stats_enqueue_hands_the_stale_packages_to_the_workers(three, upstream):
@@ -235,7 +254,7 @@ def test_two_enqueues_at_the_same_moment_queue_a_package_once(three):
         # The SQLite test database lives in memory with a shared cache, whose table locks fail
         # at once instead of waiting (a file database waits on BEGIN IMMEDIATE).
         pytest.skip("needs PostgreSQL's row locks")
-    PackageRefresh.objects.create(package=three[0])  # refreshed before: its row exists
+    PackageFetchState.objects.create(package=three[0])  # refreshed before: its row exists
     barrier = threading.Barrier(2)
     results = []
 
@@ -267,7 +286,7 @@ def test_packages_left_by_an_unreachable_host_say_unreachable_not_rate_limit(thr
     enqueue_refresh([p.pk for p in three], by="admin")
     run_worker()
 
-    skipped = PackageRefresh.objects.filter(outcome="skipped")
+    skipped = PackageFetchState.objects.filter(outcome="skipped")
     assert skipped.count() == 3
     for row in skipped:
         assert row.outcome_error.startswith("host stopped: github: unreachable ("), (
@@ -281,7 +300,7 @@ def test_a_refresh_that_ends_leaves_its_package_queued_by_a_newer_enqueue(three,
     refresh records its outcome, and the newer enqueue still owns the row (queued, then run)."""
     package = three[0]
     enqueue_refresh([package.pk], by="admin")
-    first_token = PackageRefresh.objects.get().token
+    first_token = PackageFetchState.objects.get().token
     repo = upstream.routes["/github/repos/octo/alpha"][0]
     newer = []
 
@@ -299,7 +318,7 @@ def test_a_refresh_that_ends_leaves_its_package_queued_by_a_newer_enqueue(three,
     upstream.add("/github/repos/octo/alpha", [queue_again_then_answer, repo])
     run_refresh([package.pk], first_token)
 
-    row = PackageRefresh.objects.get()
+    row = PackageFetchState.objects.get()
     assert newer[0].queued == [package.pk]
     assert (row.outcome, row.state) == ("fetched", State.QUEUED)
     assert row.token not in {"", first_token}

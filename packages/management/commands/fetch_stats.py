@@ -223,11 +223,12 @@ class _Report:
         self.bar.start()
         self.task = self.bar.add_task("fetching", total=total, failed=0, calls="none")
 
-    def package_done(self, slug: str | None, outcome: Outcome) -> None:
+    def package_done(self, package_id: int, outcome: Outcome) -> None:
         if outcome.status == "failed":
             self.failed += 1
             if self.verbose:
-                self._say(f"{slug}: failed: {outcome.error}")
+                slug = Package.objects.filter(pk=package_id).values_list("slug", flat=True).first()
+                self._say(f"{slug or package_id}: failed: {outcome.error}")
         if self.bar is not None:
             calls = self.stats.calls if self.stats else {}
             self.bar.update(self.task, advance=1, failed=self.failed, calls=calls_by_host(calls))

@@ -66,9 +66,10 @@ CHECKSUM_SQL = """
 SELECT slug, repo_url, repo_description, repo_watchers, repo_forks, participants,
        commits_over_52, last_updated, repo_archived_at IS NULL, repo_missing_at IS NULL,
        pypi_version, pypi_license, pypi_requires_python, pypi_development_status,
-       pypi_classifiers, supports_python3, documentation_url, fetch_failures,
-       last_fetched IS NULL, fetch_lease_until IS NULL
-FROM packages_package ORDER BY slug
+       pypi_classifiers, supports_python3, documentation_url, COALESCE(s.failures, 0),
+       last_fetched IS NULL, s.lease_until IS NULL
+FROM packages_package p LEFT JOIN fetch_packagefetchstate s ON s.package_id = p.id
+ORDER BY slug
 """
 VERSIONS_SQL = """
 SELECT p.slug, v.number, v.upload_time, v.is_yanked, v.is_prerelease, v.requires_python

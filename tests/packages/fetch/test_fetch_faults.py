@@ -72,14 +72,15 @@ def four_github_packages(fetch_settings, upstream):
 
 def stored_errors():
     """What each package's last failure was, for an assertion's message."""
-    return dict(Package.objects.exclude(fetch_error="").values_list("slug", "fetch_error"))
+    failures = Package.objects.exclude(fetch_state__error="").filter(fetch_state__isnull=False)
+    return dict(failures.values_list("slug", "fetch_state__error"))
 
 
 def fetched_slugs():
     return set(
-        Package.objects.filter(last_fetched__isnull=False, fetch_failures=0).values_list(
-            "slug", flat=True
-        )
+        Package.objects.filter(last_fetched__isnull=False)
+        .exclude(fetch_state__failures__gt=0)
+        .values_list("slug", flat=True)
     )
 
 
@@ -89,7 +90,7 @@ def test_run_ends_when_one_answer_is_over_the_size_cap(four_github_packages, ups
     summary, _seconds = run_in_thread()
     assert summary["failed_by_reason"] == {"too_large": 1}, stored_errors()
     assert fetched_slugs() == {"p0", "p2", "p3"}
-    assert Package.objects.get(slug="p1").fetch_failures == 1
+    assert Package.objects.get(slug="p1").fetch_state.failures == 1
 
 
 def test_run_ends_when_one_upstream_trickles_its_headers(four_github_packages, upstream):

@@ -12,6 +12,7 @@ from packages.fetch.config import FetcherConfig
 from packages.fetch.run import FetchRun
 from packages.fetch.sources import build_clients
 from packages.models import Package
+from tests.checksums import fetch_state_of
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import serve_github_repo, serve_pypi
 
@@ -170,4 +171,4 @@ def test_a_fetch_whose_write_meets_a_long_held_lock_leaves_the_package_for_the_n
     assert (summary.fetched, summary.skipped, summary.failed_total) == (0, 1, 0)
     widgets.refresh_from_db()
     assert widgets.last_fetched is None
-    assert widgets.fetch_failures == 0
+    assert fetch_state_of(widgets).failures == 0

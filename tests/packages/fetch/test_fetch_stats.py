@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api import documents
+from packages.fetch.models import PackageFetchState
 from packages.models import Package
-from tests.checksums import FETCH_BOOKKEEPING, catalogue_snapshot
+from tests.checksums import catalogue_snapshot, fetch_state_of, fetch_state_snapshot
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import Reply, fixture, serve_github_repo, serve_pypi
 
@@ -101,8 +102,8 @@ def test_one_failing_package_never_stops_the_run(fetch_settings, upstream):
     assert summary["fetched"] == 1
     assert summary["failed_by_reason"] == {"http_502": 1}
     assert bad.pypi_version == "0.9"
-    assert bad.fetch_failures == 1
-    assert "502" in bad.fetch_error
+    assert bad.fetch_state.failures == 1
+    assert "502" in bad.fetch_state.error
 
 
 @pytest.mark.parametrize(
@@ -119,14 +120,14 @@ def test_html_invalid_json_or_wrong_types_fail_the_package_and_keep_stats(
     upstream.add("/pypi/pypi/odd/json", reply)
     odd = PackageFactory(slug="odd", repo_url="", pypi_url="odd", pypi_version="1.0")
     # Intended: the failure is recorded, and the score is recomputed from the kept stats.
-    intended = (*FETCH_BOOKKEEPING, "score")
+    intended = ("score",)
     before = catalogue_snapshot(ignore=intended)
     summary = run(exit_code=2)  # every attempted package failed
     assert catalogue_snapshot(ignore=intended) == before
     odd.refresh_from_db()
     assert summary["failed"] == 1
     assert odd.pypi_version == "1.0"
-    assert odd.fetch_failures == 1
+    assert odd.fetch_state.failures == 1
 
 
 def test_repeatedly_failing_package_backs_off_until_reset(fetch_settings, upstream):
@@ -135,10 +136,10 @@ def test_repeatedly_failing_package_backs_off_until_reset(fetch_settings, upstre
     for _ in range(5):
         run("--all", exit_code=2)
     bad.refresh_from_db()
-    assert bad.fetch_failures == 5
+    assert bad.fetch_state.failures == 5
     assert run("--all")["selected"] == 0  # backed off
     assert run("bad", exit_code=2)["selected"] == 1  # named explicitly: fetched anyway
-    Package.objects.filter(pk=bad.pk).update(fetch_error_at=timezone.now() - timedelta(days=8))
+    PackageFetchState.objects.filter(pk=bad.pk).update(error_at=timezone.now() - timedelta(days=8))
     assert run("--all", exit_code=2)["selected"] == 1  # the backoff expired
 
 
@@ -170,9 +171,9 @@ def test_source_limits_packages_and_parts(widgets, upstream):
 
 
 def test_dry_run_fetches_but_writes_nothing(widgets):
-    before = catalogue_snapshot(ignore=("fetch_lease_until",))
+    before = catalogue_snapshot(), fetch_state_snapshot()
     summary = run("--dry-run")
-    assert catalogue_snapshot(ignore=("fetch_lease_until",)) == before
+    assert (catalogue_snapshot(), fetch_state_snapshot()) == before
     widgets.refresh_from_db()
     assert summary["fetched"] == 1
     assert summary["dry_run"] is True
@@ -196,23 +197,24 @@ def test_rate_limited_host_is_stopped_and_the_rest_left_for_the_next_run(fetch_s
     assert summary["failed"] == 0
     assert "github" in summary["stopped_hosts"]
     b = Package.objects.get(slug="b")
-    assert (b.last_fetched, b.fetch_failures) == (None, 0)
-    assert b.fetch_lease_until is None  # claimed, then given back when its host stopped
+    b_state = fetch_state_of(b)
+    assert (b.last_fetched, b_state.failures) == (None, 0)
+    assert b_state.lease_until is None  # claimed, then given back when its host stopped
 
 
 def test_leased_package_is_left_alone_until_the_lease_expires(widgets, settings):
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         pytest.skip("PostgreSQL claims packages with advisory locks, not leases")
-    Package.objects.filter(pk=widgets.pk).update(
-        fetch_lease_until=timezone.now() + timedelta(minutes=5)
+    PackageFetchState.objects.create(
+        package=widgets, lease_until=timezone.now() + timedelta(minutes=5)
     )
     assert run()["skipped"] == 1
-    Package.objects.filter(pk=widgets.pk).update(
-        fetch_lease_until=timezone.now() - timedelta(seconds=1)
+    PackageFetchState.objects.filter(pk=widgets.pk).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
     )
     assert run()["fetched"] == 1
     widgets.refresh_from_db()
-    assert widgets.fetch_lease_until is None
+    assert widgets.fetch_state.lease_until is None
 
 
 def test_unknown_slug_is_a_one_line_error(fetch_settings):
@@ -237,13 +239,13 @@ def test_admin_reset_and_fetch_now_actions(widgets, client):
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     url = reverse("admin:packages_package_changelist")
-    Package.objects.filter(pk=widgets.pk).update(fetch_failures=5, fetch_error="x")
+    PackageFetchState.objects.create(package=widgets, failures=5, error="x")
     response = client.post(
         url, {"action": "reset_fetch_failures", "_selected_action": [widgets.pk]}, follow=True
     )
     assert "Reset the failure count of 1" in response.content.decode()
     widgets.refresh_from_db()
-    assert widgets.fetch_failures == 0
+    assert widgets.fetch_state.failures == 0
     # "Fetch stats now" queues the package for a worker (tests/packages/test_tasks.py).
     response = client.post(
         url, {"action": "fetch_stats_now", "_selected_action": [widgets.pk]}, follow=True
@@ -264,22 +266,23 @@ def test_unreachable_host_is_stopped_and_its_packages_keep_every_stored_value(fe
     fetch_settings.FETCH_WORKERS = 4
     now = timezone.now()
     for i in range(150):
-        PackageFactory(
+        package = PackageFactory(
             slug=f"gh{i}",
             repo_url=f"https://github.com/o/gh{i}",
             pypi_url=f"gh{i}",
             repo_watchers=i,
             last_fetched=now - timedelta(days=2),
-            fetch_failures=i % 3,
         )
-    before = catalogue_snapshot()
+        PackageFetchState.objects.create(package=package, failures=i % 3)
+    before = catalogue_snapshot(), fetch_state_snapshot()
     out, err = StringIO(), StringIO()
     began = time.monotonic()
     with pytest.raises(SystemExit) as exited:
         call_command("fetch_stats", "--json", "-v", "2", stdout=out, stderr=err)
     assert time.monotonic() - began < 30
     assert exited.value.code == 2
-    assert catalogue_snapshot() == before  # not one value (lease, failure count...) moved
+    # not one value (lease, failure count...) moved
+    assert (catalogue_snapshot(), fetch_state_snapshot()) == before
     summary = json.loads(out.getvalue())
     assert (summary["selected"], summary["skipped"], summary["failed"]) == (150, 150, 0)
     assert summary["calls_by_host"]["github"] <= 3 + 4  # a few tries, not 150 x 4
@@ -298,7 +301,8 @@ def test_other_hosts_are_fetched_while_one_is_unreachable(fetch_settings, upstre
     assert exited.value.code == 2
     assert Package.objects.get(slug="elsewhere").pypi_version == "1.10"
     gh = Package.objects.get(slug="gh")
-    assert (gh.last_fetched, gh.fetch_failures, gh.fetch_lease_until) == (None, 0, None)
+    gh_state = fetch_state_of(gh)
+    assert (gh.last_fetched, gh_state.failures, gh_state.lease_until) == (None, 0, None)
     assert err.getvalue() == "stopped github: unreachable (connection refused)\n"
 
 
@@ -314,11 +318,12 @@ def test_summary_counts_equal_what_was_stored(fetch_settings, upstream):
 
     summary = run()
     stored = Package.objects.all()
-    assert summary["fetched"] == stored.filter(fetch_failures=0).count() == 3
-    assert summary["failed"] == stored.filter(fetch_failures__gt=0).count() == 2
+    assert summary["fetched"] == stored.exclude(fetch_state__failures__gt=0).count() == 3
+    assert summary["failed"] == stored.filter(fetch_state__failures__gt=0).count() == 2
     assert summary["missing"] == stored.filter(repo_missing_at__isnull=False).count() == 2
     assert summary["archived"] == stored.filter(repo_archived_at__isnull=False).count() == 1
-    assert Package.objects.get(slug="unknown").fetch_error == "pypi: project 'unknown' not found"
+    unknown = Package.objects.get(slug="unknown")
+    assert unknown.fetch_state.error == "pypi: project 'unknown' not found"
 
     again = run("--all")
     assert (again["fetched"], again["unchanged"], again["failed"]) == (0, 3, 2)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from packages.fetch.errors import UpstreamDataError
 from packages.fetch.pypistats import Pacer, parse_recent
 from packages.models import Package
+from tests.checksums import fetch_state_of
 from tests.factories import PackageFactory, UserFactory
 from tests.packages.conftest import Reply, serve_pypi
 
@@ -134,7 +135,8 @@ def test_a_failure_is_counted_in_the_downloads_pass_and_keeps_everything(
     widgets.refresh_from_db()
     assert (summary["failed"], summary["failed_by_reason"]) == (1, {reason: 1})
     assert (widgets.pypi_downloads, widgets.pypi_downloads_at) == (42, long_ago)
-    assert (widgets.fetch_failures, widgets.fetch_error, widgets.last_fetched) == (0, "", None)
+    state = fetch_state_of(widgets)
+    assert (state.failures, state.error, widgets.last_fetched) == (0, "", None)
     # Asked: not again before its day is over, whatever the answer was.
     assert widgets.pypi_downloads_checked_at > long_ago
     assert fetch("--source", "downloads")["selected"] == 0

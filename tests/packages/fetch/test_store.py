@@ -11,7 +11,7 @@ from packages.fetch.pypi import parse_project
 from packages.fetch.store import FetchResult, record_fetch
 from packages.fetch.validators import StoredValidators
 from packages.models import HttpValidator, Package, Version
-from tests.factories import PackageFactory
+from tests.factories import PackageFactory, PackageFetchStateFactory
 from tests.packages.conftest import fixture
 
 pytestmark = pytest.mark.django_db
@@ -67,10 +67,10 @@ def test_failure_keeps_old_stats_and_counts_consecutive_failures():
         package.refresh_from_db()
         assert outcome.status == "failed"
         assert outcome.reason == "timeout"
-        assert package.fetch_failures == expected
+        assert package.fetch_state.failures == expected
     assert (package.repo_watchers, package.repo_forks) == (42, 3)
-    assert package.fetch_error == "github: timeout"
-    assert package.fetch_error_at is not None
+    assert package.fetch_state.error == "github: timeout"
+    assert package.fetch_state.error_at is not None
     assert package.last_fetched is None
 
 
@@ -83,15 +83,15 @@ def test_partial_failure_updates_the_rest_but_not_last_fetched():
     assert package.repo_watchers == 9
     assert package.participants == ["old"]
     assert package.last_fetched is None
-    assert package.fetch_failures == 1
+    assert package.fetch_state.failures == 1
 
 
 def test_success_resets_the_failure_count():
-    package = PackageFactory(fetch_failures=3, fetch_error="boom")
+    package = PackageFetchStateFactory(failures=3, error="boom").package
     record_fetch(package, FetchResult(repo=REPO))
     package.refresh_from_db()
-    assert package.fetch_failures == 0
-    assert package.fetch_error == ""
+    assert package.fetch_state.failures == 0
+    assert package.fetch_state.error == ""
 
 
 def test_missing_repository_is_marked_and_nothing_else_changes():
