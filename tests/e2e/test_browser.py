@@ -159,7 +159,15 @@ def test_curator_builds_a_grid_in_the_admin_and_reads_it_in_the_api(
         "Edited in the browsable API."
     )
     shot(visitor, "08-browsable-api-edit-form")
-    form.locator("button:has-text('PUT')").click()
+    # The page before the PUT already has a .response-info: wait for the PUT's own answer.
+    with visitor.expect_response(
+        lambda response: (
+            response.request.method in ("PUT", "POST")
+            and "/api/v4/packages/django-e2e-widgets/" in response.url
+        )
+    ):
+        form.locator("button:has-text('PUT')").click()
+    visitor.wait_for_load_state()
     visitor.wait_for_selector(".response-info", state="attached")
     shot(visitor, "09-browsable-api-after-put")
     package.refresh_from_db()
@@ -312,14 +320,21 @@ def test_a_reader_and_a_curator_find_their_way_without_leaving_the_host(
     assert table.locator("tbody tr").nth(2).locator("td.dp-cell").evaluate_all(
         "cells => cells.map(c => c.dataset.mark)"
     ) == ["partial", "unknown"]
+    stars = table.locator("th", has_text="Stars")
+    # The sorter is attached when its script has loaded: wait for each click's own mark.
+    page.wait_for_load_state("load")
     table.locator("button.dp-sort", has_text="Stars").click()
+    playwright_sync.expect(stars).to_have_attribute("aria-sort", "descending")
     assert first_column() == ["django-rest-framework", "django-ninja", "djapi-lite"]
     table.locator("button.dp-sort", has_text="Stars").click()
+    playwright_sync.expect(stars).to_have_attribute("aria-sort", "ascending")
     assert first_column() == ["djapi-lite", "django-ninja", "django-rest-framework"]
-    assert table.locator("th", has_text="Stars").get_attribute("aria-sort") == "ascending"
     csv = page.locator("a.dp-csv").get_attribute("href")
     assert page.request.get(f"{base}{csv}").text().startswith("package,slug,stars")
     table.locator("button.dp-sort", has_text="Score").click()
+    playwright_sync.expect(table.locator("th", has_text="Score")).to_have_attribute(
+        "aria-sort", "descending"
+    )
     assert first_column() == ["django-rest-framework", "django-ninja", "djapi-lite"]
     shot(page, "13-comparison", full_page=False)
 
