@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.reverse import reverse
 
 from grids.models import GridPackage
+from packages.identifiers import pypi_project_url
 
 # Never a real id: the one place a reversed detail URL holds it is where the pk goes.
 _PK_MARK = 987654321987654321
@@ -67,11 +68,6 @@ def datetime_text(value: datetime | None, zone: tzinfo) -> str | None:
         return None
     text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def pypi_project_url(name: str) -> str:
-    """The stored PEP 503 project name as its PyPI page ("" when not on PyPI)."""
-    return f"https://pypi.org/project/{name}/" if name else ""
 
 
 class JSONDocument(dict):

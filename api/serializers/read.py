@@ -11,10 +11,10 @@ from api.rendering import (
     PACKAGE_JSON,
     Links,
     detail_link,
-    pypi_project_url,
 )
 from categories.models import Category
 from grids.models import Element, Feature, Grid, GridPackage
+from packages.identifiers import pypi_project_url
 from packages.models import Package
 
 
