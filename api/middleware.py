@@ -4,9 +4,8 @@
 from django.conf import settings
 from django.http import JsonResponse
 
-from common.errors import error_document
+from common.errors import API_PREFIX, error_document
 
-API_PREFIX = "/api/"
 V4_PREFIX = "/api/v4/"
 
 
