@@ -96,6 +96,8 @@ class _JSONGroupArray(Aggregate):
 class RowJSON:
     """How one resource's JSON is read (`columns`, members) and built (`build`)."""
 
+    # The JSON's keys in order (the serializers declare these fields), and the columns read.
+    fields: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     # The membership table's column naming this resource's rows, and the one naming members.
     owner_column = member_column = ""
@@ -151,9 +153,10 @@ class RowJSON:
 class PackageJSON(RowJSON):
     """A package: the seed's keys in its order (tests/api/test_seed.py)."""
 
-    columns = (
+    fields = (
+        "category",
+        "grids",
         "id",
-        "category_id",
         "title",
         "slug",
         "last_updated",
@@ -170,6 +173,8 @@ class PackageJSON(RowJSON):
         "commits_over_52",
         "participants",
     )
+    # `category` is read as its id; `grids` are the row's members.
+    columns = ("category_id", *fields[2:])
     owner_column, member_column = "package_id", "grid_id"
 
     def build(
@@ -201,7 +206,19 @@ class PackageJSON(RowJSON):
 class GridJSON(RowJSON):
     """A grid: its fields and its packages' links (by package id)."""
 
-    columns = ("id", "title", "slug", "description", "is_locked", "header", "created", "modified")
+    fields = (
+        "id",
+        "title",
+        "slug",
+        "description",
+        "is_locked",
+        "packages",
+        "header",
+        "created",
+        "modified",
+    )
+    # `packages` are the row's members.
+    columns = tuple(name for name in fields if name != "packages")
     owner_column, member_column = "grid_id", "package_id"
 
     def build(
@@ -224,7 +241,7 @@ class GridJSON(RowJSON):
 class CategoryJSON(RowJSON):
     """A category: its fields (it has no members)."""
 
-    columns = (
+    fields = columns = (
         "id",
         "title",
         "slug",
