@@ -23,6 +23,7 @@ from grids.comparison import MARK_NONE
 from grids.models import Grid
 from packages.fetch.state import package_freshness_words
 from packages.figures import FIGURES, is_sample
+from packages.identifiers import pypi_project_url
 from packages.models import Package
 
 if TYPE_CHECKING:  # DRF loads this renderer while `rest_framework.views` is still importing
@@ -145,9 +146,7 @@ def _package_card(package: Package, request: Request) -> dict[str, Any]:
             {"title": grid.title, "url": browsable_url("grid-detail", grid.pk)}
             for grid in sorted(package.grids.all(), key=lambda grid: grid.title.casefold())
         ],
-        "pypi_project_url": (
-            f"https://pypi.org/project/{package.pypi_url}/" if package.pypi_url else ""
-        ),
+        "pypi_project_url": pypi_project_url(package.pypi_url),
         "score_url": browsable_url("package-score", package.pk),
         "badge_url": reverse("package-badge", kwargs={"pk": package.slug}),
         # Unknown until pypistats.org has answered once for the package (or the demo made one).

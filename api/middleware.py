@@ -7,9 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
-from common.errors import error_document
+from common.errors import API_PREFIX, error_document
 
-API_PREFIX = "/api/"
 V4_PREFIX = "/api/v4/"
 
 

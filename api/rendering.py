@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.reverse import reverse
 
 from grids.models import GridPackage
+from packages.identifiers import pypi_project_url
 
 # Never a real id: the one place a reversed detail URL holds it is where the pk goes.
 _PK_MARK = 987654321987654321
@@ -69,11 +70,6 @@ def datetime_text(value: datetime | None, zone: tzinfo) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def pypi_project_url(name: str) -> str:
-    """The stored PEP 503 project name as its PyPI page ("" when not on PyPI)."""
-    return f"https://pypi.org/project/{name}/" if name else ""
-
-
 class JSONDocument(dict):
     """A response body built here from database rows: only str, int, bool, None, lists and
     dicts, so orjson writes it byte for byte as DRF's `json.dumps` would (floats, which the two
@@ -105,6 +101,8 @@ class _JSONGroupArray(Aggregate):
 class RowJSON:
     """How one resource's JSON is read (`columns`, members) and built (`build`)."""
 
+    # The JSON's keys in order (the serializers declare these fields), and the columns read.
+    fields: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     # The membership table's column naming this resource's rows, and the one naming members.
     owner_column = member_column = ""
@@ -160,9 +158,10 @@ class RowJSON:
 class PackageJSON(RowJSON):
     """A package: the seed's keys in its order (tests/api/test_seed.py)."""
 
-    columns = (
+    fields = (
+        "category",
+        "grids",
         "id",
-        "category_id",
         "title",
         "slug",
         "last_updated",
@@ -179,6 +178,8 @@ class PackageJSON(RowJSON):
         "commits_over_52",
         "participants",
     )
+    # `category` is read as its id; `grids` are the row's members.
+    columns = ("category_id", *fields[2:])
     owner_column, member_column = "package_id", "grid_id"
 
     def build(
@@ -210,7 +211,19 @@ class PackageJSON(RowJSON):
 class GridJSON(RowJSON):
     """A grid: its fields and its packages' links (by package id)."""
 
-    columns = ("id", "title", "slug", "description", "is_locked", "header", "created", "modified")
+    fields = (
+        "id",
+        "title",
+        "slug",
+        "description",
+        "is_locked",
+        "packages",
+        "header",
+        "created",
+        "modified",
+    )
+    # `packages` are the row's members.
+    columns = tuple(name for name in fields if name != "packages")
     owner_column, member_column = "grid_id", "package_id"
 
     def build(
@@ -233,7 +246,7 @@ class GridJSON(RowJSON):
 class CategoryJSON(RowJSON):
     """A category: its fields (it has no members)."""
 
-    columns = (
+    fields = columns = (
         "id",
         "title",
         "slug",

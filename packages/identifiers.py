@@ -3,7 +3,8 @@
 `https://GitHub.com/o/r.git/`, `http://www.github.com/o/r` and `https://github.com/o/r` are one
 repository; `Django_REST.framework` and `django-rest-framework` are one PyPI project (PEP 503).
 `repo_identity` is the key that makes one repository one package (the repository's parts come
-from `packages.repositories.parse_repo_url`).
+from `packages.repositories.parse_repo_url`). `pypi_project_url` is the one place a stored name
+becomes its PyPI page's URL.
 """
 
 import re
@@ -19,6 +20,11 @@ _PYPI_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNOREC
 
 class IdentifierError(ValueError):
     """A repository URL or PyPI name that cannot be normalized."""
+
+
+def pypi_project_url(name: str) -> str:
+    """The stored PEP 503 project name as its PyPI page ("" when not on PyPI)."""
+    return f"https://pypi.org/project/{name}/" if name else ""
 
 
 def normalize_repo_url(url: str | None) -> str:

@@ -11,10 +11,10 @@ from api.rendering import (
     PACKAGE_JSON,
     Links,
     detail_link,
-    pypi_project_url,
 )
 from categories.models import Category
 from grids.models import Element, Feature, Grid, GridPackage
+from packages.identifiers import pypi_project_url
 from packages.models import Package
 
 
@@ -28,16 +28,7 @@ class PyPIURLField(serializers.CharField):
 class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
-        fields = [
-            "id",
-            "title",
-            "slug",
-            "description",
-            "title_plural",
-            "show_pypi",
-            "created",
-            "modified",
-        ]
+        fields = list(CATEGORY_JSON.fields)
 
     def to_representation(self, instance: Category) -> dict:
         return CATEGORY_JSON.from_instance(instance, (), links_of(self))
@@ -50,26 +41,7 @@ class PackageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Package
-        fields = [
-            "category",
-            "grids",
-            "id",
-            "title",
-            "slug",
-            "last_updated",
-            "last_fetched",
-            "repo_url",
-            "pypi_version",
-            "created",
-            "modified",
-            "repo_forks",
-            "repo_description",
-            "pypi_url",
-            "documentation_url",
-            "repo_watchers",
-            "commits_over_52",
-            "participants",
-        ]
+        fields = list(PACKAGE_JSON.fields)
 
     def to_representation(self, instance: Package) -> dict:
         """The JSON DRF's declared fields would give, built by `api.rendering` (the list and
@@ -98,17 +70,7 @@ class GridSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Grid
-        fields = [
-            "id",
-            "title",
-            "slug",
-            "description",
-            "is_locked",
-            "packages",
-            "header",
-            "created",
-            "modified",
-        ]
+        fields = list(GRID_JSON.fields)
 
     def to_representation(self, instance: Grid) -> dict:
         packages = [package.pk for package in instance.packages.all()]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from api.site_paths import site_path
 from categories.models import Category
 from grids.models import Grid
+from packages.identifiers import pypi_project_url
 from packages.models import Package
 
 PACKAGES, GRIDS, CATEGORIES = "packages", "grids", "categories"
@@ -51,7 +52,7 @@ def package_resource(package: Package, links: Links) -> dict:
         "last_fetched": package.last_fetched,
         "last_modified_by": None,
         "participants": ",".join(package.participants),
-        "pypi_url": f"https://pypi.org/project/{package.pypi_url}/" if package.pypi_url else "",
+        "pypi_url": pypi_project_url(package.pypi_url),
         "pypi_version": package.pypi_version or "",
         "repo_description": package.repo_description,
         "repo_forks": package.repo_forks,

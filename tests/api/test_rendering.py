@@ -10,7 +10,7 @@ from rest_framework.test import APIRequestFactory
 
 from api.filters import PackageFilter
 from api.rendering import JSONDocument, JSONRenderer
-from api.serializers.read import GridSerializer, PackageSerializer
+from api.serializers.read import CategorySerializer, GridSerializer, PackageSerializer
 from api.views import GridViewSet, PackageViewSet
 from grids.models import Grid
 from packages.models import Package
@@ -57,6 +57,18 @@ def test_the_hand_built_grid_json_is_what_the_declared_fields_give(catalogue, pa
     declared = serializers.ModelSerializer.to_representation(serializer, grid)
 
     assert list(built) == list(declared) == GridSerializer.Meta.fields
+    assert built == declared
+
+
+@pytest.mark.parametrize("serializer_class", [CategorySerializer, PackageSerializer])
+def test_the_hand_built_json_is_what_the_declared_fields_give(catalogue, serializer_class):
+    instance = serializer_class.Meta.model.objects.order_by("pk").first()
+    serializer = serializer_class(context={"request": Request(APIRequestFactory().get("/"))})
+
+    built = serializer.to_representation(instance)
+    declared = serializers.ModelSerializer.to_representation(serializer, instance)
+
+    assert list(built) == list(declared) == serializer_class.Meta.fields
     assert built == declared
 
 
