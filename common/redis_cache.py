@@ -1,10 +1,9 @@
 """Django's Redis cache backend as an accelerator, never a dependency; and the outage it reports.
 
-`PooledRedisCache` keeps one client per connection pool (the stock backend builds a new
-`redis.Redis`, about 0.1 ms, for every operation) and answers like an empty cache when Redis
-is unreachable: `get` gives the default, `set`/`add`/`delete` do nothing. After a failure it
-does not try Redis again for `RETRY_SECONDS`, so an outage costs one failed connection per
-process every few seconds rather than one per request. A warning is logged at most once per
+`DegradingRedisCache` is Django's own `RedisCache` answering like an empty cache when Redis is
+unreachable: `get` gives the default, `set`/`add`/`delete` do nothing. After a failure it does
+not try Redis again for `RETRY_SECONDS`, so an outage costs one failed connection per process
+every few seconds rather than one per request. A warning is logged at most once per
 `WARN_EVERY_SECONDS`.
 
 `outage()` is what the rest of the site asks: `is_down()` (throttles then count in process
@@ -20,9 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.base import BaseCache
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -30,10 +27,6 @@ logger = logging.getLogger(__name__)
 CACHE_ERRORS = (RedisError, OSError)
 RETRY_SECONDS = 5.0
 WARN_EVERY_SECONDS = 60.0
-
-
-class CacheUnavailableError(RedisConnectionError):
-    """Raised without a network call while Redis is known to be down."""
 
 
 class Outage:
@@ -89,29 +82,15 @@ def forget_process_state(*, setting: str, **kwargs: Any) -> None:
         outage.cache_clear()
 
 
-class PooledClientRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, Redis] = {}
-
-    def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
-        if outage().is_down():
-            raise CacheUnavailableError("Redis is down; retrying shortly")
-        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
-        return client
-
-
 def _degrading(operation: Callable[..., Any], fallback: Callable[..., Any]) -> Callable[..., Any]:
     # Any: the wrapped methods' results, which the fallbacks imitate, vary by method.
     def call(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        if outage().is_down():
+            return fallback(*args, **kwargs)
         try:
             result = operation(self, *args, **kwargs)
         except CACHE_ERRORS as exc:
-            if not isinstance(exc, CacheUnavailableError):
-                outage().failed(exc)
+            outage().failed(exc)
             return fallback(*args, **kwargs)
         outage().answered()
         return result
@@ -121,18 +100,13 @@ def _degrading(operation: Callable[..., Any], fallback: Callable[..., Any]) -> C
     return call
 
 
-class PooledRedisCache(RedisCache):
-    """`django.core.cache.backends.redis.RedisCache` reusing its clients, degrading to an empty
-    cache while Redis is unreachable."""
-
-    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._class = PooledClientRedisCacheClient
+class DegradingRedisCache(RedisCache):
+    """`django.core.cache.backends.redis.RedisCache` degrading to an empty cache while Redis is
+    unreachable."""
 
     def ensure_reachable(self) -> None:
-        """PING Redis now, raising its error (for commands that must not run degraded)."""
-        pool = self._cache._get_connection_pool(write=True)  # type: ignore[attr-defined]
-        self._cache._client(connection_pool=pool).ping()  # type: ignore[attr-defined]
+        """Ask Redis now, raising its error (for commands that must not run degraded)."""
+        RedisCache.get(self, "djangopackages:ping")
 
     get = _degrading(RedisCache.get, lambda key, default=None, version=None: default)
     get_many = _degrading(RedisCache.get_many, lambda *args, **kwargs: {})
@@ -149,7 +123,7 @@ class PooledRedisCache(RedisCache):
 def ping(cache: BaseCache) -> bool:
     """True when `cache` (a Redis cache) answers a PING now, whatever `outage` says."""
     try:
-        if isinstance(cache, PooledRedisCache):
+        if isinstance(cache, DegradingRedisCache):
             cache.ensure_reachable()
         else:
             cache.get("djangopackages:ping")

@@ -233,7 +233,7 @@ def test_no_cache_entry_holds_a_class_reference_and_renaming_a_class_breaks_no_r
     import redis
 
     prefix = f"test-{uuid.uuid4().hex}"
-    redis_cache = {"BACKEND": "common.redis_cache.PooledRedisCache", "LOCATION": redis_url}
+    redis_cache = {"BACKEND": "common.redis_cache.DegradingRedisCache", "LOCATION": redis_url}
     settings.CACHES = {
         "default": {**redis_cache, "KEY_PREFIX": prefix},
         "throttle": {**redis_cache, "KEY_PREFIX": f"{prefix}:throttle"},

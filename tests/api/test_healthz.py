@@ -84,7 +84,7 @@ def closed_port():
 
 def _redis_cache(url):
     return {
-        "BACKEND": "common.redis_cache.PooledRedisCache",
+        "BACKEND": "common.redis_cache.DegradingRedisCache",
         "LOCATION": url,
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }

@@ -59,7 +59,7 @@ def cache_setup(request, settings):
     """The caches as settings.py builds them: process memory without Redis, Redis with it."""
     if request.param == "redis":
         redis = {
-            "BACKEND": "common.redis_cache.PooledRedisCache",
+            "BACKEND": "common.redis_cache.DegradingRedisCache",
             "LOCATION": request.getfixturevalue("redis_url"),
             "KEY_PREFIX": f"test-reads-{uuid.uuid4().hex}",
         }

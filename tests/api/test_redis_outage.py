@@ -23,7 +23,7 @@ def _closed_port():
 @pytest.fixture
 def redis_down(settings):
     unreachable = {
-        "BACKEND": "common.redis_cache.PooledRedisCache",
+        "BACKEND": "common.redis_cache.DegradingRedisCache",
         "LOCATION": f"redis://127.0.0.1:{_closed_port()}/5",
         "KEY_PREFIX": "outage-test",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

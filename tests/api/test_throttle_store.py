@@ -39,7 +39,7 @@ def redis_buckets(settings, redis_url):
     settings.CACHES = {
         **settings.CACHES,
         "throttle": {
-            "BACKEND": "common.redis_cache.PooledRedisCache",
+            "BACKEND": "common.redis_cache.DegradingRedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         },

@@ -222,15 +222,12 @@ def test_cron_recipe_appends_valid_json_lines_over_two_runs(command_env, tmp_pat
 
 
 @pytest.mark.slow
-def test_unreachable_cache_exits_1_with_a_one_line_reason(command_env):
+def test_an_unreachable_redis_does_not_stop_a_fetch(command_env):
+    """Redis is an accelerator: with it down the fetcher stores every package as usual."""
     env = {**command_env, "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/1"}
     done = manage(env, "fetch_stats", "--json")
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert done.stderr.startswith(
-        "CommandError: cannot run: cache unavailable (Redis at 127.0.0.1:"
-    )
-    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["fetched"] == PACKAGES
 
 
 @pytest.mark.slow
