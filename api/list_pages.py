@@ -1,0 +1,94 @@
+"""One list page of stored documents in one SQL statement: the rows' count and the page's
+documents, in the list's order.
+
+`page_statement(rows)` turns a list's rows (a filtered, ordered queryset) into the statement's
+two halves once: the rows numbered in their order (`ROW_NUMBER() OVER (ORDER BY ...)`, so the
+join below keeps the page's order), and the rows unordered, for the count. `read_page` then
+runs, with the page's `LIMIT`/`OFFSET` and the kind and time zone of the documents:
+
+- PostgreSQL: one row, `(count, page rows, documents found, the documents joined by ",")`:
+  the database does the concatenation (`string_agg ... ORDER BY pos`);
+- SQLite (whose `group_concat` has no `ORDER BY` before 3.44): the count as the first row, then
+  the page's documents in order (`UNION ALL`), joined here.
+
+An unfiltered list's statement is the same for every request, so `api.reads` compiles it once
+per view; a filtered one is compiled per request (django-filter builds its queryset).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from api.stored import Document
+
+
+@dataclass(frozen=True)
+class PageStatement:
+    """A list's rows as SQL: `numbered` selects `page_id, pos` in order; `counted` the rows."""
+
+    numbered: str
+    numbered_params: tuple[Any, ...]
+    counted: str
+    counted_params: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A list's row count and the JSON of its page's documents, joined by commas."""
+
+    count: int
+    results: bytes
+
+
+def page_statement(rows: QuerySet[Any]) -> PageStatement | None:
+    """The statement's halves for these rows; None when they are certainly none (a filter
+    that matches nothing, such as an unknown grid)."""
+    if rows.query.is_empty():
+        return None
+    ordering: list[Any] = list(rows.query.order_by)
+    numbered = rows.annotate(page_pos=Window(RowNumber(), order_by=ordering)).values(
+        page_id=F("pk"), pos=F("page_pos")
+    )
+    numbered_sql, numbered_params = numbered.query.sql_with_params()
+    counted_sql, counted_params = rows.order_by().values("pk").query.sql_with_params()
+    return PageStatement(numbered_sql, tuple(numbered_params), counted_sql, tuple(counted_params))
+
+
+def read_page(
+    statement: PageStatement | None, *, kind: str, zone: str, limit: int, offset: int
+) -> Page | None:
+    """The page `limit` rows from `offset`, in one statement; None when one of its rows has no
+    stored document in `zone` (the caller answers some other way)."""
+    if statement is None:
+        return Page(0, b"")
+    document = connection.ops.quote_name(Document._meta.db_table)
+    page = f"({statement.numbered} LIMIT %s OFFSET %s) AS page"
+    joined = (
+        f"{page} LEFT JOIN {document} AS doc ON doc.kind = %s AND doc.zone = %s "
+        "AND doc.object_id = page.page_id"
+    )
+    params = (*statement.numbered_params, limit, offset, kind, zone)
+    counted = f"SELECT COUNT(*) FROM ({statement.counted}) AS counted"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT ({counted}), COUNT(page.page_id), COUNT(doc.body), "
+                f"string_agg(doc.body, ',' ORDER BY page.pos) FROM {joined}",
+                (*statement.counted_params, *params),
+            )
+            count, rows, found, results = cursor.fetchone()
+            if rows != found:
+                return None
+            return Page(count, (results or "").encode())
+        cursor.execute(
+            f"SELECT ({counted}), 0, 0 UNION ALL "
+            f"SELECT doc.body, page.pos, 1 FROM {joined} ORDER BY 3, 2",
+            (*statement.counted_params, *params),
+        )
+        (count, _, _), *bodies = cursor.fetchall()
+    if any(body is None for body, _, _ in bodies):
+        return None
+    return Page(count, ",".join(body for body, _, _ in bodies).encode())
