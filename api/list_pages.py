@@ -7,7 +7,8 @@ join below keeps the page's order), and the rows unordered, for the count. `read
 runs, with the page's `LIMIT`/`OFFSET` and the kind and time zone of the documents:
 
 - PostgreSQL: one row, `(count, page rows, documents found, the documents joined by ",")`:
-  the database does the concatenation (`string_agg ... ORDER BY pos`);
+  the database does the concatenation (`string_agg ... ORDER BY pos`); an unfiltered list's
+  count is the one its table's triggers keep (`ListCount`), not a count of the table;
 - SQLite (whose `group_concat` has no `ORDER BY` before 3.44): the count as the first row, then
   the page's documents in order (`UNION ALL`), joined here.
 
@@ -22,7 +23,7 @@ from django.db import connection
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from api.stored import Document
+from api.stored import Document, ListCount
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class PageStatement:
     numbered_params: tuple[Any, ...]
     counted: str
     counted_params: tuple[Any, ...]
+    # The unfiltered list's kind: its count is read from `ListCount` when kept there.
+    kept: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,10 @@ class Page:
     results: bytes
 
 
-def page_statement(rows: QuerySet[Any]) -> PageStatement | None:
+def page_statement(rows: QuerySet[Any], *, kept: str | None = None) -> PageStatement | None:
     """The statement's halves for these rows; None when they are certainly none (a filter
-    that matches nothing, such as an unknown grid)."""
+    that matches nothing, such as an unknown grid). `kept`: the rows are every row of this
+    kind's table, whose count `ListCount` may keep."""
     if rows.query.is_empty():
         return None
     ordering: list[Any] = list(rows.query.order_by)
@@ -54,7 +58,9 @@ def page_statement(rows: QuerySet[Any]) -> PageStatement | None:
     )
     numbered_sql, numbered_params = numbered.query.sql_with_params()
     counted_sql, counted_params = rows.order_by().values("pk").query.sql_with_params()
-    return PageStatement(numbered_sql, tuple(numbered_params), counted_sql, tuple(counted_params))
+    return PageStatement(
+        numbered_sql, tuple(numbered_params), counted_sql, tuple(counted_params), kept
+    )
 
 
 def read_page(
@@ -72,12 +78,19 @@ def read_page(
     )
     params = (*statement.numbered_params, limit, offset, kind, zone)
     counted = f"SELECT COUNT(*) FROM ({statement.counted}) AS counted"
+    counted_params: tuple[Any, ...] = statement.counted_params
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if statement.kept is not None:
+                # COALESCE runs the counting subquery only when no count is kept.
+                count_table = connection.ops.quote_name(ListCount._meta.db_table)
+                kept = f"SELECT count FROM {count_table} WHERE kind = %s"
+                counted = f"SELECT COALESCE(({kept}), ({counted}))"
+                counted_params = (statement.kept, *counted_params)
             cursor.execute(
                 f"SELECT ({counted}), COUNT(page.page_id), COUNT(doc.body), "
                 f"string_agg(doc.body, ',' ORDER BY page.pos) FROM {joined}",
-                (*statement.counted_params, *params),
+                (*counted_params, *params),
             )
             count, rows, found, results = cursor.fetchone()
             if rows != found:

@@ -175,7 +175,7 @@ class DocumentRead:
         if not self.is_filtered(request):
             if self.plain_statement is None:
                 rows = self.model._default_manager.order_by(*self.ordering)
-                self.plain_statement = page_statement(rows)
+                self.plain_statement = page_statement(rows, kept=self.kind)
             return True, self.plain_statement
         filtered = self.rows(request)
         return (False, None) if filtered is None else (True, page_statement(filtered))
