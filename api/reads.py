@@ -29,11 +29,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api import changes, documents
 from api.conditional import etag, matches
-from api.list_pages import PageStatement, page_statement, read_page
+from api.list_pages import PageStatement, page_links, page_statement, read_page
 from api.list_params import names_a_filter
 from api.lookups import id_or_slug
 from api.pagination import parse_count
@@ -196,30 +195,11 @@ class DocumentRead:
         page = read_page(statement, kind=self.kind, zone=_zone(), limit=limit, offset=offset)
         if page is None:
             return None
-        head = orjson.dumps(
-            {
-                "count": page.count,
-                "next": self._next(request, page.count, limit, offset),
-                "previous": self._previous(request, limit, offset),
-            }
+        following, previous = page_links(
+            request.build_absolute_uri(), count=page.count, limit=limit, offset=offset
         )
+        head = orjson.dumps({"count": page.count, "next": following, "previous": previous})
         return b"".join((head[:-1], b',"results":[', page.results, b"]}")), None
-
-    @staticmethod
-    def _next(request: HttpRequest, count: int, limit: int, offset: int) -> str | None:
-        if offset + limit >= count:
-            return None
-        url = replace_query_param(request.build_absolute_uri(), "limit", limit)
-        return replace_query_param(url, "offset", offset + limit)
-
-    @staticmethod
-    def _previous(request: HttpRequest, limit: int, offset: int) -> str | None:
-        if offset <= 0:
-            return None
-        url = replace_query_param(request.build_absolute_uri(), "limit", limit)
-        if offset - limit <= 0:
-            return remove_query_param(url, "offset")
-        return replace_query_param(url, "offset", offset - limit)
 
 
 def documents_first(patterns: list[Any]) -> list[Any]:

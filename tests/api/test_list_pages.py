@@ -2,7 +2,11 @@
 answers what DRF answers (api/list_pages.py)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from api.list_pages import page_links
 from api.stored import Document
 from tests.factories import CategoryFactory, PackageFactory
 
@@ -64,3 +68,51 @@ def test_a_row_without_its_document_is_still_listed(client, packages):
     body = client.get("/api/v4/packages/?ordering=repo_watchers").json()
 
     assert [row["repo_watchers"] for row in body["results"]] == [5, 10, 20, 30, 40]
+
+
+def drf_links(url, count, limit, offset):
+    """What DRF's LimitOffsetPagination writes (the reads' former code)."""
+    following = None
+    if offset + limit < count:
+        following = replace_query_param(
+            replace_query_param(url, "limit", limit), "offset", offset + limit
+        )
+    previous = None
+    if offset > 0:
+        previous = replace_query_param(url, "limit", limit)
+        if offset - limit <= 0:
+            previous = remove_query_param(previous, "offset")
+        else:
+            previous = replace_query_param(previous, "offset", offset - limit)
+    return following, previous
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "offset=5",
+        "limit=3&offset=7&ordering=-title",
+        "q=caf%C3%A9+%26+%3D&b=&a=1&a=2&offset=x",
+        "flag&z=%E2%80%A8&limit=0&limit=9",
+        "bad=%ZZ&semi=a;b&plus=a+b&space=a%20b",
+    ],
+)
+@pytest.mark.parametrize(
+    ("count", "limit", "offset"), [(50, 20, 0), (50, 20, 15), (50, 20, 40), (5, 2, 4)]
+)
+def test_page_links_are_drfs(query, count, limit, offset):
+    url = f"http://testserver/api/v4/packages/?{query}"
+
+    assert page_links(url, count=count, limit=limit, offset=offset) == drf_links(
+        url, count, limit, offset
+    )
+
+
+@given(st.text(), st.integers(0, 60), st.integers(1, 30), st.integers(0, 80))
+def test_page_links_are_drfs_for_any_query(query, count, limit, offset):
+    url = f"http://testserver/api/v4/packages/?{query}"
+
+    assert page_links(url, count=count, limit=limit, offset=offset) == drf_links(
+        url, count, limit, offset
+    )
