@@ -14,14 +14,17 @@ runs, with the page's `LIMIT`/`OFFSET` and the kind and time zone of the documen
 
 An unfiltered list's statement is the same for every request, so `api.reads` compiles it once
 per view; a filtered one is compiled per request (django-filter builds its queryset).
+`page_links` writes the envelope's `next` / `previous`; `count_differences` and `recount` are
+`manage.py check_documents`'s view of the kept counts.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib import parse
 
-from django.db import connection
-from django.db.models import F, QuerySet, Window
+from django.db import connection, transaction
+from django.db.models import F, Model, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from api.stored import Document, ListCount
@@ -128,3 +131,24 @@ def page_links(url: str, *, count: int, limit: int, offset: int) -> tuple[str | 
     if offset <= 0:
         return following, None
     return following, with_offset(offset - limit if offset - limit > 0 else None)
+
+
+def count_differences(models: dict[str, type[Model]]) -> Iterator[str]:
+    """One line per kept list count (`ListCount`) that is not its table's row count, for
+    `manage.py check_documents`; `models`: kind -> model."""
+    for kept in ListCount.objects.filter(kind__in=list(models)).order_by("kind"):
+        rows = models[kept.kind]._default_manager.count()
+        if kept.count != rows:
+            yield f"{kept.kind} list count: kept {kept.count}, rows {rows}"
+
+
+def recount(models: dict[str, type[Model]]) -> None:
+    """Set every kept list count to its table's row count: the count's row locked first, so a
+    writer's trigger waits, then the rows counted by a statement of their own, which sees every
+    write committed before the lock."""
+    for kind, model in models.items():
+        with transaction.atomic():
+            kept = ListCount.objects.select_for_update().filter(kind=kind).first()
+            if kept is not None:
+                kept.count = model._default_manager.count()
+                kept.save(update_fields=["count"])

@@ -1,7 +1,10 @@
 """PostgreSQL keeps each unfiltered list's row count (`ListCount`, statement triggers): it
 follows every insert, delete and truncate, and a list page reads it instead of counting."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from api.stored import ListCount
@@ -71,3 +74,18 @@ def test_a_truncated_table_counts_zero():
         cursor.execute("TRUNCATE grids_grid CASCADE")
 
     assert kept("grid") == Grid.objects.count() == 0
+
+
+def test_check_documents_names_a_wrong_kept_count_and_fix_recounts():
+    PackageFactory.create_batch(2)
+    ListCount.objects.filter(kind="package").update(count=9)
+
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("check_documents", stdout=out)
+    assert exited.value.code == 1
+    assert "package list count: kept 9, rows 2" in out.getvalue()
+
+    call_command("check_documents", "--fix", stdout=io.StringIO())
+    assert kept("package") == 2
+    call_command("check_documents", stdout=io.StringIO())  # exits 0: raises nothing
