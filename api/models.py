@@ -54,4 +54,4 @@ class WebhookDelivery(models.Model):
         return f"{self.forge} {self.delivery_id}"
 
 
-from api.stored import Document  # noqa: E402,F401  (the stored documents: api.documents)
+from api.stored import Document, ListCount  # noqa: E402,F401  (api.documents, api.list_pages)

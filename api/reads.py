@@ -9,7 +9,7 @@ viewset, which answers it (the 400s and 404s come from one place). The throttles
 once, by whichever answers.
 
 - detail: one indexed query returns the document's bytes;
-- list: the FilterSet's rows in order, each page's documents joined in one query, plus a count;
+- list: one statement returns the count and the page's documents in order (api/list_pages.py);
 - both: links completed with the request's scheme and host (`documents.complete`), an ETag of
   the body, 304 on a matching `If-None-Match`, `Last-Modified` on a detail.
 """
@@ -29,10 +29,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api import changes, documents
 from api.conditional import etag, matches
+from api.list_pages import PageStatement, page_links, page_statement, read_page
 from api.list_params import names_a_filter
 from api.lookups import id_or_slug
 from api.pagination import parse_count
@@ -78,6 +78,7 @@ class DocumentRead:
         # What the middleware reads off a view: its class and actions (throttles, 405s).
         self.cls, self.actions, self.initkwargs = viewset, drf_view.actions, drf_view.initkwargs
         self.csrf_exempt = True
+        self.plain_statement: PageStatement | None = None
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         answer: tuple[bytes, Any] | None = None
@@ -158,15 +159,30 @@ class DocumentRead:
         """The rows the list shows, filtered and ordered as DRF's FilterSet would; None when a
         filter refuses its value (DRF answers the 400)."""
         rows = self.model._default_manager.order_by(*self.ordering)
-        if not any(names_a_filter(self.filterset_class, name) for name in request.GET):
+        if not self.is_filtered(request):
             return rows
         filterset = self.filterset_class(request.GET, queryset=rows, request=request)
         return filterset.qs if filterset.is_valid() else None
 
+    def is_filtered(self, request: HttpRequest) -> bool:
+        """Does a query parameter name one of the list's filters?"""
+        return any(names_a_filter(self.filterset_class, name) for name in request.GET)
+
+    def statement(self, request: HttpRequest) -> tuple[bool, PageStatement | None]:
+        """Whether the filters accept their values, and the list's page statement
+        (`api.list_pages`): compiled once for the unfiltered list, per request when filtered."""
+        if not self.is_filtered(request):
+            if self.plain_statement is None:
+                rows = self.model._default_manager.order_by(*self.ordering)
+                self.plain_statement = page_statement(rows, kept=self.kind)
+            return True, self.plain_statement
+        filtered = self.rows(request)
+        return (False, None) if filtered is None else (True, page_statement(filtered))
+
     def list_answer(self, request: HttpRequest) -> tuple[bytes, None] | None:
-        """The list page: its documents in order in one query, and the count."""
-        rows = self.rows(request)
-        if rows is None:
+        """The list page: its count and documents in order, in one statement."""
+        accepted, statement = self.statement(request)
+        if not accepted:
             return None
         try:
             limit = parse_count(
@@ -176,43 +192,14 @@ class DocumentRead:
         except ValidationError:
             return None
         limit = limit or int(api_settings.PAGE_SIZE)  # type: ignore[arg-type]  # set in settings
-        count = rows.count()
-        bodies: list[str] = []
-        if count and offset <= count:
-            # The page's ids, then their documents: a document joined to every row would be
-            # looked up for each row the offset skips too.
-            ids = list(rows.values_list("pk", flat=True)[offset : offset + limit])
-            stored = Document.objects.filter(kind=self.kind, zone=_zone(), object_id__in=ids)
-            found = dict(stored.values_list("object_id", "body"))
-            page = [found.get(pk) for pk in ids]
-            if any(body is None for body in page):
-                return None
-            bodies = [body for body in page if body is not None]
-        head = orjson.dumps(
-            {
-                "count": count,
-                "next": self._next(request, count, limit, offset),
-                "previous": self._previous(request, limit, offset),
-            }
+        page = read_page(statement, kind=self.kind, zone=_zone(), limit=limit, offset=offset)
+        if page is None:
+            return None
+        following, previous = page_links(
+            request.build_absolute_uri(), count=page.count, limit=limit, offset=offset
         )
-        results = ",".join(bodies).encode()
-        return b"".join((head[:-1], b',"results":[', results, b"]}")), None
-
-    @staticmethod
-    def _next(request: HttpRequest, count: int, limit: int, offset: int) -> str | None:
-        if offset + limit >= count:
-            return None
-        url = replace_query_param(request.build_absolute_uri(), "limit", limit)
-        return replace_query_param(url, "offset", offset + limit)
-
-    @staticmethod
-    def _previous(request: HttpRequest, limit: int, offset: int) -> str | None:
-        if offset <= 0:
-            return None
-        url = replace_query_param(request.build_absolute_uri(), "limit", limit)
-        if offset - limit <= 0:
-            return remove_query_param(url, "offset")
-        return replace_query_param(url, "offset", offset - limit)
+        head = orjson.dumps({"count": page.count, "next": following, "previous": previous})
+        return b"".join((head[:-1], b',"results":[', page.results, b"]}")), None
 
 
 def documents_first(patterns: list[Any]) -> list[Any]:

@@ -1,5 +1,6 @@
 """The stored public documents: each package's, grid's and category's API v4 JSON, kept up to
-date by `api.documents` in the transaction of every write that alters it."""
+date by `api.documents` in the transaction of every write that alters it; and the lists' row
+counts, kept by the database."""
 
 from django.db import models
 
@@ -30,3 +31,16 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}"
+
+
+class ListCount(models.Model):
+    """How many rows an unfiltered list of `kind` has (package, grid, category), kept on
+    PostgreSQL by statement triggers on the rows' table (api/migrations/0004): a list page then
+    reads its count instead of counting the table (api/list_pages.py). No row: not kept (SQLite,
+    where counting costs less than keeping), so the page counts."""
+
+    kind = models.CharField(max_length=16, primary_key=True)
+    count = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.count}"

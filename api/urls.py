@@ -11,6 +11,7 @@ from api.badges import package_badge
 from api.editing import CellViewSet, FeatureViewSet, GridPackageViewSet
 from api.readiness_views import GridReadinessView, PackageReadinessView
 from api.reads import documents_first
+from api.search_read import search_first
 from api.status_views import FreshnessView, StatusView
 from api.views import (
     CatalogueRootView,
@@ -61,5 +62,5 @@ urlpatterns = [
             )
         ),
     ),
-    *documents_first(router.urls),
+    *search_first(documents_first(router.urls)),
 ]
