@@ -4,12 +4,13 @@ The server ends a slow statement itself (`statement_timeout`, set with the other
 settings in settings.py), and TCP keepalives find a dead peer on an idle connection. Neither
 helps when the server, or a proxy in front of it, keeps the connection open and answers nothing:
 its kernel still acknowledges every packet. So every wait for the server on a connection (a
-query, a commit, the health check) is bounded by DB_STALL_TIMEOUT seconds: past it the
-connection is closed (its state is unknown) and `DatabaseStalledError`, an OperationalError, is
-raised; the error middleware answers 503. Migrations, and the connection Django uses to create
-and drop databases, run without either bound.
+query, a commit, the health check when it asks the server) is bounded by DB_STALL_TIMEOUT
+seconds: past it the connection is closed (its state is unknown) and `DatabaseStalledError`, an
+OperationalError, is raised; the error middleware answers 503. Migrations, and the connection
+Django uses to create and drop databases, run without either bound.
 """
 
+import select
 from typing import Any
 
 import psycopg
@@ -69,6 +70,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.is_unbounded:
             params["options"] = f"{params.get('options', '')} -c statement_timeout=0".strip()
         return params
+
+    def is_usable(self) -> bool:
+        """Django's health check of a reused connection, without a round trip when it can: an
+        idle connection has nothing to read unless the server closed it (a restart,
+        `pg_terminate_backend`, an idle timeout: a FATAL message, then the end of the stream)
+        or sent a notice; only then is the server asked (Django's `SELECT 1`). A silent server
+        is the stall bound's to find, as it was the `SELECT 1`'s."""
+        connection = self.connection
+        if connection is None or connection.closed:
+            return False
+        if connection.pgconn.transaction_status != TransactionStatus.IDLE:
+            return bool(super().is_usable())
+        try:
+            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable or bool(super().is_usable())
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
