@@ -1,4 +1,4 @@
-"""The v4 search hit as djangopackages.org serves it, built from what `grids.search` returns.
+"""The v4 search hit as djangopackages.org serves it, built from what `search` returns.
 
 `hits_fields` gives the JSON-ready bodies of the hits, exactly what `SearchResultSerializer` (the
 schema's description) would: the serializer's pass over every field of every hit cost more than
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.reverse import reverse
 
 from api.site_paths import site_path
-from grids.search import EXACT, SearchHit
+from search import EXACT, SearchHit
 
 _NAME_PREFIX = re.compile(r"^django[-_]", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"[-_]")

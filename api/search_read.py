@@ -1,5 +1,5 @@
 """Anonymous JSON searches (`/api/v4/search/?q=`), answered by a plain Django view: the same
-search (`grids.search.find`), hits (`api.search_hits`) and renderer as `SearchViewSet`, without
+search (`search.find`), hits (`api.search_hits`) and renderer as `SearchViewSet`, without
 DRF's dispatch around them.
 
 `SearchRead` stands in front of the router's search view as `api.reads.DocumentRead` does for

@@ -267,7 +267,7 @@ class SearchViewSet(ThrottleOnceMixin, ConditionalMixin, viewsets.GenericViewSet
         return self._search()
 
     def get_queryset(self) -> QuerySet[Package]:
-        # Only for the browsable API's introspection; searching goes through grids.search.
+        # Only for the browsable API's introspection; searching goes through search.
         return Package.objects.none()
 
     @property

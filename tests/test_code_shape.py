@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("api", "catalogue", "categories", "common", "demo", "djangopackages", "grids", "packages")
+APPS = (
+    "api",
+    "catalogue",
+    "categories",
+    "common",
+    "demo",
+    "djangopackages",
+    "grids",
+    "packages",
+    "search",
+)
 MAX_LINES = 400
 
 

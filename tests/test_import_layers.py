@@ -17,6 +17,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("categories", ("categories",)),
     ("packages", ("packages",)),
     ("grids", ("grids",)),
+    ("search", ("search",)),
     # The fetcher, with its two entry points in packages/: a queued refresh runs a fetch, and a
     # forge's push queues one. (Their task paths, `packages.tasks.*`, are stored with every
     # queued task, so the module keeps its name.)
@@ -62,7 +63,7 @@ def imported_modules(source: str, module: str, is_package: bool, known: set[str]
             else:
                 target = node.module or ""
             for alias in node.names:
-                # `from grids.search import postgres` imports the module grids.search.postgres.
+                # `from search import postgres` imports the module search.postgres.
                 child = f"{target}.{alias.name}"
                 found.add(child if child in known else target)
     return {name for name in found if name in known}

@@ -1,4 +1,4 @@
-"""PostgreSQL only: a GIN index on the weighted full-text document search uses (grids/search.py).
+"""PostgreSQL only: a GIN index on the weighted full-text document search uses (search.py).
 
 An expression index rather than a stored column: it cannot fall out of sync with the rows,
 whoever writes them. Other databases get nothing (search falls back to substring matching).

@@ -1,4 +1,4 @@
-"""PostgreSQL only: stored, generated search columns on packages (grids/search.py reads them).
+"""PostgreSQL only: stored, generated search columns on packages (search.py reads them).
 
 `search_document` is the weighted full-text document (title and slug weight A, description
 weight B) with a GIN index; `search_title` / `search_slug` are the names as search compares

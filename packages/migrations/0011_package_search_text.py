@@ -11,7 +11,7 @@ PostgreSQL:
   the names' trigram index of 0008 goes (the names' words are matched through `search_text`);
 - `packages_name_word`: every word of the packages' titles and slugs with how many packages
   hold it, kept by statement-level triggers (transition tables: an import of 50,000 rows is one
-  statement per batch) for the spelling pass (`grids.search.spelling`).
+  statement per batch) for the spelling pass (`search.spelling`).
 
 SQLite:
 - the stored names of 0002/0008 as virtual generated columns (the same SQL), with indexes

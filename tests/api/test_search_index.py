@@ -8,7 +8,7 @@ from catalogue.importer import import_bundle
 from categories.models import Category
 from grids import search
 from grids.models import Grid
-from grids.search import spelling
+from search import spelling
 from packages.models import Package
 from tests.factories import CategoryFactory, GridFactory, PackageFactory
 

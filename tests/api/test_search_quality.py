@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from demo.loader import load_demo_catalogue
 from grids import search
-from grids.search import ranking
+from search import ranking
 from packages.models import Package
 from tests.factories import GridFactory, PackageFactory
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from grids import search
-from grids.search import postgres
+from search import postgres
 from tests.factories import GridFactory, PackageFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """What a search matches on: the useful terms of any text, from a package name to a question.
 
 Search takes any text; nothing about its length is refused. `choose_terms` reads the first
-`MAX_TEXT_CHARS` characters, splits them into words (`grids.search.names.query_words`: runs of
+`MAX_TEXT_CHARS` characters, splits them into words (`search.names.query_words`: runs of
 letters and digits, so control characters, NUL and punctuation only separate words), and keeps:
 
 - the words that are not stop words (PostgreSQL's english list, `STOP_WORDS`), unless the text is
@@ -9,17 +9,17 @@ letters and digits, so control characters, NUL and punctuation only separate wor
 - of those, the words that are not about asking (`FILLER_WORDS`: `django`, `package`, `best`,
   `recommend`...), unless nothing else is left;
 - at most `MAX_TERMS`, in the text's order: first the words the fewest package names hold
-  (`grids.search.spelling.name_counts`), then the longest (longer words are the rarer ones).
+  (`search.spelling.name_counts`), then the longest (longer words are the rarer ones).
 
 A text of more than `QUESTION_WORDS` words is a question: its hits may match only some of its
-terms (`grids.search`). `header_value` is what the API sends as `X-Search-Terms`.
+terms (`search`). `header_value` is what the API sends as `X-Search-Terms`.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from grids.search.names import normalize_query, query_words
+from search.names import normalize_query, query_words
 
 MAX_TEXT_CHARS = 2_000
 MAX_TERMS = 6

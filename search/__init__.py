@@ -1,6 +1,6 @@
 """Ranked text search over the catalogue: packages and grids, on PostgreSQL and SQLite alike.
 
-Any text is a query. `grids.search.terms` picks the words it matches on (stop words and words
+Any text is a query. `search.terms` picks the words it matches on (stop words and words
 about asking dropped, at most `MAX_TERMS`); a word matches a word of the title, slug,
 description, category or a contributor's login by its word forms (`cache` finds "Caching"),
 as a prefix (`widg` finds "widget"). Ranking, best first (the `weight` of a hit):
@@ -11,7 +11,7 @@ as a prefix (`widg` finds "widget"). Ranking, best first (the `weight` of a hit)
 1. every word is found, some elsewhere (description, category, contributors);
 0. what follows when those find fewer than `limit`: for a question (more than
    `QUESTION_WORDS` words), packages matching some of its words, the most first; for any
-   other query, the hits of its near spelling (`grids.search.spelling`: `djnago filter` is
+   other query, the hits of its near spelling (`search.spelling`: `djnago filter` is
    searched as `django filter`), each list in its own order.
 
 Stars (`repo_watchers`) break ties, then the oldest (lowest id) first; grids, which have no
@@ -21,12 +21,12 @@ as spaces, and a leading `django ` dropped, so "rest framework" is an exact matc
 dropped), so it is one for `djangorestframework` too, and such a name is found by the joined
 words (`restframework`, `djangorestframework` as prefixes).
 
-The statements: `grids.search.postgres` (english and simple full-text search over a stored
-tsvector, GIN indexes) and `grids.search.sqlite` (FTS5 with the porter stemmer); both take, per
+The statements: `search.postgres` (english and simple full-text search over a stored
+tsvector, GIN indexes) and `search.sqlite` (FTS5 with the porter stemmer); both take, per
 tier, the `limit` most-starred rows meeting it from that tier's own index and rank only those,
 so a word nearly every package has costs no more than a rare one. A query with a pictograph
 (which neither database's word splitter keeps) is matched by substring, with the same tiers
-(`grids.search.ranking`, which also filters the list endpoints' `q`).
+(`search.ranking`, which also filters the list endpoints' `q`).
 """
 
 from dataclasses import dataclass
@@ -37,10 +37,10 @@ from django.db import connection
 from django.db.models import F, OuterRef, Subquery
 
 from grids.models import Grid
-from grids.search import postgres, spelling, sqlite
-from grids.search.names import PLAIN_WORD, normalize_query, query_words, squash_query
-from grids.search.ranking import matching, ranked
-from grids.search.rows import (
+from search import postgres, spelling, sqlite
+from search.names import PLAIN_WORD, normalize_query, query_words, squash_query
+from search.ranking import matching, ranked
+from search.rows import (
     ANY_WORDS,
     EXACT,
     FUZZY,
@@ -50,7 +50,7 @@ from grids.search.rows import (
     TITLE_WORDS,
     Row,
 )
-from grids.search.terms import MAX_TERMS, QUESTION_WORDS, Terms, choose_terms, header_value
+from search.terms import MAX_TERMS, QUESTION_WORDS, Terms, choose_terms, header_value
 from packages.models import Package, Version
 
 __all__ = [

@@ -7,8 +7,8 @@ database's full-text index (word forms, category, contributors).
 
 `ranked` annotates the `weight` tier of every row holding each word as a substring: the search
 of a query with a pictograph, which neither database's word splitter keeps (the other queries
-go through the written statements of `grids.search.postgres` and `grids.search.sqlite`). The
-tiers are described in `grids.search`.
+go through the written statements of `search.postgres` and `search.sqlite`). The
+tiers are described in `search`.
 """
 
 import re
@@ -29,10 +29,10 @@ from django.db.models.functions import Concat, Length, Lower, Replace, Substr
 from django.db.models.lookups import Contains, Exact, GreaterThan, StartsWith
 
 from grids.models import Grid
-from grids.search import postgres, sqlite
-from grids.search.names import JOINED_PREFIX, NAME_PREFIX, NAME_SEPARATORS, PLAIN_WORD, squash
-from grids.search.rows import ANY_WORDS, EXACT, PREFIX, TITLE_WORDS
-from grids.search.terms import choose_terms
+from search import postgres, sqlite
+from search.names import JOINED_PREFIX, NAME_PREFIX, NAME_SEPARATORS, PLAIN_WORD, squash
+from search.rows import ANY_WORDS, EXACT, PREFIX, TITLE_WORDS
+from search.terms import choose_terms
 from packages.models import Package
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -53,7 +53,7 @@ def matching(queryset: QuerySet, text: str, *, description_field: str) -> QueryS
 def ranked(
     queryset: QuerySet, words: list[str], phrase: str, *, description_field: str
 ) -> QuerySet:
-    """Rows of `queryset` holding every word, annotated with their `weight` (`grids.search`)."""
+    """Rows of `queryset` holding every word, annotated with their `weight` (`search`)."""
     matched = queryset.filter(_substring_match(words, squash(phrase), description_field))
     return _weighted(matched, words, phrase)
 

@@ -1,7 +1,7 @@
 """Search text as names are compared: normalizing, squashing, splitting into words.
 
 The one home of the normalization: `normalize_query`/`squash_query` here for text, and their SQL
-twins in `grids.search.ranking` (and the stored columns of migrations `packages.0002` and
+twins in `search.ranking` (and the stored columns of migrations `packages.0002` and
 `packages.0008`), all from NAME_SEPARATORS and NAME_PREFIX.
 """
 

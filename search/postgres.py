@@ -15,8 +15,8 @@ weighed and sorted: no statement ranks every matching row.
 from collections.abc import Sequence
 from typing import Any
 
-from grids.search.names import JOINED_PREFIX, PLAIN_WORD, squash
-from grids.search.rows import (
+from search.names import JOINED_PREFIX, PLAIN_WORD, squash
+from search.rows import (
     ANY_WORDS,
     EXACT,
     FUZZY,
@@ -28,7 +28,7 @@ from grids.search.rows import (
     Row,
     fetch_rows,
 )
-from grids.search.terms import STOP_WORDS
+from search.terms import STOP_WORDS
 
 Params = dict[str, Any]
 _ORDER = "t.repo_watchers DESC, t.id"
@@ -67,14 +67,10 @@ def search_packages(
         f"(SELECT t.id FROM packages_package t WHERE {condition}"
         f" AND CASE WHEN {condition} THEN ts_match_vq(t.search_text, {matched}) ELSE false END"
         f" AND NOT t.id = ANY(%(exclude)s) ORDER BY {_ORDER} LIMIT %(limit)s)"
-        for _weight, condition in _name_conditions("t")
+        for _tier, condition in _name_conditions("t")
     ]
     tiers += [most_starred(f"t.search_text @@ {query}", "limit") for query in (in_names, matched)]
-    weight = " ".join(f"WHEN {sql} THEN {tier}" for tier, sql in _name_conditions("p"))
-    weight = (
-        f"CASE {weight} WHEN ts_match_vq(p.search_text, {in_names}) THEN {TITLE_WORDS}"
-        f" ELSE {ANY_WORDS} END"
-    )
+    weight = _weight("p", in_names)
     sql = (
         f"SELECT {PACKAGE_COLUMNS.format(weight=weight)}"
         f" FROM packages_package p JOIN categories_category c ON c.id = p.category_id"
@@ -135,11 +131,7 @@ def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
     params = _name_params(phrase, limit, ())
     matched = tsquery_sql(words, phrase, params, names=False)
     in_names = tsquery_sql(words, phrase, params, names=True)
-    weight = " ".join(f"WHEN {sql} THEN {tier}" for tier, sql in _name_conditions("g"))
-    weight = (
-        f"CASE {weight} WHEN ts_match_vq(g.search_text, {in_names}) THEN {TITLE_WORDS}"
-        f" ELSE {ANY_WORDS} END"
-    )
+    weight = _weight("g", in_names)
     sql = (
         f"SELECT g.id, g.title, g.slug, g.description, {weight}, g.created, g.modified"
         f" FROM grids_grid g WHERE g.search_text @@ {matched}"
@@ -158,6 +150,15 @@ def _word_query(word: str, key: str, weight: str, params: Params) -> str:
     english = f"to_tsquery('english', %({key})s)"
     # Folded to a constant when planned; a word that is its own stem is looked up once.
     return f"(CASE WHEN {english} = {simple} THEN {simple} ELSE {simple} || {english} END)"
+
+
+def _weight(alias: str, in_names: str) -> str:
+    """The CASE giving a hit of table `alias` its tier: by its name, then words in its name."""
+    by_name = " ".join(f"WHEN {sql} THEN {tier}" for tier, sql in _name_conditions(alias))
+    return (
+        f"CASE {by_name} WHEN ts_match_vq({alias}.search_text, {in_names}) THEN {TITLE_WORDS}"
+        f" ELSE {ANY_WORDS} END"
+    )
 
 
 def _name_conditions(t: str) -> list[tuple[int, str]]:

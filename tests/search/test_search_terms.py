@@ -2,8 +2,8 @@
 
 import pytest
 
-from grids.search import spelling
-from grids.search.terms import MAX_TERMS, choose_terms, header_value
+from search import spelling
+from search.terms import MAX_TERMS, choose_terms, header_value
 from tests.factories import PackageFactory
 
 

@@ -5,15 +5,15 @@ prefix of a word's stem, or of the word as written (the `raw_*` columns). The FT
 package is `stars * 2**32 + (2**32 - 1 - id)`: reading matches in descending rowid order reads
 the most-starred first, so each tier's `limit` candidates are the first FTS5 finds, whatever the
 number of matches. The exact and prefix tiers read the indexes of the generated name columns.
-The tiers and their order are PostgreSQL's (`grids.search.postgres`).
+The tiers and their order are PostgreSQL's (`search.postgres`).
 """
 
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from grids.search.names import JOINED_PREFIX, PLAIN_WORD, squash
-from grids.search.rows import (
+from search.names import JOINED_PREFIX, PLAIN_WORD, squash
+from search.rows import (
     ANY_WORDS,
     EXACT,
     FUZZY,
