@@ -9,10 +9,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+import search
 from api.lookups import id_or_slug
 from api.readiness_filters import HELP, DeclaredVersionFilter
 from categories.models import Category
-from grids import search
 from grids.models import Grid
 from packages.models import Package, PackageQuerySet
 

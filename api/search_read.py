@@ -16,13 +16,13 @@ from django.urls import URLPattern
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
+import search
 from api.conditional import etag, matches
 from api.pagination import parse_count
 from api.readiness_filters import declared_params, keep_declaring_hits
 from api.reads import JSON, is_plain_anonymous_json
 from api.search_hits import hits_fields
 from api.throttling import check_request
-from grids import search
 
 
 class SearchRead:

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView
 
+import search
 from api.browsable import BrowsableRenderer, is_browsable
 from api.conditional import ConditionalMixin
 from api.detail_actions import GridComparisonMixin, PackageScoreMixin
@@ -51,7 +52,6 @@ from api.serializers.write import (
 from api.throttling import AnonThrottle, CreateThrottle, UserThrottle, count_all
 from api.usage import PackageUsageMixin
 from categories.models import Category
-from grids import search
 from grids.models import Grid
 from packages.models import Package
 

@@ -120,7 +120,7 @@ def import_catalogue(count, *, reuse):
 
 
 def time_in_process(rounds):
-    from grids import search
+    import search
 
     for query in QUERIES:
         times = []

@@ -37,6 +37,7 @@ from django.db import connection
 from django.db.models import F, OuterRef, Subquery
 
 from grids.models import Grid
+from packages.models import Package, Version
 from search import postgres, spelling, sqlite
 from search.names import PLAIN_WORD, normalize_query, query_words, squash_query
 from search.ranking import matching, ranked
@@ -51,7 +52,6 @@ from search.rows import (
     Row,
 )
 from search.terms import MAX_TERMS, QUESTION_WORDS, Terms, choose_terms, header_value
-from packages.models import Package, Version
 
 __all__ = [
     "ANY_WORDS",

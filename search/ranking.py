@@ -29,11 +29,11 @@ from django.db.models.functions import Concat, Length, Lower, Replace, Substr
 from django.db.models.lookups import Contains, Exact, GreaterThan, StartsWith
 
 from grids.models import Grid
+from packages.models import Package
 from search import postgres, sqlite
 from search.names import JOINED_PREFIX, NAME_PREFIX, NAME_SEPARATORS, PLAIN_WORD, squash
 from search.rows import ANY_WORDS, EXACT, PREFIX, TITLE_WORDS
 from search.terms import choose_terms
-from packages.models import Package
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

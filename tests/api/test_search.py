@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
-from grids import search
+import search
 from grids.models import Grid
 from packages.models import Package
 from tests.factories import CategoryFactory, GridFactory, PackageFactory, VersionFactory

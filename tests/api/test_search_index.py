@@ -4,12 +4,12 @@ updates, deletes, a category renamed, the importer's bulk writes; the spelling v
 import pytest
 from django.db import connection
 
+import search
 from catalogue.importer import import_bundle
 from categories.models import Category
-from grids import search
 from grids.models import Grid
-from search import spelling
 from packages.models import Package
+from search import spelling
 from tests.factories import CategoryFactory, GridFactory, PackageFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+import search
 from demo.loader import load_demo_catalogue
-from grids import search
-from search import ranking
 from packages.models import Package
+from search import ranking
 from tests.factories import GridFactory, PackageFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ hit, and PostgreSQL's statements find their rows through the indexes."""
 import pytest
 from django.db import connection
 
-from grids import search
+import search
 from search import postgres
 from tests.factories import GridFactory, PackageFactory
 
