@@ -15,19 +15,8 @@ weighed and sorted: no statement ranks every matching row.
 from collections.abc import Sequence
 from typing import Any
 
+from search import rows
 from search.names import JOINED_PREFIX, PLAIN_WORD, squash
-from search.rows import (
-    ANY_WORDS,
-    EXACT,
-    FUZZY,
-    GRID_FIELDS,
-    PACKAGE_COLUMNS,
-    PACKAGE_FIELDS,
-    PREFIX,
-    TITLE_WORDS,
-    Row,
-    fetch_rows,
-)
 from search.terms import STOP_WORDS
 
 Params = dict[str, Any]
@@ -55,7 +44,7 @@ def tsquery_sql(words: Sequence[str], phrase: str, params: Params, *, names: boo
 
 def search_packages(
     words: Sequence[str], phrase: str, *, limit: int, exclude: Sequence[int] = ()
-) -> list[Row]:
+) -> list[rows.Row]:
     """The best `limit` packages matching every word, not in `exclude` (one statement)."""
     params = _name_params(phrase, limit, exclude)
     matched = tsquery_sql(words, phrase, params, names=False)
@@ -72,17 +61,17 @@ def search_packages(
     tiers += [most_starred(f"t.search_text @@ {query}", "limit") for query in (in_names, matched)]
     weight = _weight("p", in_names)
     sql = (
-        f"SELECT {PACKAGE_COLUMNS.format(weight=weight)}"
+        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=weight)}"
         f" FROM packages_package p JOIN categories_category c ON c.id = p.category_id"
         f" WHERE p.id IN ({' UNION ALL '.join(tiers)})"
         f" ORDER BY 10 DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
     )
-    return fetch_rows(sql, params, PACKAGE_FIELDS)
+    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
 
 
 def partial_packages(
     words: Sequence[str], *, limit: int, exclude: Sequence[int], pool: int
-) -> list[Row]:
+) -> list[rows.Row]:
     """Packages matching some of `words`, those matching the most (in their names counting
     twice) first, then by stars: of the `pool` most-starred packages matching each word."""
     params: Params = {"limit": limit, "exclude": list(exclude), "pool": pool}
@@ -96,12 +85,12 @@ def partial_packages(
             f" + ts_match_vq(p.search_text, {in_names})::int"
         )
     sql = (
-        f"SELECT {PACKAGE_COLUMNS.format(weight=FUZZY)}"
+        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=rows.FUZZY)}"
         f" FROM packages_package p JOIN categories_category c ON c.id = p.category_id"
         f" WHERE p.id IN ({' UNION ALL '.join(candidates)})"
         f" ORDER BY {' + '.join(coverage)} DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
     )
-    return fetch_rows(sql, params, PACKAGE_FIELDS)
+    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
 
 
 def most_starred(match: str, limit: str) -> str:
@@ -126,7 +115,7 @@ def most_starred(match: str, limit: str) -> str:
     )
 
 
-def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
+def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[rows.Row]:
     """The best `limit` grids matching every word (one statement; grids are few)."""
     params = _name_params(phrase, limit, ())
     matched = tsquery_sql(words, phrase, params, names=False)
@@ -137,7 +126,7 @@ def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
         f" FROM grids_grid g WHERE g.search_text @@ {matched}"
         f" ORDER BY 5 DESC, g.title, g.id LIMIT %(limit)s"
     )
-    return fetch_rows(sql, params, GRID_FIELDS)
+    return rows.fetch_rows(sql, params, rows.GRID_FIELDS)
 
 
 def _word_query(word: str, key: str, weight: str, params: Params) -> str:
@@ -156,8 +145,8 @@ def _weight(alias: str, in_names: str) -> str:
     """The CASE giving a hit of table `alias` its tier: by its name, then words in its name."""
     by_name = " ".join(f"WHEN {sql} THEN {tier}" for tier, sql in _name_conditions(alias))
     return (
-        f"CASE {by_name} WHEN ts_match_vq({alias}.search_text, {in_names}) THEN {TITLE_WORDS}"
-        f" ELSE {ANY_WORDS} END"
+        f"CASE {by_name} WHEN ts_match_vq({alias}.search_text, {in_names}) THEN {rows.TITLE_WORDS}"
+        f" ELSE {rows.ANY_WORDS} END"
     )
 
 
@@ -172,7 +161,7 @@ def _name_conditions(t: str) -> list[tuple[int, str]]:
         f" OR {t}.search_squashed_title LIKE %(squashed_prefix)s"
         f" OR {t}.search_squashed_slug LIKE %(squashed_prefix)s)"
     )
-    return [(EXACT, exact), (PREFIX, prefix)]
+    return [(rows.EXACT, exact), (rows.PREFIX, prefix)]
 
 
 def _name_params(phrase: str, limit: int, exclude: Sequence[int]) -> Params:

@@ -12,19 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from search import rows
 from search.names import JOINED_PREFIX, PLAIN_WORD, squash
-from search.rows import (
-    ANY_WORDS,
-    EXACT,
-    FUZZY,
-    GRID_FIELDS,
-    PACKAGE_COLUMNS,
-    PACKAGE_FIELDS,
-    PREFIX,
-    TITLE_WORDS,
-    Row,
-    fetch_rows,
-)
 
 Params = dict[str, Any]
 # The package id in a package_search rowid.
@@ -47,7 +36,7 @@ def fts_query(words: Sequence[str], phrase: str, *, names: bool) -> str:
 
 def search_packages(
     words: Sequence[str], phrase: str, *, limit: int, exclude: Sequence[int] = ()
-) -> list[Row]:
+) -> list[rows.Row]:
     """The best `limit` packages matching every word, not in `exclude` (one statement)."""
     params = _name_params(phrase, limit + len(exclude), exclude)
     params["names"] = fts_query(words, phrase, names=True)
@@ -63,22 +52,22 @@ def search_packages(
         f"SELECT {PACKAGE_ID.format(rowid='rowid')}, {tier} FROM (SELECT rowid"
         f" FROM package_search WHERE package_search MATCH %({query})s"
         f" ORDER BY rowid DESC LIMIT %(candidates)s)"
-        for tier, query in ((TITLE_WORDS, "names"), (ANY_WORDS, "matched"))
+        for tier, query in ((rows.TITLE_WORDS, "names"), (rows.ANY_WORDS, "matched"))
     ]
     sql = (
-        f"SELECT {PACKAGE_COLUMNS.format(weight='r.tier')} FROM"
+        f"SELECT {rows.PACKAGE_COLUMNS.format(weight='r.tier')} FROM"
         f" (SELECT id, max(tier) AS tier FROM ({' UNION ALL '.join(tiers)}) GROUP BY id) r"
         f" JOIN packages_package p ON p.id = r.id"
         f" JOIN categories_category c ON c.id = p.category_id"
         f" WHERE p.id NOT IN (SELECT value FROM json_each(%(exclude)s))"
         f" ORDER BY r.tier DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
     )
-    return fetch_rows(sql, params, PACKAGE_FIELDS)
+    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
 
 
 def partial_packages(
     words: Sequence[str], *, limit: int, exclude: Sequence[int], pool: int
-) -> list[Row]:
+) -> list[rows.Row]:
     """Packages matching some of `words`, those matching the most (in their names counting
     twice) first, then by stars: of the `pool` most-starred packages matching each word."""
     params: Params = {"limit": limit, "exclude": json.dumps(list(exclude)), "pool": pool}
@@ -96,7 +85,7 @@ def partial_packages(
             for key in ("a", "b")
         ]
     sql = (
-        f"SELECT {PACKAGE_COLUMNS.format(weight=FUZZY)} FROM"
+        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=rows.FUZZY)} FROM"
         f" (SELECT key, {' + '.join(coverage)} AS coverage"
         f" FROM ({' UNION '.join(candidates)}) pool) r"
         f" JOIN packages_package p ON p.id = {PACKAGE_ID.format(rowid='r.key')}"
@@ -104,10 +93,10 @@ def partial_packages(
         f" WHERE p.id NOT IN (SELECT value FROM json_each(%(exclude)s))"
         f" ORDER BY r.coverage DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
     )
-    return fetch_rows(sql, params, PACKAGE_FIELDS)
+    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
 
 
-def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
+def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[rows.Row]:
     """The best `limit` grids matching every word (one statement; grids are few)."""
     params = _name_params(phrase, limit, ())
     params["names"] = fts_query(words, phrase, names=True)
@@ -115,7 +104,7 @@ def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
     weight = " ".join(f"WHEN {sql} THEN {tier}" for tier, sql in _name_conditions("g"))
     weight = (
         f"CASE {weight} WHEN g.id IN (SELECT rowid FROM grid_search"
-        f" WHERE grid_search MATCH %(names)s) THEN {TITLE_WORDS} ELSE {ANY_WORDS} END"
+        f" WHERE grid_search MATCH %(names)s) THEN {rows.TITLE_WORDS} ELSE {rows.ANY_WORDS} END"
     )
     sql = (
         f"SELECT g.id, g.title, g.slug, g.description, {weight} AS weight, g.created, g.modified"
@@ -123,7 +112,7 @@ def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[Row]:
         f" WHERE g.id IN (SELECT rowid FROM grid_search WHERE grid_search MATCH %(matched)s)"
         f" ORDER BY weight DESC, g.title, g.id LIMIT %(limit)s"
     )
-    return fetch_rows(sql, params, GRID_FIELDS)
+    return rows.fetch_rows(sql, params, rows.GRID_FIELDS)
 
 
 def _name_conditions(t: str) -> list[tuple[int, str]]:
@@ -153,7 +142,7 @@ def _name_columns(t: str) -> list[tuple[int, list[str]]]:
         f"{t}.{column} >= %({value})s AND {t}.{column} < %({value}_end)s{twin}"
         for column, value, twin in columns
     ]
-    return [(EXACT, exact), (PREFIX, prefix)]
+    return [(rows.EXACT, exact), (rows.PREFIX, prefix)]
 
 
 def _name_params(phrase: str, candidates: int, exclude: Sequence[int]) -> Params:
