@@ -7,7 +7,8 @@ join below keeps the page's order), and the rows unordered, for the count. `read
 runs, with the page's `LIMIT`/`OFFSET` and the kind and time zone of the documents:
 
 - PostgreSQL: one row, `(count, page rows, documents found, the documents joined by ",")`:
-  the database does the concatenation (`string_agg ... ORDER BY pos`); an unfiltered list's
+  the page's ids in order as an array, numbered `WITH ORDINALITY`; the database does the
+  concatenation (`string_agg ... ORDER BY pos`); an unfiltered list's
   count is the one its table's triggers keep (`ListCount`), not a count of the table;
 - SQLite (whose `group_concat` has no `ORDER BY` before 3.44): the count as the first row, then
   the page's documents in order (`UNION ALL`), joined here.
@@ -40,6 +41,10 @@ class PageStatement:
     counted_params: tuple[Any, ...]
     # The unfiltered list's kind: its count is read from `ListCount` when kept there.
     kept: str | None = None
+    # The ids alone, in order (PostgreSQL numbers the page's ids after the LIMIT, not every row
+    # before it); None where the rows are DISTINCT, whose ordering columns Django also selects.
+    ordered: str | None = None
+    ordered_params: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,17 @@ def page_statement(rows: QuerySet[Any], *, kept: str | None = None) -> PageState
     )
     numbered_sql, numbered_params = numbered.query.sql_with_params()
     counted_sql, counted_params = rows.order_by().values("pk").query.sql_with_params()
+    ordered_sql, ordered_params = None, ()
+    if not rows.query.distinct:
+        ordered_sql, ordered_params = rows.values("pk").query.sql_with_params()
     return PageStatement(
-        numbered_sql, tuple(numbered_params), counted_sql, tuple(counted_params), kept
+        numbered_sql,
+        tuple(numbered_params),
+        counted_sql,
+        tuple(counted_params),
+        kept,
+        ordered_sql,
+        tuple(ordered_params),
     )
 
 
@@ -85,6 +99,18 @@ def read_page(
     counted_params: tuple[Any, ...] = statement.counted_params
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if statement.ordered is not None:
+                # The page's ids in order, numbered by their place in the array: no window over
+                # the rows before the page (most of a deep page's time).
+                page = (
+                    f"unnest(ARRAY({statement.ordered} LIMIT %s OFFSET %s))"
+                    " WITH ORDINALITY AS page(page_id, pos)"
+                )
+                joined = (
+                    f"{page} LEFT JOIN {document} AS doc ON doc.kind = %s AND doc.zone = %s "
+                    "AND doc.object_id = page.page_id"
+                )
+                params = (*statement.ordered_params, limit, offset, kind, zone)
             if statement.kept is not None:
                 # COALESCE runs the counting subquery only when no count is kept.
                 count_table = connection.ops.quote_name(ListCount._meta.db_table)
