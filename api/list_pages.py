@@ -2,8 +2,9 @@
 documents, in the list's order.
 
 `page_statement(rows)` turns a list's rows (a filtered, ordered queryset) into the statement's
-two halves once: the rows numbered in their order (`ROW_NUMBER() OVER (ORDER BY ...)`, so the
-join below keeps the page's order), and the rows unordered, for the count. `read_page` then
+parts once: the rows' ids in order, the rows numbered in their order (`ROW_NUMBER() OVER
+(ORDER BY ...)`, for SQLite and DISTINCT rows), so the join below keeps the page's order, and
+the rows unordered, for the count. `read_page` then
 runs, with the page's `LIMIT`/`OFFSET` and the kind and time zone of the documents:
 
 - PostgreSQL: one row, `(count, page rows, documents found, the documents joined by ",")`:
