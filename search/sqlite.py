@@ -65,37 +65,6 @@ def search_packages(
     return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
 
 
-def partial_packages(
-    words: Sequence[str], *, limit: int, exclude: Sequence[int], pool: int
-) -> list[rows.Row]:
-    """Packages matching some of `words`, those matching the most (in their names counting
-    twice) first, then by stars: of the `pool` most-starred packages matching each word."""
-    params: Params = {"limit": limit, "exclude": json.dumps(list(exclude)), "pool": pool}
-    candidates, coverage = [], []
-    for i, word in enumerate(words):
-        params[f"a{i}"] = f'"{word}"*'
-        params[f"b{i}"] = f'{_NAMES} : "{word}"*'
-        candidates.append(
-            f"SELECT rowid AS key FROM (SELECT rowid FROM package_search"
-            f" WHERE package_search MATCH %(a{i})s ORDER BY rowid DESC LIMIT %(pool)s)"
-        )
-        coverage += [
-            f"(SELECT count(*) FROM package_search s WHERE s.package_search MATCH %({key}{i})s"
-            f" AND s.rowid = pool.key)"
-            for key in ("a", "b")
-        ]
-    sql = (
-        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=rows.FUZZY)} FROM"
-        f" (SELECT key, {' + '.join(coverage)} AS coverage"
-        f" FROM ({' UNION '.join(candidates)}) pool) r"
-        f" JOIN packages_package p ON p.id = {PACKAGE_ID.format(rowid='r.key')}"
-        f" JOIN categories_category c ON c.id = p.category_id"
-        f" WHERE p.id NOT IN (SELECT value FROM json_each(%(exclude)s))"
-        f" ORDER BY r.coverage DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
-    )
-    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
-
-
 def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[rows.Row]:
     """The best `limit` grids matching every word (one statement; grids are few)."""
     params = _name_params(phrase, limit, ())
@@ -156,3 +125,34 @@ def _name_params(phrase: str, candidates: int, exclude: Sequence[int]) -> Params
         "candidates": candidates,
         "exclude": json.dumps(list(exclude)),
     }
+
+
+def partial_packages(
+    words: Sequence[str], *, limit: int, exclude: Sequence[int], pool: int
+) -> list[rows.Row]:
+    """Packages matching some of `words`, those matching the most (in their names counting
+    twice) first, then by stars: of the `pool` most-starred packages matching each word."""
+    params: Params = {"limit": limit, "exclude": json.dumps(list(exclude)), "pool": pool}
+    candidates, coverage = [], []
+    for i, word in enumerate(words):
+        params[f"a{i}"] = f'"{word}"*'
+        params[f"b{i}"] = f'{_NAMES} : "{word}"*'
+        candidates.append(
+            f"SELECT rowid AS key FROM (SELECT rowid FROM package_search"
+            f" WHERE package_search MATCH %(a{i})s ORDER BY rowid DESC LIMIT %(pool)s)"
+        )
+        coverage += [
+            f"(SELECT count(*) FROM package_search s WHERE s.package_search MATCH %({key}{i})s"
+            f" AND s.rowid = pool.key)"
+            for key in ("a", "b")
+        ]
+    sql = (
+        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=rows.FUZZY)} FROM"
+        f" (SELECT key, {' + '.join(coverage)} AS coverage"
+        f" FROM ({' UNION '.join(candidates)}) pool) r"
+        f" JOIN packages_package p ON p.id = {PACKAGE_ID.format(rowid='r.key')}"
+        f" JOIN categories_category c ON c.id = p.category_id"
+        f" WHERE p.id NOT IN (SELECT value FROM json_each(%(exclude)s))"
+        f" ORDER BY r.coverage DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
+    )
+    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)

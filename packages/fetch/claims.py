@@ -16,6 +16,7 @@ once per PYPISTATS_STALE_AFTER_HOURS whichever run asks.
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connection
@@ -33,27 +34,32 @@ ADVISORY_NAMESPACE = 0x64706674
 INT4 = 2**31
 
 
+@dataclass(frozen=True)
+class RunScope:
+    """What a run visits: one source or all (`source`), only the packages named (`explicit`),
+    fresh ones too (`include_all`), and whether it writes nothing (`dry_run`)."""
+
+    source: str | None = None
+    explicit: bool = False
+    include_all: bool = False
+    dry_run: bool = False
+
+
 class Claims:
     """Selection and ownership of packages for one run that began at `started`."""
 
     def __init__(
-        self,
-        config: FetcherConfig,
-        *,
-        started: datetime,
-        source: str | None = None,
-        explicit: bool = False,
-        include_all: bool = False,
-        dry_run: bool = False,
+        self, config: FetcherConfig, *, started: datetime, scope: RunScope | None = None
     ) -> None:
+        scope = scope or RunScope()
         self.config = config
         self.started = started
-        self.source = source
-        self.explicit = explicit
-        self.include_all = include_all
-        self.dry_run = dry_run
+        self.source = scope.source
+        self.explicit = scope.explicit
+        self.include_all = scope.include_all
+        self.dry_run = scope.dry_run
         self.advisory_locks = connection.vendor == "postgresql"
-        self.downloads = source == DOWNLOADS
+        self.downloads = scope.source == DOWNLOADS
         self._stamps: dict[int, datetime | None] = {}
 
     def select(

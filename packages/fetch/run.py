@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.db_errors import is_lock_timeout
-from packages.fetch.claims import Claims, Row
+from packages.fetch.claims import Claims, Row, RunScope
 from packages.fetch.config import DOWNLOADS, FetcherConfig
 from packages.fetch.forges.base import FetchError, HostStoppedError
 from packages.fetch.models import PackageFetchState, Source, fetch_state_of
@@ -92,14 +92,8 @@ class FetchRun:
         self.on_done = on_done
         self.on_host_stopped = on_host_stopped
         self.started = timezone.now()
-        self.claims = Claims(
-            config,
-            started=self.started,
-            source=source,
-            explicit=explicit,
-            include_all=include_all,
-            dry_run=dry_run,
-        )
+        scope = RunScope(source, explicit, include_all, dry_run)
+        self.claims = Claims(config, started=self.started, scope=scope)
         self.summary = Summary(dry_run=dry_run, source=source)
         self._lock = threading.Lock()
         self._stop = threading.Event()
