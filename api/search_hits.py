@@ -1,4 +1,8 @@
-"""The v4 search hit as djangopackages.org serves it, built from what `search` returns.
+"""The v4 search as djangopackages.org serves it: what a request asks (`asked_search`), the
+search it runs (`SearchAsked.run`), and the hit's JSON, built from what `search` returns.
+
+Both views that answer a search (DRF's `SearchViewSet` and the plain `api.search_read.SearchRead`)
+take these steps from here, so they cannot drift apart.
 
 `hits_fields` gives the JSON-ready bodies of the hits, exactly what `SearchResultSerializer` (the
 schema's description) would: the serializer's pass over every field of every hit cost more than
@@ -7,21 +11,51 @@ whole body).
 """
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 from rest_framework.request import Request
 from rest_framework.reverse import reverse
 
+import search
+from api.pagination import parse_count
+from api.readiness_filters import declared_params, keep_declaring_hits
 from api.site_paths import site_path
-from search import EXACT, SearchHit
+from search import EXACT, SearchHit, Terms
 
 _NAME_PREFIX = re.compile(r"^django[-_]", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"[-_]")
 _DATETIME = DateTimeField()
 _ZERO = timedelta(0)
 _PK = 9_876_543_210_123  # an id no URL holds otherwise, for `hits_fields` to split at
+
+
+@dataclass(frozen=True)
+class SearchAsked:
+    """A valid search request: its text, how many hits, and the readiness it asks for."""
+
+    text: str
+    limit: int
+    declared: dict[str, str]  # ?python= / ?django=, as `declared_params` reads them
+
+    def run(self, request: Request | HttpRequest) -> tuple[list[dict], Terms]:
+        """The hits' JSON-ready bodies, best first, and the terms searched for."""
+        wide = search.MAX_LIMIT if self.declared else self.limit  # room for what is dropped
+        found = search.find(self.text, limit=wide)
+        kept = keep_declaring_hits(found.hits, self.declared, self.limit)
+        return hits_fields(kept, request), found.terms
+
+
+def asked_search(request: Request | HttpRequest) -> SearchAsked:
+    """What the request asks; a bad `limit`, `python` or `django` is a ValidationError (400)."""
+    params = request.query_params if isinstance(request, Request) else request.GET
+    limit = parse_count(
+        request, "limit", default=search.DEFAULT_LIMIT, minimum=1, maximum=search.MAX_LIMIT
+    )
+    return SearchAsked(params.get("q", ""), limit, declared_params(params))
 
 
 def _datetime(value: datetime | None) -> str | None:
@@ -34,7 +68,7 @@ def _datetime(value: datetime | None) -> str | None:
     return _DATETIME.to_representation(value)
 
 
-def hits_fields(hits: list[SearchHit], request: Request) -> list[dict]:
+def hits_fields(hits: list[SearchHit], request: Request | HttpRequest) -> list[dict]:
     """`hit_fields` of every hit, the API URLs reversed once per item type, not once per hit."""
     urls = {}
     for item_type in {hit.item_type for hit in hits}:

@@ -18,10 +18,8 @@ from rest_framework.renderers import JSONRenderer
 
 import search
 from api.conditional import etag, matches
-from api.pagination import parse_count
-from api.readiness_filters import declared_params, keep_declaring_hits
 from api.reads import JSON, is_plain_anonymous_json
-from api.search_hits import hits_fields
+from api.search_hits import asked_search
 from api.throttling import check_request
 
 
@@ -42,22 +40,13 @@ class SearchRead:
         if "format" in kwargs or not is_plain_anonymous_json(request):
             return self.drf_view(request, *args, **kwargs)
         try:
-            limit = parse_count(
-                request,
-                "limit",
-                default=search.DEFAULT_LIMIT,
-                minimum=1,
-                maximum=search.MAX_LIMIT,
-            )
-            asked = declared_params(request.GET)
+            asked = asked_search(request)
         except ValidationError:
             return self.drf_view(request, *args, **kwargs)
         refused = check_request(request, cost=self.cost)
         if refused is not None:
             return refused
-        wide = search.MAX_LIMIT if asked else limit  # room for the hits the filter drops
-        found = search.find(request.GET.get("q", ""), limit=wide)
-        hits = hits_fields(keep_declaring_hits(found.hits, asked, limit), request)  # type: ignore[arg-type]  # reverse() reads the Django request only
+        hits, terms = asked.run(request)
         body = JSONRenderer().render(hits, JSON, {})
         tag = etag(body)
         response: HttpResponse
@@ -67,7 +56,7 @@ class SearchRead:
         else:
             response = HttpResponse(body, content_type=JSON)
             response["Vary"], response["Allow"] = "Accept", self.allow
-            response["X-Search-Terms"] = search.header_value(found.terms)
+            response["X-Search-Terms"] = search.header_value(terms)
         response["ETag"] = tag
         return response
 

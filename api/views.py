@@ -24,9 +24,7 @@ from api.filters import CategoryFilter, GridFilter, PackageFilter
 from api.list_params import FilterBackend
 from api.lookups import id_or_slug
 from api.mixin_base import ViewSetMixinBase
-from api.pagination import parse_count
 from api.permissions import CategoryPermission, GridPermission, PackagePermission
-from api.readiness_filters import declared_params, keep_declaring_hits
 from api.readiness_filters import schema_parameters as readiness_parameters
 from api.rendering import (
     CATEGORY_JSON,
@@ -37,7 +35,7 @@ from api.rendering import (
     Links,
     RowJSON,
 )
-from api.search_hits import hits_fields
+from api.search_hits import asked_search
 from api.serializers.read import (
     CategorySerializer,
     GridSerializer,
@@ -279,20 +277,9 @@ class SearchViewSet(ThrottleOnceMixin, ConditionalMixin, viewsets.GenericViewSet
         return {**super().default_response_headers, "X-Search-Terms": search.header_value(terms)}
 
     def _search(self) -> Response:
-        request = self.request
-        limit = parse_count(
-            request,
-            "limit",
-            default=search.DEFAULT_LIMIT,
-            minimum=1,
-            maximum=search.MAX_LIMIT,
-        )
-        asked = declared_params(request.query_params)  # ?python= / ?django= (readiness)
-        wide = search.MAX_LIMIT if asked else limit  # room for the hits the filter drops
-        found = search.find(request.query_params.get("q", ""), limit=wide)
-        self.search_terms = found.terms
-        self.headers["X-Search-Terms"] = search.header_value(found.terms)
-        return Response(hits_fields(keep_declaring_hits(found.hits, asked, limit), request))
+        hits, self.search_terms = asked_search(self.request).run(self.request)
+        self.headers["X-Search-Terms"] = search.header_value(self.search_terms)
+        return Response(hits)
 
 
 _SCHEMA_VERSION = re.compile(r"^[A-Za-z0-9.-]{1,20}$")
