@@ -1,7 +1,7 @@
 """App config for the API: connects the stored documents' receivers (api.documents), builds
 any missing ones after `migrate`, registers the proxy set-up's deploy check
 (api.client_address), and has this process's throttle buckets, wrong tokens, proxy
-observations and health answers made afresh when a setting they follow changes
+observations, health answers and read cache made afresh when a setting they follow changes
 (`setting_changed`)."""
 
 from django.apps import AppConfig
@@ -19,10 +19,11 @@ class ApiConfig(AppConfig):
             client_address,  # also registers its deploy check
             documents,
             rate_limits,
+            read_cache,
             site_views,
         )
 
-        for module in (authentication, client_address, rate_limits, site_views):
+        for module in (authentication, client_address, rate_limits, read_cache, site_views):
             setting_changed.connect(
                 module.forget_process_state, dispatch_uid=f"{module.__name__}.process-state"
             )

@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from api import read_cache
 from api.rendering import CATEGORY_JSON, GRID_JSON, PACKAGE_JSON, Link, Links, RowJSON
 from api.stored import Document
 from categories.models import Category
@@ -118,6 +119,8 @@ def rebuild(kind: str, ids: Iterable[int]) -> int:
                 update_fields=["body", "zone", "modified", "changed_at"],
             )
         changed += len(new) + len(gone)
+    if changed:
+        read_cache.forget_all()
     return changed
 
 

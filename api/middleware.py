@@ -1,6 +1,7 @@
 """Refuse, before anything else runs, API requests no view could accept: oversized bodies
 (413) and methods the resource does not have (405)."""
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -64,9 +65,11 @@ class MethodNotAllowedMiddleware:
         return response
 
 
-def _handled_methods(view_func: Callable[..., HttpResponseBase]) -> set[str] | None:
+@functools.cache
+def _handled_methods(view_func: Callable[..., HttpResponseBase]) -> frozenset[str] | None:
     """The lower-case methods a class-based view (DRF viewset, APIView or Django view) handles;
-    None for a plain function, which handles its own."""
+    None for a plain function, which handles its own. Views live as long as the URLconf: each
+    is looked at once."""
     view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
     if view_class is None:
         return None
@@ -74,4 +77,4 @@ def _handled_methods(view_func: Callable[..., HttpResponseBase]) -> set[str] | N
     methods = {m for m in view_class.http_method_names if m in actions or hasattr(view_class, m)}
     if "get" in methods:
         methods.add("head")  # as View.setup() does
-    return methods
+    return frozenset(methods)

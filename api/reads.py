@@ -11,7 +11,9 @@ once, by whichever answers.
 - detail: one indexed query returns the document's bytes;
 - list: one statement returns the count and the page's documents in order (api/list_pages.py);
 - both: links completed with the request's scheme and host (`documents.complete`), an ETag of
-  the body, 304 on a matching `If-None-Match`, `Last-Modified` on a detail.
+  the body, 304 on a matching `If-None-Match`, `Last-Modified` on a detail;
+- a detail's or unfiltered list page's answer is kept in this process (api/read_cache.py) until
+  a document changes, so asking again costs no query.
 """
 
 from collections.abc import Callable
@@ -36,6 +38,7 @@ from api.list_pages import PageStatement, page_links, page_statement, read_page
 from api.list_params import names_a_filter
 from api.lookups import id_or_slug
 from api.pagination import parse_count
+from api.read_cache import Answer, cache_key, read_cache
 from api.stored import Document
 from api.throttling import check_request
 
@@ -49,13 +52,15 @@ View = Callable[..., HttpResponseBase]
 
 
 def is_plain_anonymous_json(request: HttpRequest) -> bool:
-    """A GET/HEAD from an anonymous client that DRF would answer with plain JSON."""
+    """A GET/HEAD from an anonymous client that DRF would answer with plain JSON (read off the
+    request's headers: this runs on every read)."""
+    meta = request.META
     return (
         request.method in {"GET", "HEAD"}
-        and "HTTP_AUTHORIZATION" not in request.META
-        and request.META.get("HTTP_ACCEPT") in _JSON_ACCEPTS
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "format" not in request.GET
+        and "HTTP_AUTHORIZATION" not in meta
+        and meta.get("HTTP_ACCEPT") in _JSON_ACCEPTS
+        and not ("HTTP_COOKIE" in meta and settings.SESSION_COOKIE_NAME in request.COOKIES)
+        and not (meta.get("QUERY_STRING") and "format" in request.GET)
     )
 
 
@@ -81,33 +86,46 @@ class DocumentRead:
         self.plain_statement: PageStatement | None = None
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        answer: tuple[bytes, Any] | None = None
         if not self.detail and changes.SINCE in request.GET and request.method in {"GET", "HEAD"}:
             return self.changes_answer(request)
-        if "format" not in kwargs and is_plain_anonymous_json(request):
-            if self.detail:
-                answer = self.detail_answer(request, kwargs["pk"])
-            else:
-                answer = self.list_answer(request)
-        if answer is None:
+        if "format" in kwargs or not is_plain_anonymous_json(request):
             return self.drf_view(request, *args, **kwargs)
-        return self.respond(request, *answer)
+        cache = read_cache() if self.detail or not self.is_filtered(request) else None
+        key = cache_key(request) if cache is not None else ""
+        answer = cache.get(key) if cache is not None else None
+        if answer is None:
+            found = (
+                self.detail_answer(request, kwargs["pk"])
+                if self.detail
+                else self.list_answer(request)
+            )
+            if found is None:
+                return self.drf_view(request, *args, **kwargs)
+            answer = self.answer(request, *found)
+            if cache is not None:
+                cache.put(key, answer)
+        return self.respond(request, answer)
 
-    def respond(self, request: HttpRequest, body: bytes, modified: Any) -> HttpResponseBase:
-        """The stored bytes as the response, once the throttles allow it."""
+    @staticmethod
+    def answer(request: HttpRequest, body: bytes, modified: Any) -> Answer:
+        """The stored bytes, links completed with the request's scheme and host."""
+        body = documents.complete(body, f"{request.scheme}://{request.get_host()}".encode())
+        last_modified = None if modified is None else http_date(modified.timestamp())
+        return Answer(body, etag(body), last_modified)
+
+    def respond(self, request: HttpRequest, answer: Answer) -> HttpResponseBase:
+        """The answer as the response, once the throttles allow it."""
         refused = check_request(request)
         if refused is not None:
             return refused
-        body = documents.complete(body, f"{request.scheme}://{request.get_host()}".encode())
-        tag = etag(body)
         response: HttpResponse
-        if matches(request, tag):
+        if matches(request, answer.etag):
             response = HttpResponseNotModified()
         else:
-            response = HttpResponse(body, content_type=JSON)
-        response["ETag"] = tag
-        if modified is not None:
-            response["Last-Modified"] = http_date(modified.timestamp())
+            response = HttpResponse(answer.body, content_type=JSON)
+        response["ETag"] = answer.etag
+        if answer.last_modified is not None:
+            response["Last-Modified"] = answer.last_modified
         response["Vary"] = "Accept"
         response["Allow"] = self.allow
         return response
@@ -120,7 +138,7 @@ class DocumentRead:
         body = changes.changed_page(request, self.kind, rows)
         if not isinstance(body, bytes):
             return check_request(request) or body  # a 400 is counted too
-        return self.respond(request, body, None)
+        return self.respond(request, self.answer(request, body, None))
 
     def detail_answer(self, request: HttpRequest, segment: str) -> tuple[bytes, Any] | None:
         """The stored document the URL names, in one indexed query (plain SQL: building it with

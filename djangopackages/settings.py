@@ -272,6 +272,11 @@ SPECTACULAR_SETTINGS = {
 
 # The largest `limit` a list page honours (larger ones read as this); clients ask 200 and 500.
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 1000)
+# Each web process keeps the anonymous detail and list answers it gave, until a stored document
+# changes (api/read_cache.py): at most this many bytes of them (0: keep none), each at most
+# API_READ_CACHE_SECONDS old.
+API_READ_CACHE_BYTES = env_int("API_READ_CACHE_BYTES", 32 * 1024 * 1024)
+API_READ_CACHE_SECONDS = env_int("API_READ_CACHE_SECONDS", 60)
 
 LOGGING = {
     "version": 1,

@@ -11,11 +11,12 @@ from api.pages.home import home
 from api.site_views import favicon, healthz
 
 urlpatterns = [
+    # First: most requests are API reads, and each pattern tried before costs a little.
+    path("api/v4/", include("api.urls")),
     path("", home, name="home"),
     # Before admin.site.urls, so the admin's login form is password-throttled.
     path("admin/login/", throttled_admin_login),
     path("admin/", admin.site.urls),
-    path("api/v4/", include("api.urls")),
     path("api/v3/", include("api.v3.urls")),
     path("feeds/packages.atom", NewPackagesFeed(), name="feed-packages"),
     path("feeds/releases.atom", NewReleasesFeed(), name="feed-releases"),

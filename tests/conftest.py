@@ -55,7 +55,9 @@ def _caches_of_its_own(settings):
     """Each test states its caches (the throttle buckets in this process's memory), so what a
     process keeps for them is made anew for it through `setting_changed`: one test's requests
     do not use up another's budget, and what a process learnt of Redis's and the database's
-    health is forgotten. Tests of the shared buckets run servers of their own."""
+    health is forgotten. Tests of the shared buckets run servers of their own. No read answers
+    are kept between requests (api/read_cache.py) unless a test turns that on and says so."""
+    settings.API_READ_CACHE_BYTES = 0
     settings.CACHES = {
         **settings.CACHES,
         "throttle": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},

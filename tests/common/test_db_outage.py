@@ -114,9 +114,6 @@ def start_gunicorn(database_url, *, threads=4, **env):
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url,
         "THROTTLE_ANON": "1000000/min",
-        # Each worker's response cache may answer a warm URL from memory for up to a second
-        # of outage (until its version check reaches the database); these tests are about the
-        # database path.
         **env,
     }
     env.pop("REDIS_URL", None)

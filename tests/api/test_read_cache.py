@@ -1,0 +1,288 @@
+"""The read cache (api/read_cache.py): a detail's or unfiltered list page's answer is kept in the
+process and given again without a query, byte for byte, until a document changes; any change,
+by this process or another, is seen on the next read; nothing is kept when the process cannot
+watch the database, inside a transaction, or past its byte budget and age."""
+
+import sqlite3
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from api import read_cache
+from api.read_cache import Answer, ReadCache, SqliteWatch
+from packages.models import Package
+from tests.factories import CategoryFactory, PackageFactory, UserFactory
+
+CACHE_ON = 1024 * 1024
+
+
+class FakeWatch:
+    """A watch whose answer the test sets."""
+
+    def __init__(self, answer=False):
+        self.answer = answer
+
+    def changed(self):
+        return self.answer
+
+    def close(self):
+        pass
+
+
+def answer(body=b"{}"):
+    return Answer(body, '"tag"', None)
+
+
+@pytest.fixture
+def cache_on(settings):
+    settings.API_READ_CACHE_BYTES = CACHE_ON
+    yield
+    settings.API_READ_CACHE_BYTES = 0  # closes the listener before the database is flushed
+
+
+def _headers(response):
+    return {
+        name: response[name]
+        for name in ("ETag", "Last-Modified", "Allow", "Vary")
+        if response.has_header(name)
+    }
+
+
+# What the cache does on its own (a watch the test controls).
+
+
+def test_an_answer_is_kept_until_the_watch_sees_a_change():
+    watch = FakeWatch()
+    cache = ReadCache(watch, max_bytes=CACHE_ON, max_age=60)
+    assert cache.get("k") is None
+    cache.put("k", answer(b"one"))
+
+    assert cache.get("k") == answer(b"one")
+    watch.answer = True
+    assert cache.get("k") is None
+    watch.answer = False
+    assert cache.get("k") is None  # cleared, not only skipped once
+
+
+def test_nothing_is_kept_when_the_watch_cannot_tell():
+    cache = ReadCache(FakeWatch(None), max_bytes=CACHE_ON, max_age=60)
+    assert cache.get("k") is None
+    cache.put("k", answer())
+
+    assert cache.entries == {}
+
+
+def test_the_least_recently_used_answers_go_past_the_byte_budget():
+    body = b"x" * 1000
+    one_entry = 1000 + len("k0") + read_cache.ENTRY_OVERHEAD
+    cache = ReadCache(FakeWatch(), max_bytes=2 * one_entry, max_age=60)
+    cache.get("k0")
+    cache.put("k0", answer(body))
+    cache.put("k1", answer(body))
+    assert cache.get("k0") is not None  # k0 is now the most recently used
+    cache.put("k2", answer(body))
+
+    assert list(cache.entries) == ["k0", "k2"]
+    assert cache.size == 2 * one_entry
+    cache.put("huge", answer(b"y" * 3 * one_entry))
+    assert "huge" not in cache.entries
+
+
+def test_an_answer_older_than_its_age_is_read_again(monkeypatch):
+    cache = ReadCache(FakeWatch(), max_bytes=CACHE_ON, max_age=60)
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    cache.get("k")
+    cache.put("k", answer())
+    now[0] += 59
+    assert cache.get("k") is not None
+    now[0] += 2
+
+    assert cache.get("k") is None
+    assert cache.size == 0
+
+
+@pytest.mark.django_db
+def test_nothing_is_kept_inside_a_transaction():
+    cache = ReadCache(FakeWatch(), max_bytes=CACHE_ON, max_age=60)
+    cache.get("k")
+    assert connection.in_atomic_block  # the test's own transaction
+    cache.put("k", answer())
+
+    assert cache.entries == {}
+
+
+def test_sqlite_data_version_sees_another_connections_commit(tmp_path):
+    path = str(tmp_path / "watched.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("CREATE TABLE t (x)")
+    watch = SqliteWatch(path)
+
+    assert watch.changed() is True  # first look: nothing known yet
+    assert watch.changed() is False
+    writer.execute("INSERT INTO t VALUES (1)")
+    assert watch.changed() is True
+    assert watch.changed() is False
+    writer.close()
+    watch.close()
+
+
+def test_an_unreadable_sqlite_file_means_no_caching(tmp_path):
+    (tmp_path / "not-a-database.sqlite3").write_bytes(b"this is not SQLite" * 100)
+    watch = SqliteWatch(str(tmp_path / "not-a-database.sqlite3"))
+
+    assert watch.changed() is None
+
+
+def test_the_cache_is_off_with_a_zero_budget(settings):
+    settings.API_READ_CACHE_BYTES = 0
+
+    assert read_cache.read_cache() is None
+
+
+# Through the API, on PostgreSQL (commits, so the listener hears them).
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v4/packages/{pk}/", "/api/v4/packages/", "/api/v4/packages/?limit=1&offset=0"]
+)
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_second_read_asks_the_database_nothing_and_is_the_same(
+    cache_on, django_assert_num_queries, path
+):
+    package = PackageFactory()
+    client = APIClient()
+    url = path.format(pk=package.pk)
+    first = client.get(url)
+    assert first.status_code == 200
+
+    with django_assert_num_queries(0):
+        second = client.get(url)
+        not_modified = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert second.content == first.content
+    assert _headers(second) == _headers(first)
+    assert not_modified.status_code == 304
+    assert not_modified["ETag"] == first["ETag"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_another_host_gets_its_own_links(cache_on, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "example.org"]
+    package = PackageFactory()
+    client = APIClient()
+    client.get(f"/api/v4/packages/{package.pk}/")
+
+    other = client.get(f"/api/v4/packages/{package.pk}/", HTTP_HOST="example.org")
+
+    assert other.status_code == 200
+    assert b"http://example.org/api/v4/" in other.content
+    assert b"testserver" not in other.content
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_filtered_list_is_not_kept(cache_on, django_assert_num_queries):
+    category = CategoryFactory(slug="apps")
+    PackageFactory(category=category)
+    client = APIClient()
+    client.get("/api/v4/packages/?category=apps")
+
+    with django_assert_num_queries(1, exact=False):
+        assert client.get("/api/v4/packages/?category=apps").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_write_by_another_process_is_seen_on_the_next_read(cache_on):
+    package = PackageFactory(title="Before")
+    client = APIClient()
+    url = f"/api/v4/packages/{package.pk}/"
+    assert client.get(url).json()["title"] == "Before"
+    assert client.get("/api/v4/packages/").json()["results"][0]["title"] == "Before"
+
+    # Another process: its own connection, its own commit; this process's cache hears of it
+    # only through the notification.
+    with psycopg.connect(**_libpq_params(), autocommit=True) as other:
+        other.execute(
+            "UPDATE api_document SET body = replace(body, '\"Before\"', '\"After\"') "
+            "WHERE kind = 'package' AND object_id = %s",
+            [package.pk],
+        )
+    time.sleep(0.2)  # the notification crosses a socket
+
+    assert client.get(url).json()["title"] == "After"
+    assert client.get("/api/v4/packages/").json()["results"][0]["title"] == "After"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_this_processs_own_edit_is_seen_at_once(cache_on):
+    package = PackageFactory(title="Before")
+    client = APIClient()
+    url = f"/api/v4/packages/{package.pk}/"
+    client.get(url)
+    client.get("/api/v4/packages/")
+
+    package.title = "After"
+    package.save()
+    assert client.get(url).json()["title"] == "After"
+    assert client.get("/api/v4/packages/").json()["results"][0]["title"] == "After"
+
+    editor = APIClient()
+    editor.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
+    assert editor.patch(url, {"title": "Patched"}, format="json").status_code == 200
+    assert client.get(url).json()["title"] == "Patched"
+    assert client.get("/api/v4/packages/").json()["results"][0]["title"] == "Patched"
+    Package.objects.filter(pk=package.pk).delete()
+    assert client.get(url).status_code == 404
+    assert client.get("/api/v4/packages/").json()["count"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_listener_means_every_read_asks_the_database(
+    cache_on, django_assert_num_queries, monkeypatch
+):
+    package = PackageFactory()
+    client = APIClient()
+    url = f"/api/v4/packages/{package.pk}/"
+    client.get(url)
+    cache = read_cache.read_cache()
+    listener_pid = cache.watch.listener.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [listener_pid])
+    time.sleep(0.2)
+
+    with django_assert_num_queries(1):
+        assert client.get(url).status_code == 200  # the watch lost its listener: not kept
+    assert cache.watch.listener is None
+    with django_assert_num_queries(1):
+        assert client.get(url).status_code == 200  # within RETRY_SECONDS: still not kept
+
+    monkeypatch.setattr(read_cache, "RETRY_SECONDS", 0)
+    cache.watch.next_attempt = 0
+    client.get(url)  # listens again; kept from here on
+    with django_assert_num_queries(0):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_cached_answers_still_count_against_the_throttle(cache_on, rates):
+    rates(anon="1/min burst=3")
+    package = PackageFactory()
+    client = APIClient()
+    statuses = [client.get(f"/api/v4/packages/{package.pk}/").status_code for _ in range(5)]
+
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def _libpq_params():
+    params = connection.get_connection_params()
+    return {k: v for k, v in params.items() if isinstance(v, str | int) and k != "options"}
