@@ -16,6 +16,10 @@ runs, with the page's `LIMIT`/`OFFSET` and the kind and time zone of the documen
 
 An unfiltered list's statement is the same for every request, so `api.reads` compiles it once
 per view; a filtered one is compiled per request (django-filter builds its queryset).
+Where a process keeps the unfiltered list's order (`api.read_cache`: `read_order` reads every id
+once per change), a page is its slice of those ids, and `read_documents` their documents in one
+indexed statement: no `OFFSET` walks the rows before a deep page.
+
 `page_links` writes the envelope's `next` / `previous`; `count_differences` and `recount` are
 `manage.py check_documents`'s view of the kept counts.
 """
@@ -30,6 +34,7 @@ from django.db.models import F, Model, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from api.stored import Document, ListCount
+from common.postgresql.prepared import prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,8 @@ def read_page(
     params = (*statement.numbered_params, limit, offset, kind, zone)
     counted = f"SELECT COUNT(*) FROM ({statement.counted}) AS counted"
     counted_params: tuple[Any, ...] = statement.counted_params
-    with connection.cursor() as cursor:
+    # The unfiltered list's statement is one text for every page: prepared, it is planned once.
+    with prepared_cursor() if statement.kept is not None else connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             if statement.ordered is not None:
                 # The page's ids in order, numbered by their place in the array: no window over
@@ -136,6 +142,45 @@ def read_page(
     if any(body is None for body, _, _ in bodies):
         return None
     return Page(count, ",".join(body for body, _, _ in bodies).encode())
+
+
+def read_order(statement: PageStatement) -> list[int] | None:
+    """Every id of the rows, in their order (for `api.read_cache` to keep); None when the
+    statement cannot give them alone (DISTINCT rows)."""
+    if statement.ordered is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(statement.ordered, statement.ordered_params)
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def read_documents(ids: list[int], *, kind: str, zone: str) -> bytes | None:
+    """The documents of these ids, in this order, joined by commas, in one statement; None when
+    one has no stored document in `zone`."""
+    if not ids:
+        return b""
+    document = connection.ops.quote_name(Document._meta.db_table)
+    where = "doc.kind = %s AND doc.zone = %s"
+    with prepared_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT COUNT(doc.body), string_agg(doc.body, ',' ORDER BY page.pos) "
+                "FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(page_id, pos) "
+                f"LEFT JOIN {document} AS doc ON {where} AND doc.object_id = page.page_id",
+                (ids, kind, zone),
+            )
+            found, results = cursor.fetchone()
+            return results.encode() if found == len(ids) else None
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(
+            f"SELECT doc.object_id, doc.body FROM {document} AS doc "
+            f"WHERE {where} AND doc.object_id IN ({marks})",
+            (kind, zone, *ids),
+        )
+        bodies = dict(cursor.fetchall())
+    if len(bodies) != len(set(ids)):
+        return None
+    return ",".join(bodies[pk] for pk in ids).encode()
 
 
 def page_links(url: str, *, count: int, limit: int, offset: int) -> tuple[str | None, str | None]:

@@ -1,6 +1,7 @@
 """This process's cache of anonymous JSON read answers (api/reads.py): the response body of a
 package, grid or category detail, or of an unfiltered list page, as bytes, with its ETag and
-`Last-Modified`, kept until the stored documents change.
+`Last-Modified`, kept until the stored documents change; and each unfiltered list's ids in
+order, so any page of it (whatever its query string) reads only its own documents.
 
 A process learns of a change without asking anyone while it answers a request:
 - PostgreSQL: a statement trigger on the documents' table (api/migrations/0005) sends a
@@ -26,7 +27,9 @@ import select
 import sqlite3
 import threading
 import time
+from array import array
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -168,6 +171,8 @@ class ReadCache:
     def __init__(self, watch: ChangeWatch, *, max_bytes: int, max_age: float) -> None:
         self.watch, self.max_bytes, self.max_age = watch, max_bytes, max_age
         self.entries: OrderedDict[str, Entry] = OrderedDict()
+        # Each unfiltered list's ids in its order, by kind (`kept_order`).
+        self.orders: dict[str, Sequence[int]] = {}
         self.size = 0
         self.watching = False
         self.lock = threading.Lock()
@@ -201,6 +206,23 @@ class ReadCache:
             while self.size > self.max_bytes:
                 self.drop(next(iter(self.entries)))
 
+    def kept_order(self, kind: str, read: Callable[[], list[int] | None]) -> Sequence[int] | None:
+        """The unfiltered list of `kind`'s ids in order, `read()` once after each change; None
+        when it may not be kept (as `put` keeps answers) or `read` cannot give it."""
+        with self.lock:
+            order = self.orders.get(kind)
+        if order is not None:
+            return order
+        if not self.watching or connection.in_atomic_block:
+            return None
+        ids = read()
+        if ids is None or len(ids) * 8 > self.max_bytes:
+            return None
+        order = array("q", ids)
+        with self.lock:
+            self.orders[kind] = order
+        return order
+
     def drop(self, key: str) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:
@@ -208,6 +230,7 @@ class ReadCache:
 
     def clear(self) -> None:
         self.entries.clear()
+        self.orders.clear()
         self.size = 0
 
 

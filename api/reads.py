@@ -34,13 +34,22 @@ from rest_framework.settings import api_settings
 
 from api import changes, documents
 from api.conditional import etag, matches
-from api.list_pages import PageStatement, page_links, page_statement, read_page
+from api.list_pages import (
+    Page,
+    PageStatement,
+    page_links,
+    page_statement,
+    read_documents,
+    read_order,
+    read_page,
+)
 from api.list_params import names_a_filter
 from api.lookups import id_or_slug
 from api.pagination import parse_count
-from api.read_cache import Answer, cache_key, read_cache
+from api.read_cache import Answer, ReadCache, cache_key, read_cache
 from api.stored import Document
 from api.throttling import check_request
+from common.postgresql.prepared import prepared_cursor
 
 JSON = "application/json"
 # Accept headers DRF answers with its JSON renderer.
@@ -97,7 +106,7 @@ class DocumentRead:
             found = (
                 self.detail_answer(request, kwargs["pk"])
                 if self.detail
-                else self.list_answer(request)
+                else self.list_answer(request, cache)
             )
             if found is None:
                 return self.drf_view(request, *args, **kwargs)
@@ -147,7 +156,7 @@ class DocumentRead:
         if lookup is None:
             return None
         by_pk = "pk" in lookup
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 self._detail_sql(by_pk),
                 [self.kind, _zone(), lookup["pk"] if by_pk else lookup["slug"]],
@@ -197,8 +206,11 @@ class DocumentRead:
         filtered = self.rows(request)
         return (False, None) if filtered is None else (True, page_statement(filtered))
 
-    def list_answer(self, request: HttpRequest) -> tuple[bytes, None] | None:
-        """The list page: its count and documents in order, in one statement."""
+    def list_answer(
+        self, request: HttpRequest, cache: ReadCache | None = None
+    ) -> tuple[bytes, None] | None:
+        """The list page: its count and documents in order, in one statement (where `cache`
+        keeps the unfiltered list's order: its slice's documents)."""
         accepted, statement = self.statement(request)
         if not accepted:
             return None
@@ -210,7 +222,16 @@ class DocumentRead:
         except ValidationError:
             return None
         limit = limit or int(api_settings.PAGE_SIZE)  # type: ignore[arg-type]  # set in settings
-        page = read_page(statement, kind=self.kind, zone=_zone(), limit=limit, offset=offset)
+        order = None
+        if cache is not None and statement is not None and statement.kept is not None:
+            order = cache.kept_order(self.kind, lambda: read_order(statement))
+        page: Page | None
+        if order is not None:
+            ids = list(order[offset : offset + limit])
+            results = read_documents(ids, kind=self.kind, zone=_zone())
+            page = None if results is None else Page(len(order), results)
+        else:
+            page = read_page(statement, kind=self.kind, zone=_zone(), limit=limit, offset=offset)
         if page is None:
             return None
         following, previous = page_links(

@@ -286,3 +286,87 @@ def test_cached_answers_still_count_against_the_throttle(cache_on, rates):
 def _libpq_params():
     params = connection.get_connection_params()
     return {k: v for k, v in params.items() if isinstance(v, str | int) and k != "options"}
+
+
+# The unfiltered list's order, kept: any page is its slice's documents.
+
+PAGES = [(20, 0), (5, 0), (5, 5), (5, 20), (7, 21), (5, 25), (5, 1000), (1000, 0), (1, 24)]
+
+
+def _pages(client):
+    return {
+        (limit, offset): client.get(f"/api/v4/packages/?limit={limit}&offset={offset}").content
+        for limit, offset in PAGES
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_every_page_read_through_the_kept_order_is_the_page_read_without_it(settings):
+    PackageFactory.create_batch(25)
+    client = APIClient()
+    without = _pages(client)
+    settings.API_READ_CACHE_BYTES = CACHE_ON
+
+    with_order = _pages(client)
+    settings.API_READ_CACHE_BYTES = 0
+
+    assert with_order == without
+    assert b'"count":25' in with_order[(5, 5)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_order_is_read_once_then_each_page_reads_only_its_documents(
+    cache_on, django_assert_num_queries
+):
+    PackageFactory.create_batch(3)
+    client = APIClient()
+    with django_assert_num_queries(2):  # the order, then the page's documents
+        assert client.get("/api/v4/packages/?limit=1").json()["count"] == 3
+    with django_assert_num_queries(1):
+        assert len(client.get("/api/v4/packages/?limit=2&offset=1").json()["results"]) == 2
+    with django_assert_num_queries(0):  # past the end: nothing to read
+        assert client.get("/api/v4/packages/?offset=10").json()["results"] == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_or_deleted_row_changes_the_kept_order(cache_on):
+    first, second = PackageFactory.create_batch(2)
+    client = APIClient()
+    assert [p["id"] for p in client.get("/api/v4/packages/").json()["results"]] == [
+        second.pk,
+        first.pk,
+    ]
+
+    third = PackageFactory()
+    assert [p["id"] for p in client.get("/api/v4/packages/?x=1").json()["results"]] == [
+        third.pk,
+        second.pk,
+        first.pk,
+    ]
+    second.delete()
+    page = client.get("/api/v4/packages/?x=2").json()
+    assert [p["id"] for p in page["results"]] == [third.pk, first.pk]
+    assert page["count"] == 2
+
+
+def test_an_order_is_not_kept_when_the_watch_cannot_tell():
+    cache = ReadCache(FakeWatch(None), max_bytes=CACHE_ON, max_age=60)
+    cache.get("k")
+
+    assert cache.kept_order("package", lambda: [3, 2, 1]) is None
+    assert cache.orders == {}
+
+
+def test_a_change_forgets_the_kept_order():
+    watch = FakeWatch()
+    cache = ReadCache(watch, max_bytes=CACHE_ON, max_age=60)
+    cache.watching = True
+    assert list(cache.kept_order("package", lambda: [3, 2, 1])) == [3, 2, 1]
+    assert list(cache.kept_order("package", lambda: [9])) == [3, 2, 1]
+
+    watch.answer = True
+    cache.get("k")
+    assert list(cache.kept_order("package", lambda: [4, 3, 2, 1])) == [4, 3, 2, 1]

@@ -61,3 +61,43 @@ def test_every_worker_sees_another_processs_write_on_its_next_read(served_scratc
         project.run(RENAME.format(title=title))
         assert _titles(detail, 20) == {title}
         assert _titles(listing, 20) == {title}
+
+    # Every page, through each worker's kept order of the list, before and after rows come.
+    assert _walk(base) == ["Again"]
+    project.run(MORE)
+    assert _walk(base) == ["Fourth", "Third", "Second", "Again"]
+    project.run(DELETE_SECOND)
+    assert _walk(base) == ["Fourth", "Third", "Again"]
+
+
+MORE = """
+from categories.models import Category
+from packages.models import Package
+category = Category.objects.get(slug="apps")
+for title in ("Second", "Third", "Fourth"):
+    Package.objects.create(title=title, slug=title.lower(), category=category)
+"""
+DELETE_SECOND = """
+from packages.models import Package
+Package.objects.filter(slug="second").delete()
+"""
+
+
+def _walk(base):
+    """The titles of the list read one per page, then two per page, each page asked 4 times
+    (both workers) with a query string of its own: every reading must agree."""
+    readings = set()
+    for limit in (1, 2):
+        for attempt in range(4):
+            titles, offset = [], 0
+            while True:
+                url = f"{base}/api/v4/packages/?limit={limit}&offset={offset}&walk={attempt}"
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    page = json.load(response)
+                titles += [package["title"] for package in page["results"]]
+                offset += limit
+                if offset >= page["count"]:
+                    break
+            readings.add(tuple(titles))
+    assert len(readings) == 1, readings
+    return list(readings.pop())
