@@ -99,7 +99,7 @@ class DocumentRead:
             return self.changes_answer(request)
         if "format" in kwargs or not is_plain_anonymous_json(request):
             return self.drf_view(request, *args, **kwargs)
-        cache = read_cache() if self.detail or not self.is_filtered(request) else None
+        cache = read_cache()
         key = cache_key(request) if cache is not None else ""
         answer = cache.get(key) if cache is not None else None
         if answer is None:
@@ -111,7 +111,8 @@ class DocumentRead:
             if found is None:
                 return self.drf_view(request, *args, **kwargs)
             answer = self.answer(request, *found)
-            if cache is not None:
+            # A filtered list is never kept: a filter may read what no document holds.
+            if cache is not None and (self.detail or not self.is_filtered(request)):
                 cache.put(key, answer)
         return self.respond(request, answer)
 

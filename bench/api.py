@@ -17,9 +17,9 @@ raised (one loopback client stands in for many users) but still counted.
 
 Endpoints: package list (20 per page, rotating over pages), package detail (500 slugs), grid
 list (every page) and search (40 queries). Each is measured "cached" (every URL fetched
-before, then a warm-up run) and "uncached" (a query string no other request has). There is no
-response cache: both are answered from the stored documents (api/reads.py), so the pair shows
-what a URL asked before still gains (the database's own caches). Floor, cached and uncached
+before, then a warm-up run: a detail or list page comes from each worker's read cache,
+api/read_cache.py) and "uncached" (a query string no other request has: the read cache misses,
+and the answer is read from the stored documents, api/reads.py). Floor, cached and uncached
 runs are interleaved for `--rounds` rounds; the table gives the medians of req/s and p50/p99
 latency and the share of the floor, then each issue #23 target with its measured value. Needs
 wrk (`apt-get install -y wrk`), PostgreSQL and Redis.

@@ -40,6 +40,15 @@ class PreparingCursor(psycopg.Cursor[Any]):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
+class PreparedDebugWrapper(CursorDebugWrapper):
+    """Django's logging wrapper (DEBUG, tests' query counts), logging the statement as written:
+    psycopg keeps no text of a prepared statement's run for Django to log."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
+
+
 def prepared_cursor() -> CursorWrapper:
     """A cursor on the default database whose statements PostgreSQL prepares."""
     if connection.vendor != "postgresql":
@@ -53,5 +62,5 @@ def prepared_cursor() -> CursorWrapper:
     with connection.wrap_database_errors:
         raw = PreparingCursor(raw_connection)
     # What Django's own cursor() wraps its cursors in.
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    wrapper = PreparedDebugWrapper if connection.queries_logged else CursorWrapper
     return wrapper(raw, connection)

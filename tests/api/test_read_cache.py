@@ -370,3 +370,21 @@ def test_a_change_forgets_the_kept_order():
     watch.answer = True
     cache.get("k")
     assert list(cache.kept_order("package", lambda: [4, 3, 2, 1])) == [4, 3, 2, 1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_what_is_kept_is_plain_bytes_and_strings(cache_on):
+    package = PackageFactory()
+    client = APIClient()
+    client.get(f"/api/v4/packages/{package.pk}/")
+    client.get("/api/v4/packages/")
+    cache = read_cache.read_cache()
+
+    assert len(cache.entries) == 2
+    for key, entry in cache.entries.items():
+        assert type(key) is str
+        assert type(entry.answer.body) is bytes
+        assert type(entry.answer.etag) is str
+        assert entry.answer.last_modified is None or type(entry.answer.last_modified) is str
+    assert {kind: list(order) for kind, order in cache.orders.items()} == {"package": [package.pk]}
