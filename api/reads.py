@@ -69,8 +69,17 @@ def is_plain_anonymous_json(request: HttpRequest) -> bool:
         and "HTTP_AUTHORIZATION" not in meta
         and meta.get("HTTP_ACCEPT") in _JSON_ACCEPTS
         and not ("HTTP_COOKIE" in meta and settings.SESSION_COOKIE_NAME in request.COOKIES)
-        and not (meta.get("QUERY_STRING") and "format" in request.GET)
+        and not asks_for(request, "format")
     )
+
+
+def asks_for(request: HttpRequest, name: str) -> bool:
+    """Does the query string name `name`? Parsed only when its text could (most reads' query
+    strings are an offset, or nothing)."""
+    query = request.META.get("QUERY_STRING", "")
+    if name not in query and "%" not in query:
+        return False
+    return name in request.GET
 
 
 def _zone() -> str:
@@ -95,7 +104,11 @@ class DocumentRead:
         self.plain_statement: PageStatement | None = None
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not self.detail and changes.SINCE in request.GET and request.method in {"GET", "HEAD"}:
+        if (
+            not self.detail
+            and asks_for(request, changes.SINCE)
+            and request.method in {"GET", "HEAD"}
+        ):
             return self.changes_answer(request)
         if "format" in kwargs or not is_plain_anonymous_json(request):
             return self.drf_view(request, *args, **kwargs)

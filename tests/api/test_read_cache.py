@@ -388,3 +388,16 @@ def test_what_is_kept_is_plain_bytes_and_strings(cache_on):
         assert type(entry.answer.etag) is str
         assert entry.answer.last_modified is None or type(entry.answer.last_modified) is str
     assert {kind: list(order) for kind, order in cache.orders.items()} == {"package": [package.pk]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["format=api", "f%6Frmat=api", "limit=1&%66ormat=api"])
+def test_a_format_parameter_however_written_goes_to_drf(client, query):
+    PackageFactory(slug="written")
+
+    for path in ("/api/v4/packages/written/", "/api/v4/packages/"):
+        # DRF's answer to a format the Accept header refuses: never the plain JSON read's 200.
+        response = client.get(f"{path}?{query}", HTTP_ACCEPT="application/json")
+        assert response.status_code == 406, (path, query)
+        browsable = client.get(f"{path}?{query}")
+        assert browsable["Content-Type"].startswith("text/html"), (path, query)
