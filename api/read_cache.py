@@ -171,8 +171,8 @@ class ReadCache:
     def __init__(self, watch: ChangeWatch, *, max_bytes: int, max_age: float) -> None:
         self.watch, self.max_bytes, self.max_age = watch, max_bytes, max_age
         self.entries: OrderedDict[str, Entry] = OrderedDict()
-        # Each unfiltered list's ids in its order, by kind (`kept_order`).
-        self.orders: dict[str, Sequence[int]] = {}
+        # Each unfiltered list's ids in its order and when they were read, by kind (`kept_order`).
+        self.orders: dict[str, tuple[Sequence[int], float]] = {}
         self.size = 0
         self.watching = False
         self.lock = threading.Lock()
@@ -210,18 +210,18 @@ class ReadCache:
         """The unfiltered list of `kind`'s ids in order, `read()` once after each change; None
         when it may not be kept (as `put` keeps answers) or `read` cannot give it."""
         with self.lock:
-            order = self.orders.get(kind)
-        if order is not None:
-            return order
+            found = self.orders.get(kind)
+        if found is not None and time.monotonic() - found[1] <= self.max_age:
+            return found[0]
         if not self.watching or connection.in_atomic_block:
             return None
         ids = read()
         if ids is None or len(ids) * 8 > self.max_bytes:
             return None
-        order = array("q", ids)
+        kept = array("q", ids)
         with self.lock:
-            self.orders[kind] = order
-        return order
+            self.orders[kind] = (kept, time.monotonic())
+        return kept
 
     def drop(self, key: str) -> None:
         entry = self.entries.pop(key, None)

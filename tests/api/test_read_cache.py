@@ -158,3 +158,16 @@ def test_a_format_parameter_however_written_goes_to_drf(client, query):
         assert response.status_code == 406, (path, query)
         browsable = client.get(f"{path}?{query}")
         assert browsable["Content-Type"].startswith("text/html"), (path, query)
+
+
+def test_a_kept_order_older_than_its_age_is_read_again(monkeypatch):
+    cache = ReadCache(FakeWatch(), max_bytes=CACHE_ON, max_age=60)
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    cache.get("k")
+    assert list(cache.kept_order("package", lambda: [2, 1])) == [2, 1]
+    now[0] += 59
+    assert list(cache.kept_order("package", lambda: [3, 2, 1])) == [2, 1]
+    now[0] += 2
+
+    assert list(cache.kept_order("package", lambda: [3, 2, 1])) == [3, 2, 1]

@@ -230,4 +230,6 @@ def test_what_is_kept_is_plain_bytes_and_strings(cache_on):
         assert type(entry.answer.body) is bytes
         assert type(entry.answer.etag) is str
         assert entry.answer.last_modified is None or type(entry.answer.last_modified) is str
-    assert {kind: list(order) for kind, order in cache.orders.items()} == {"package": [package.pk]}
+    assert {kind: list(order) for kind, (order, _) in cache.orders.items()} == {
+        "package": [package.pk]
+    }
