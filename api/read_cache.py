@@ -9,7 +9,9 @@ A process learns of a change without asking anyone while it answers a request:
   listens on a connection of its own and, before each read, looks at that connection's socket
   (a non-blocking `select`, no round trip). Any notification clears the cache.
 - SQLite: `PRAGMA data_version` on a connection of its own, which moves whenever any other
-  connection (another process, or this process's Django connection) commits a write.
+  connection (another process, or this process's Django connection) commits a write; only
+  then is the documents' version (a row triggers on the documents' table keep) read, and only
+  a new version clears the cache.
 - Its own writes also clear it at once (`forget_all`, called by `api.documents.rebuild`).
 
 When it cannot watch (the listener cannot connect, an in-memory database), nothing is kept and
@@ -39,6 +41,8 @@ from django.db import connection
 from django.http import HttpRequest
 
 CHANNEL = "api_documents"
+# SQLite: the documents' version, moved by every write to api_document (api/migrations/0006).
+DOCUMENTS_VERSION = "SELECT version FROM api_document_version WHERE id = 1"
 # After a failed attempt to listen, the next one waits this long (reads go to the documents).
 RETRY_SECONDS = 5.0
 # What an entry costs beyond its body and key (the objects around them), for the byte budget.
@@ -112,28 +116,36 @@ class PostgresWatch:
 
 
 class SqliteWatch:
-    """`PRAGMA data_version` of the database file, on a connection of this process's own."""
+    """The documents' version (api_document_version, kept by triggers on api_document:
+    api/migrations/0006), read on a connection of this process's own only when `PRAGMA
+    data_version` says another connection wrote to the file: the task worker's heartbeats and
+    other writes that change no document do not empty the cache."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.reader: sqlite3.Connection | None = None
-        self.version: int | None = None
+        self.file_version: int | None = None
+        self.documents_version: int | None = None
 
     def changed(self) -> bool | None:
         try:
             if self.reader is None:
                 self.reader = sqlite3.connect(self.path, check_same_thread=False)
-            (version,) = self.reader.execute("PRAGMA data_version").fetchone()
-        except sqlite3.Error:
+            (file_version,) = self.reader.execute("PRAGMA data_version").fetchone()
+            if file_version == self.file_version:
+                return False
+            (documents_version,) = self.reader.execute(DOCUMENTS_VERSION).fetchone()
+        except (sqlite3.Error, TypeError):
             self.close()
             return None
-        seen, self.version = self.version, version
-        return seen != version
+        seen = self.documents_version
+        self.file_version, self.documents_version = file_version, documents_version
+        return seen != documents_version
 
     def close(self) -> None:
         if self.reader is not None:
             self.reader.close()
-        self.reader, self.version = None, None
+        self.reader, self.file_version, self.documents_version = None, None, None
 
 
 class NoWatch:

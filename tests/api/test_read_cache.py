@@ -5,6 +5,7 @@ budget and age; a format parameter, however written, never reaches the plain rea
 API with a real watch: test_read_cache_postgres.py, and test_read_cache_served.py under
 gunicorn on both databases."""
 
+import importlib
 import sqlite3
 import time
 
@@ -14,6 +15,8 @@ from django.db import connection
 from api import read_cache
 from api.read_cache import Answer, ReadCache, SqliteWatch
 from tests.factories import PackageFactory
+
+INSTALL = importlib.import_module("api.migrations.0006_document_version_cache23").INSTALL
 
 CACHE_ON = 1024 * 1024
 
@@ -99,19 +102,38 @@ def test_nothing_is_kept_inside_a_transaction():
     assert cache.entries == {}
 
 
-def test_sqlite_data_version_sees_another_connections_commit(tmp_path):
+def test_sqlite_a_document_write_is_seen_and_other_writes_are_not(tmp_path):
     path = str(tmp_path / "watched.sqlite3")
     writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("CREATE TABLE t (x)")
+    for statement in (
+        "CREATE TABLE api_document (id INTEGER PRIMARY KEY, body TEXT)",
+        "CREATE TABLE heartbeat (at TEXT)",
+        *INSTALL,
+    ):
+        writer.execute(statement)
     watch = SqliteWatch(path)
 
     assert watch.changed() is True  # first look: nothing known yet
     assert watch.changed() is False
-    writer.execute("INSERT INTO t VALUES (1)")
-    assert watch.changed() is True
-    assert watch.changed() is False
+    writer.execute("INSERT INTO heartbeat VALUES ('now')")
+    assert watch.changed() is False  # the file changed, no document did
+    for statement in (
+        "INSERT INTO api_document (body) VALUES ('{}')",
+        "UPDATE api_document SET body = '[]'",
+        "DELETE FROM api_document",
+    ):
+        writer.execute(statement)
+        assert watch.changed() is True, statement
+        assert watch.changed() is False
     writer.close()
     watch.close()
+
+
+def test_a_sqlite_file_without_the_documents_version_means_no_caching(tmp_path):
+    path = str(tmp_path / "unmigrated.sqlite3")
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+
+    assert SqliteWatch(path).changed() is None
 
 
 def test_an_unreadable_sqlite_file_means_no_caching(tmp_path):
