@@ -60,13 +60,7 @@ def search_packages(
     ]
     tiers += [most_starred(f"t.search_text @@ {query}", "limit") for query in (in_names, matched)]
     weight = _weight("p", in_names)
-    sql = (
-        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=weight)}"
-        f" FROM packages_package p JOIN categories_category c ON c.id = p.category_id"
-        f" WHERE p.id IN ({' UNION ALL '.join(tiers)})"
-        f" ORDER BY 10 DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
-    )
-    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
+    return _packages_among(tiers, weight=weight, order="10 DESC", params=params)
 
 
 def partial_packages(
@@ -84,11 +78,20 @@ def partial_packages(
             f"ts_match_vq(p.search_text, {any_field})::int"
             f" + ts_match_vq(p.search_text, {in_names})::int"
         )
+    order = f"{' + '.join(coverage)} DESC"
+    return _packages_among(candidates, weight=rows.FUZZY, order=order, params=params)
+
+
+def _packages_among(
+    candidates: Sequence[str], *, weight: str | int, order: str, params: Params
+) -> list[rows.Row]:
+    """The hit rows of the packages any of the `candidates` subqueries selects, weighed by
+    `weight`, sorted by `order`, then stars and id; at most `%(limit)s`."""
     sql = (
-        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=rows.FUZZY)}"
+        f"SELECT {rows.PACKAGE_COLUMNS.format(weight=weight)}"
         f" FROM packages_package p JOIN categories_category c ON c.id = p.category_id"
         f" WHERE p.id IN ({' UNION ALL '.join(candidates)})"
-        f" ORDER BY {' + '.join(coverage)} DESC, p.repo_watchers DESC, p.id LIMIT %(limit)s"
+        f" ORDER BY {order}, p.repo_watchers DESC, p.id LIMIT %(limit)s"
     )
     return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
 
