@@ -51,11 +51,13 @@ ENTRY_OVERHEAD = 200
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A read's response: its body (links complete), ETag and `Last-Modified` (HTTP date)."""
+    """A read's response: its body (links complete), ETag, `Last-Modified` (HTTP date) and the
+    methods its resource allows (`Allow`)."""
 
     body: bytes
     etag: str
     last_modified: str | None
+    allow: str
 
 
 class ChangeWatch(Protocol):

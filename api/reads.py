@@ -13,7 +13,8 @@ once, by whichever answers.
 - both: links completed with the request's scheme and host (`documents.complete`), an ETag of
   the body, 304 on a matching `If-None-Match`, `Last-Modified` on a detail;
 - a detail's or unfiltered list page's answer is kept in this process (api/read_cache.py) until
-  a document changes, so asking again costs no query.
+  a document changes: asked again, `KeptReadMiddleware` gives it before URL resolution, with no
+  query.
 """
 
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from api.list_pages import (
 )
 from api.list_params import names_a_filter
 from api.lookups import id_or_slug
+from api.middleware import V4_PREFIX
 from api.pagination import parse_count
 from api.read_cache import Answer, ReadCache, cache_key, read_cache
 from api.stored import Document
@@ -112,46 +114,27 @@ class DocumentRead:
             return self.changes_answer(request)
         if "format" in kwargs or not is_plain_anonymous_json(request):
             return self.drf_view(request, *args, **kwargs)
+        # A kept answer was served before URL resolution (`KeptReadMiddleware`): this one is
+        # read from the documents, then kept.
         cache = read_cache()
-        key = cache_key(request) if cache is not None else ""
-        answer = cache.get(key) if cache is not None else None
-        if answer is None:
-            found = (
-                self.detail_answer(request, kwargs["pk"])
-                if self.detail
-                else self.list_answer(request, cache)
-            )
-            if found is None:
-                return self.drf_view(request, *args, **kwargs)
-            answer = self.answer(request, *found)
-            # A filtered list is never kept: a filter may read what no document holds.
-            if cache is not None and (self.detail or not self.is_filtered(request)):
-                cache.put(key, answer)
-        return self.respond(request, answer)
+        found = (
+            self.detail_answer(request, kwargs["pk"])
+            if self.detail
+            else self.list_answer(request, cache)
+        )
+        if found is None:
+            return self.drf_view(request, *args, **kwargs)
+        answer = self.answer(request, *found)
+        # A filtered list is never kept: a filter may read what no document holds.
+        if cache is not None and (self.detail or not self.is_filtered(request)):
+            cache.put(cache_key(request), answer)
+        return respond(request, answer)
 
-    @staticmethod
-    def answer(request: HttpRequest, body: bytes, modified: Any) -> Answer:
+    def answer(self, request: HttpRequest, body: bytes, modified: Any) -> Answer:
         """The stored bytes, links completed with the request's scheme and host."""
         body = documents.complete(body, f"{request.scheme}://{request.get_host()}".encode())
         last_modified = None if modified is None else http_date(modified.timestamp())
-        return Answer(body, etag(body), last_modified)
-
-    def respond(self, request: HttpRequest, answer: Answer) -> HttpResponseBase:
-        """The answer as the response, once the throttles allow it."""
-        refused = check_request(request)
-        if refused is not None:
-            return refused
-        response: HttpResponse
-        if matches(request, answer.etag):
-            response = HttpResponseNotModified()
-        else:
-            response = HttpResponse(answer.body, content_type=JSON)
-        response["ETag"] = answer.etag
-        if answer.last_modified is not None:
-            response["Last-Modified"] = answer.last_modified
-        response["Vary"] = "Accept"
-        response["Allow"] = self.allow
-        return response
+        return Answer(body, etag(body), last_modified, self.allow)
 
     def changes_answer(self, request: HttpRequest) -> HttpResponseBase:
         """A `changed_since` page (api/changes.py), for any client."""
@@ -161,7 +144,7 @@ class DocumentRead:
         body = changes.changed_page(request, self.kind, rows)
         if not isinstance(body, bytes):
             return check_request(request) or body  # a 400 is counted too
-        return self.respond(request, self.answer(request, body, None))
+        return respond(request, self.answer(request, body, None))
 
     def detail_answer(self, request: HttpRequest, segment: str) -> tuple[bytes, Any] | None:
         """The stored document the URL names, in one indexed query (plain SQL: building it with
@@ -253,6 +236,46 @@ class DocumentRead:
         )
         head = orjson.dumps({"count": page.count, "next": following, "previous": previous})
         return b"".join((head[:-1], b',"results":[', page.results, b"]}")), None
+
+
+def respond(request: HttpRequest, answer: Answer) -> HttpResponseBase:
+    """The answer as the response, once the throttles allow it."""
+    refused = check_request(request)
+    if refused is not None:
+        return refused
+    response: HttpResponse
+    if matches(request, answer.etag):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(answer.body, content_type=JSON)
+    response["ETag"] = answer.etag
+    if answer.last_modified is not None:
+        response["Last-Modified"] = answer.last_modified
+    response["Vary"] = "Accept"
+    response["Allow"] = answer.allow
+    return response
+
+
+class KeptReadMiddleware:
+    """Innermost: an API v4 read this process answered before, and kept (api/read_cache.py),
+    is answered again before URL resolution while the documents have not changed. The outer
+    middleware still run (throttles and their headers, security headers), so the response is
+    the one the view gave."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        cache = read_cache()
+        if (
+            cache is not None
+            and request.path.startswith(V4_PREFIX)
+            and is_plain_anonymous_json(request)
+        ):
+            answer = cache.get(cache_key(request))
+            if answer is not None:
+                return respond(request, answer)
+        return self.get_response(request)
 
 
 def documents_first(patterns: list[Any]) -> list[Any]:

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     # Counts pages, feeds and badges (DRF views count their own); rate-limit headers on every
     # response (api/throttling.py).
     "api.throttling.ThrottleMiddleware",
+    # Innermost: a read this process answered and kept is answered again before URL resolution
+    # (api/reads.py, api/read_cache.py).
+    "api.reads.KeptReadMiddleware",
 ]
 
 ROOT_URLCONF = "djangopackages.urls"

@@ -35,7 +35,7 @@ class FakeWatch:
 
 
 def answer(body=b"{}"):
-    return Answer(body, '"tag"', None)
+    return Answer(body, '"tag"', None, "GET, HEAD, OPTIONS")
 
 
 # What the cache does on its own (a watch the test controls).

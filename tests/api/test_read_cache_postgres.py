@@ -8,6 +8,7 @@ import time
 
 import psycopg
 import pytest
+from django.core.handlers.base import BaseHandler
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -27,28 +28,46 @@ def cache_on(settings):
 
 
 def _headers(response):
-    names = ("ETag", "Last-Modified", "Allow", "Vary")
-    return {name: response[name] for name in names if response.has_header(name)}
+    """Every header field but the throttle's counters, which move with each request."""
+    moving = ("ratelimit", "x-ratelimit-remaining", "x-ratelimit-reset")
+    return {name: value for name, value in response.items() if name.lower() not in moving}
+
+
+@pytest.fixture
+def resolutions(monkeypatch):
+    """How many requests reached URL resolution."""
+    counted = []
+    resolve_request = BaseHandler.resolve_request
+
+    def counting(handler, request):
+        counted.append(request.path)
+        return resolve_request(handler, request)
+
+    monkeypatch.setattr(BaseHandler, "resolve_request", counting)
+    return counted
 
 
 @pytest.mark.parametrize(
     "path", ["/api/v4/packages/{pk}/", "/api/v4/packages/", "/api/v4/packages/?limit=1&offset=0"]
 )
 def test_a_second_read_asks_the_database_nothing_and_is_the_same(
-    cache_on, django_assert_num_queries, path
+    cache_on, django_assert_num_queries, resolutions, path
 ):
     package = PackageFactory()
     client = APIClient()
     url = path.format(pk=package.pk)
     first = client.get(url)
     assert first.status_code == 200
+    assert len(resolutions) == 1
 
     with django_assert_num_queries(0):
         second = client.get(url)
         not_modified = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
 
+    assert len(resolutions) == 1, "a kept answer is given before URL resolution"
     assert second.content == first.content
     assert _headers(second) == _headers(first)
+    assert second["X-RateLimit-Remaining"] != first["X-RateLimit-Remaining"]
     assert not_modified.status_code == 304
     assert not_modified["ETag"] == first["ETag"]
 
