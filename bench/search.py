@@ -8,7 +8,8 @@ import time (`--reuse` skips the import when the database already holds N packag
 times uncached in-process searches (medians and p99 of --rounds each) for a word nearly every
 package has, two words, a prefix and a misspelling.
 
-It then serves the catalogue with gunicorn (`--workers` 2 x `--threads` 4) as deployed: on
+It then serves the catalogue with gunicorn as deployed (`--workers` 2 sync workers, as `make
+run`, the image and bench/api.py serve; `--threads` N > 1 tries gthread workers): on
 PostgreSQL the production settings (as bench/api.py sets them up, Redis db `--redis-url`), on
 SQLite the embedded default (no Redis), and runs wrk (`--connections` 8, `--duration` s) per
 query, a unique query string on every request so no response comes from the cache, printing
@@ -86,7 +87,9 @@ def parse_args():
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (1: sync, as deployed)"
+    )
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
