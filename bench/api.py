@@ -12,7 +12,8 @@ The set-ups (`--setups`, both by default):
 Both serve the same catalogue (bench/catalogue.py: N packages, G grids, built once into an
 SQLite file under bench/out/ and the PostgreSQL database, reused while the sizes match) with a
 bench-only URLconf that adds the floor: a bare Django view returning a precomputed body of
-the same size as the endpoint's, through the same middleware and gunicorn. Throttles are
+the same size as the endpoint's, through the same middleware and gunicorn, and driven by the
+same kind of wrk script (wrk runs on the same cores, and a script costs it CPU). Throttles are
 raised (one loopback client stands in for many users) but still counted.
 
 Endpoints: package list (20 per page, rotating over pages), package detail (500 slugs), grid
@@ -233,7 +234,10 @@ def measure(setup, args, urls, tmpdir):
         warm_up(args, base, urls, tmpdir)
         for round_ in range(args.rounds):
             for name in ENDPOINTS:
-                runs[name]["floor"].append(run_wrk(args, base, path=f"/bench/floor/{name}/"))
+                # Through the same kind of wrk script as the endpoint's runs: a script's
+                # request() costs wrk CPU of its own, on the cores the server uses.
+                floor = wrk_script(tmpdir, f"{name}-floor", [f"/bench/floor/{name}/"], cold=False)
+                runs[name]["floor"].append(run_wrk(args, base, floor))
                 for run in ("cached", "uncached"):
                     script = wrk_script(tmpdir, name, urls[name], cold=run == "uncached")
                     runs[name][run].append(run_wrk(args, base, script))
