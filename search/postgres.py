@@ -8,8 +8,9 @@ configuration of each field) holds it, or a word form of it, as a prefix. Packag
 candidates per tier (UNION ALL), each the most-starred rows found by that tier's own index:
 btree `text_pattern_ops` on the normalized and squashed names (exact, prefix), `search_text`'s
 GIN index restricted to weight A, the names (title words), or over every field (any words);
-the word tiers test the most-starred rows first (`most_starred`). Only those candidates are
-weighed and sorted: no statement ranks every matching row.
+the word tiers test the most-starred rows first, and look at the GIN index once for both when
+those fall short (`word_tiers`). Only those candidates are weighed and sorted: no statement
+ranks every matching row.
 """
 
 from collections.abc import Sequence
@@ -58,7 +59,7 @@ def search_packages(
         f" AND NOT t.id = ANY(%(exclude)s) ORDER BY {_ORDER} LIMIT %(limit)s)"
         for _tier, condition in _name_conditions("t")
     ]
-    tiers += [most_starred(f"t.search_text @@ {query}", "limit") for query in (in_names, matched)]
+    tiers.append(word_tiers(in_names, matched))
     weight = _weight("p", in_names)
     return _packages_among(tiers, weight=weight, order="10 DESC", params=params)
 
@@ -109,12 +110,44 @@ def most_starred(match: str, limit: str) -> str:
     """
     condition = f"{match} AND NOT t.id = ANY(%(exclude)s)"
     return (
-        f"(WITH first AS MATERIALIZED (SELECT t.id FROM (SELECT id, search_text, repo_watchers"
-        f" FROM packages_package ORDER BY repo_watchers DESC, id LIMIT {FIRST_STARRED}) t"
-        f" WHERE {condition} ORDER BY {_ORDER} LIMIT %({limit})s)"
+        f"(WITH first AS MATERIALIZED ({_first_starred(condition, limit)})"
         f" SELECT id FROM first UNION ALL (SELECT t.id FROM packages_package t"
         f" WHERE {condition} AND (SELECT count(*) FROM first) < %({limit})s"
         f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT %({limit})s))"
+    )
+
+
+def word_tiers(in_names: str, matched: str) -> str:
+    """A subquery: the ids of the `%(limit)s` most-starred packages matching `in_names` and of
+    those matching `matched`, as two `most_starred` would give them, but with one look at the
+    words' index for both: a package matching in its names matches anywhere, so when either
+    tier's most-starred rows fall short, every `matched` row is found once (the index's slow
+    part for common prefixes) and the names tier is tested on those rows only."""
+    excluded = "NOT t.id = ANY(%(exclude)s)"
+    named_first = _first_starred(f"t.search_text @@ {in_names} AND {excluded}", "limit")
+    matched_first = _first_starred(f"t.search_text @@ {matched} AND {excluded}", "limit")
+    short = "(SELECT count(*) FROM {first}) < %(limit)s"
+    return (
+        f"(WITH named_first AS MATERIALIZED ({named_first}),"
+        f" matched_first AS MATERIALIZED ({matched_first}),"
+        f" found AS MATERIALIZED (SELECT t.id, t.repo_watchers,"
+        f" ts_match_vq(t.search_text, {in_names}) AS named FROM packages_package t"
+        f" WHERE t.search_text @@ {matched} AND {excluded})"
+        f" SELECT id FROM named_first UNION ALL SELECT id FROM matched_first"
+        f" UNION ALL (SELECT id FROM found WHERE named AND {short.format(first='named_first')}"
+        f" ORDER BY repo_watchers DESC, id LIMIT %(limit)s)"
+        f" UNION ALL (SELECT id FROM found WHERE {short.format(first='matched_first')}"
+        f" ORDER BY repo_watchers DESC, id LIMIT %(limit)s))"
+    )
+
+
+def _first_starred(condition: str, limit: str) -> str:
+    """The ids of the `%(limit)s` most-starred of the `FIRST_STARRED` most-starred packages `t`
+    where `condition` holds."""
+    return (
+        f"SELECT t.id FROM (SELECT id, search_text, repo_watchers FROM packages_package"
+        f" ORDER BY repo_watchers DESC, id LIMIT {FIRST_STARRED}) t"
+        f" WHERE {condition} ORDER BY {_ORDER} LIMIT %({limit})s"
     )
 
 

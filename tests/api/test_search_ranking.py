@@ -115,3 +115,28 @@ def test_the_grid_statement_matches_through_the_gin_index():
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "grid_search_text_idx" in plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("query", "limit", "tiers"),
+    [
+        ("celery", 20, {search.PREFIX, search.TITLE_WORDS, search.ANY_WORDS}),
+        ("celery", 8, {search.PREFIX, search.TITLE_WORDS}),
+        ("runs", 3, {search.ANY_WORDS}),
+    ],
+)
+def test_the_words_index_gives_what_the_most_starred_rows_would(monkeypatch, query, limit, tiers):
+    """With only the 2 most-starred rows probed first, both word tiers fall short and find
+    their rows through the words' index (one look for both): the hits are the same."""
+    for n in range(6):
+        _package(f"celery-prefix-{n}", stars=100 + n)
+        _package(f"tasks-celery-{n}", stars=1_000 + n)
+        _package(f"queue-{n}", stars=10_000 + n, description="Runs on celery.")
+        _package(f"popular-{n}", stars=100_000 + n)
+    probed_widely = _hits(query, limit=limit)
+
+    monkeypatch.setattr(postgres, "FIRST_STARRED", 2)
+
+    assert _hits(query, limit=limit) == probed_widely
+    assert {weight for _slug, weight in probed_widely} == tiers
