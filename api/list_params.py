@@ -5,6 +5,7 @@ of its parameters leaves the queryset as it is, and building one, a deep copy of
 plus a bound form, costs more than the rest of a list page); api/reads.py asks the same.
 """
 
+import functools
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,10 +17,16 @@ from rest_framework.views import APIView
 def names_a_filter(filterset_class: Any, parameter: str) -> bool:
     """May `parameter` be read by `filterset_class`? Its filters' names, and their suffixed
     forms (`<name>_min`, `<name>_after`: the parameters of a multi-value widget)."""
-    return any(
-        parameter == name or parameter.startswith(f"{name}_")
-        for name in filterset_class.base_filters
-    )
+    names, prefixes = _filter_names(filterset_class)
+    return parameter in names or parameter.startswith(prefixes)
+
+
+@functools.cache
+def _filter_names(filterset_class: Any) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A FilterSet's filter names and their suffixed forms' prefixes (its filters are declared
+    in its class body: each class is read once; asked on every list read)."""
+    names = tuple(filterset_class.base_filters)
+    return frozenset(names), tuple(f"{name}_" for name in names)
 
 
 class FilterBackend(DjangoFilterBackend):
