@@ -1,6 +1,7 @@
 """This process's cache of anonymous JSON read answers (api/reads.py): the response body of a
-package, grid or category detail, or of an unfiltered list page, as bytes, with its ETag and
-`Last-Modified`, kept until the stored documents change; and each unfiltered list's ids in
+package, grid or category detail asked with no query string, or of a list page asked with only
+`limit` and `offset` (`DocumentRead.keeps`), as bytes, with its ETag, `Last-Modified` and
+`Allow`, kept until the stored documents change; and each unfiltered list's ids in
 order, so any page of it (whatever its query string) reads only its own documents.
 
 A process learns of a change without asking anyone while it answers a request:

@@ -12,7 +12,7 @@ once, by whichever answers.
 - list: one statement returns the count and the page's documents in order (api/list_pages.py);
 - both: links completed with the request's scheme and host (`documents.complete`), an ETag of
   the body, 304 on a matching `If-None-Match`, `Last-Modified` on a detail;
-- a detail's or unfiltered list page's answer is kept in this process (api/read_cache.py) until
+- a detail's or plain list page's answer is kept in this process (api/read_cache.py) until
   a document changes: asked again, `KeptReadMiddleware` gives it before URL resolution, with no
   query.
 """
@@ -56,6 +56,8 @@ from common.postgresql.prepared import prepared_cursor
 JSON = "application/json"
 # Accept headers DRF answers with its JSON renderer.
 _JSON_ACCEPTS = {None, "", "*/*", JSON}
+# The only query parameters of a list page whose answer is kept (`DocumentRead.keeps`).
+PAGE_PARAMETERS = frozenset({"limit", "offset"})
 # The router's view names this path answers, and the kind of document each serves.
 KINDS = {"package": documents.PACKAGE, "grid": documents.GRID, "category": documents.CATEGORY}
 
@@ -125,8 +127,7 @@ class DocumentRead:
         if found is None:
             return self.drf_view(request, *args, **kwargs)
         answer = self.answer(request, *found)
-        # A filtered list is never kept: a filter may read what no document holds.
-        if cache is not None and (self.detail or not self.is_filtered(request)):
+        if cache is not None and self.keeps(request):
             cache.put(cache_key(request), answer)
         return respond(request, answer)
 
@@ -187,6 +188,15 @@ class DocumentRead:
             return rows
         filterset = self.filterset_class(request.GET, queryset=rows, request=request)
         return filterset.qs if filterset.is_valid() else None
+
+    def keeps(self, request: HttpRequest) -> bool:
+        """Is this answer kept? A detail asked with no query string, a list page with only
+        `limit` and `offset`. A filtered list is not: a filter may read what no document holds.
+        Nor is a URL with any other parameter (a cache buster, a tracking tag): asked by no
+        one else, it would only push out what others ask."""
+        if not request.META.get("QUERY_STRING"):
+            return True
+        return not self.detail and all(name in PAGE_PARAMETERS for name in request.GET)
 
     def is_filtered(self, request: HttpRequest) -> bool:
         """Does a query parameter name one of the list's filters?"""

@@ -95,6 +95,25 @@ def test_a_filtered_list_is_not_kept(cache_on, django_assert_num_queries):
         assert client.get("/api/v4/packages/?category=apps").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v4/packages/?_=1765100000", "/api/v4/packages/{pk}/?utm_source=feed"]
+)
+def test_a_url_with_a_parameter_no_one_else_sends_is_not_kept(
+    cache_on, django_assert_num_queries, path
+):
+    package = PackageFactory()
+    client = APIClient()
+    url = path.format(pk=package.pk)
+    first = client.get(url)
+
+    with django_assert_num_queries(1, exact=False):
+        again = client.get(url)
+
+    assert again.status_code == first.status_code == 200
+    assert again.content == first.content
+    assert not read_cache.read_cache().entries, "a cache buster keeps nothing"
+
+
 def test_a_write_by_another_process_is_seen_on_the_next_read(cache_on):
     package = PackageFactory(title="Before")
     client = APIClient()
