@@ -13,6 +13,9 @@ PLAIN_WORD = re.compile(r"[^\W_]+")
 NAME_SEPARATORS = "-_."
 NAME_PREFIX = "django "
 JOINED_PREFIX = NAME_PREFIX.strip()
+# Sorts after every character (byte by byte, too): `prefix <= text < prefix + LAST_CHARACTER`
+# holds for every text that starts with `prefix` (unless this character follows it).
+LAST_CHARACTER = "\U0010ffff"
 _SEPARATORS = re.compile(rf"[{re.escape(NAME_SEPARATORS)}\s]+")
 
 

@@ -12,22 +12,32 @@ names are one edit from them.
 """
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import connection
+
+from common.postgresql.prepared import prepared_cursor
+from search.names import LAST_CHARACTER
 
 MIN_WORD = 4
 MAX_WORD = 30
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
-_LAST = "\U0010ffff"
-_STARTED = -1  # in a lookup's rows: the word starts a name word
 
+_STARTED = -1  # in a look-up's rows: the word starts a name word
+# The words that start a name word (or are one), then the spellings of the other words, each
+# looked up in the words' index; the words and spellings are each sent as one text, split on
+# the server (a long word has over a thousand spellings: passed one by one, they cost
+# milliseconds, and so do the look-ups of a known word's).
 _POSTGRES = """
-    SELECT word, packages FROM packages_name_word WHERE word = ANY(%(spellings)s)
+    WITH started AS MATERIALIZED (
+        SELECT w FROM unnest(string_to_array(%(words)s, ' ')) AS w WHERE EXISTS (
+            SELECT 1 FROM packages_name_word WHERE word >= w AND word < w || %(last)s))
+    SELECT word, packages FROM packages_name_word WHERE word = ANY(ARRAY(
+        SELECT s.spelling FROM unnest(
+            string_to_array(%(spellings)s, ' '), string_to_array(%(of_words)s, ' ')
+        ) AS s(spelling, of_word) WHERE s.of_word NOT IN (SELECT w FROM started)))
     UNION ALL
-    SELECT w, -1 FROM unnest(%(words)s::text[]) AS w WHERE EXISTS (
-        SELECT 1 FROM packages_name_word WHERE word >= w AND word < w || %(last)s)
+    SELECT w, -1 FROM started
 """
 _SQLITE = """
     SELECT word, packages FROM packages_name_word
@@ -44,8 +54,7 @@ def correct(words: Sequence[str]) -> list[str]:
     if not suspects:
         return list(words)
     near = {word: edits(word) for word in suspects}
-    spellings = sorted(set(suspects).union(*near.values()))
-    counts, started = _look_up(suspects, spellings)
+    counts, started = _look_up(suspects, near)
     corrected = []
     for word in words:
         if word not in near or word in counts or word in started:
@@ -59,7 +68,7 @@ def correct(words: Sequence[str]) -> list[str]:
 
 def name_counts(words: Sequence[str]) -> dict[str, int]:
     """How many packages' names hold each of `words` that any name holds (one query)."""
-    counts, _started = _look_up([], list(words))
+    counts, _started = _look_up([], {word: {word} for word in words})
     return counts
 
 
@@ -77,17 +86,25 @@ def edits(word: str) -> set[str]:
     return spellings
 
 
-def _look_up(words: Iterable[str], spellings: list[str]) -> tuple[dict[str, int], set[str]]:
-    """(packages per spelling that is a name word, the words that start a name word)."""
-    words = list(words)
-    params: dict[str, Any]
+def _look_up(
+    words: Sequence[str], spellings: dict[str, set[str]]
+) -> tuple[dict[str, int], set[str]]:
+    """(packages per spelling that is a name word, the words of `words` that start a name
+    word). `spellings`: by the word they are spellings of, looked up unless it is started."""
+    pairs = [(spelling, word) for word, near in spellings.items() for spelling in near]
+    # Words and spellings are letters and digits (query words, their edits): no space in them.
+    params: dict[str, str] = {"last": LAST_CHARACTER}
     if connection.vendor == "postgresql":
-        sql, params = _POSTGRES, {"spellings": spellings, "words": words, "last": _LAST}
+        sql = _POSTGRES
+        params["words"] = " ".join(words)
+        params["spellings"] = " ".join(spelling for spelling, _word in pairs)
+        params["of_words"] = " ".join(word for _spelling, word in pairs)
     else:
         sql = _SQLITE
-        params = {"spellings": json.dumps(spellings), "words": json.dumps(words), "last": _LAST}
+        params["words"] = json.dumps(list(words))
+        params["spellings"] = json.dumps(sorted({spelling for spelling, _word in pairs}))
     counts, started = {}, set()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         for spelling, count in cursor.fetchall():
             if count == _STARTED:

@@ -13,13 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from search import rows
-from search.names import JOINED_PREFIX, PLAIN_WORD, squash
+from search.names import JOINED_PREFIX, LAST_CHARACTER, PLAIN_WORD, squash
 
 Params = dict[str, Any]
 # The package id in a package_search rowid.
 PACKAGE_ID = "(4294967295 - ({rowid} & 4294967295))"
 _NAMES = "{names raw_names}"
-_LAST = "\U0010ffff"  # sorts after every character: `text < prefix + _LAST` bounds a prefix
 
 
 def fts_query(words: Sequence[str], phrase: str, *, names: bool) -> str:
@@ -118,9 +117,9 @@ def _name_params(phrase: str, candidates: int, exclude: Sequence[int]) -> Params
     squashed = squash(phrase)
     return {
         "phrase": phrase,
-        "phrase_end": phrase + _LAST,
+        "phrase_end": phrase + LAST_CHARACTER,
         "squashed": squashed,
-        "squashed_end": squashed + _LAST,
+        "squashed_end": squashed + LAST_CHARACTER,
         "limit": candidates - len(exclude),
         "candidates": candidates,
         "exclude": json.dumps(list(exclude)),
