@@ -8,21 +8,74 @@ configuration of each field) holds it, or a word form of it, as a prefix. Packag
 candidates per tier (UNION ALL), each the most-starred rows found by that tier's own index:
 btree `text_pattern_ops` on the normalized and squashed names (exact, prefix), `search_text`'s
 GIN index restricted to weight A, the names (title words), or over every field (any words);
-the word tiers test the most-starred rows first, and look at the GIN index once for both when
-those fall short (`word_tiers`). Only those candidates are weighed and sorted: no statement
-ranks every matching row.
+the prefix and word tiers test the most-starred rows first (`package_first_starred_idx`,
+packages.0017, holds all they test), and the word tiers look at the GIN index once for both
+when those fall short (`word_tiers`). Only those candidates are weighed and sorted: no
+statement ranks every matching row.
+
+Every statement reads its values from its first row, `q` (`Values`): its text holds no other
+parameter, so its plan does not depend on them. PostgreSQL then plans a statement once per
+connection (prepared, `common.postgresql.prepared`) instead of at every search, which cost
+more than running it; each plan is written not to need the values (the tiers above).
 """
 
 from collections.abc import Sequence
 from typing import Any
 
 from search import rows
-from search.names import JOINED_PREFIX, PLAIN_WORD, squash
+from search.names import JOINED_PREFIX, LAST_CHARACTER, PLAIN_WORD, squash
 from search.terms import STOP_WORDS
 
 Params = dict[str, Any]
-_ORDER = "t.repo_watchers DESC, t.id"
 FIRST_STARRED = 1000
+_ORDER = "t.repo_watchers DESC, t.id"
+# The stored names of a package or grid, and the value each is compared with.
+_NAME_VALUES = (
+    ("search_title", "phrase"),
+    ("search_slug", "phrase"),
+    ("search_squashed_title", "squashed"),
+    ("search_squashed_slug", "squashed"),
+)
+# What the tiers test, read from `package_first_starred_idx` alone (packages.0017).
+_FIRST_STARRED_COLUMNS = ", ".join(
+    ["id", "repo_watchers", "search_text", *(column for column, _value in _NAME_VALUES)]
+)
+
+
+def _value(name: str) -> str:
+    """The SQL reading value `name` of the statement's `q` row."""
+    return f"(SELECT {name} FROM q)"
+
+
+LIMIT = _value("lim")
+EXCLUDED = f"NOT t.id = ANY({_value('skip')}::bigint[])"
+
+
+class Values:
+    """A statement's values, bound and computed once in its first row: `WITH q AS
+    MATERIALIZED (SELECT ...)`. The rest of the statement reads them (`_value`) as parameters
+    its plan is made without; psycopg, too, reads the statement's placeholders once."""
+
+    def __init__(self, *, limit: int, exclude: Sequence[int] = ()) -> None:
+        self.params: Params = {}
+        self._columns: list[str] = []
+        self.bind("lim", limit, "integer")
+        self.bind("skip", list(exclude), "bigint[]")
+
+    def bind(self, name: str, value: Any, sql_type: str) -> str:
+        """`value` as the statement's value `name`; the SQL reading it."""
+        self.params[name] = value
+        return self.compute(name, f"%({name})s::{sql_type}")
+
+    def compute(self, name: str, sql: str) -> str:
+        """`sql` (its parameters in `params`), computed once as the value `name`; the SQL
+        reading it."""
+        self._columns.append(f"{sql} AS {name}")
+        return _value(name)
+
+    def statement(self, sql: str) -> str:
+        """`sql`, with the values it reads."""
+        return f"WITH q AS MATERIALIZED (SELECT {', '.join(self._columns)}) {sql}"
 
 
 def tsquery_sql(words: Sequence[str], phrase: str, params: Params, *, names: bool) -> str:
@@ -40,28 +93,28 @@ def tsquery_sql(words: Sequence[str], phrase: str, params: Params, *, names: boo
         for i, written in enumerate(together):
             params[f"{key}j{i}"] = f"{written}:*{weight}"
             query = f"({query}) || to_tsquery('simple', %({key}j{i})s)"
-    return f"({query})"
+    # A scalar subquery: an InitPlan, computed once per run, also in a generic plan.
+    return f"(SELECT {query})"
 
 
 def search_packages(
     words: Sequence[str], phrase: str, *, limit: int, exclude: Sequence[int] = ()
 ) -> list[rows.Row]:
     """The best `limit` packages matching every word, not in `exclude` (one statement)."""
-    params = _name_params(phrase, limit, exclude)
-    matched = tsquery_sql(words, phrase, params, names=False)
-    in_names = tsquery_sql(words, phrase, params, names=True)
+    values = _name_values(phrase, limit, exclude)
+    matched = values.compute("matched", tsquery_sql(words, phrase, values.params, names=False))
+    in_names = values.compute("named", tsquery_sql(words, phrase, values.params, names=True))
+    exact, prefix = (_matching(condition, matched) for _tier, condition in _name_conditions("t"))
     tiers = [
-        # An upper tier finds its rows by its own condition's indexes, then tests the match on
-        # those only: inside CASE, so that PostgreSQL, which orders a row's tests by their
-        # estimated costs, never tests the document before the (cheaper) names.
-        f"(SELECT t.id FROM packages_package t WHERE {condition}"
-        f" AND CASE WHEN {condition} THEN ts_match_vq(t.search_text, {matched}) ELSE false END"
-        f" AND NOT t.id = ANY(%(exclude)s) ORDER BY {_ORDER} LIMIT %(limit)s)"
-        for _tier, condition in _name_conditions("t")
+        # Exact names are few: found by the names' indexes, then sorted (`+ 0`: never by a
+        # walk of the stars index looking for them).
+        f"(SELECT t.id FROM packages_package t WHERE {exact} AND {EXCLUDED}"
+        f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT {LIMIT})",
+        most_starred(prefix, LIMIT),
+        word_tiers(in_names, matched),
     ]
-    tiers.append(word_tiers(in_names, matched))
     weight = _weight("p", in_names)
-    return _packages_among(tiers, weight=weight, order="10 DESC", params=params)
+    return _packages_among(tiers, weight=weight, order="10 DESC", values=values)
 
 
 def partial_packages(
@@ -69,100 +122,107 @@ def partial_packages(
 ) -> list[rows.Row]:
     """Packages matching some of `words`, those matching the most (in their names counting
     twice) first, then by stars: of the `pool` most-starred packages matching each word."""
-    params: Params = {"limit": limit, "exclude": list(exclude), "pool": pool}
+    values = Values(limit=limit, exclude=exclude)
+    pooled = values.bind("pool", pool, "integer")
     candidates, coverage = [], []
     for i, word in enumerate(words):
-        any_field = _word_query(word, f"a{i}", "", params)
-        in_names = _word_query(word, f"b{i}", "A", params)
-        candidates.append(most_starred(f"t.search_text @@ {any_field}", "pool"))
+        any_field = values.compute(f"a{i}", _word_query(word, f"a{i}", "", values.params))
+        in_names = values.compute(f"b{i}", _word_query(word, f"b{i}", "A", values.params))
+        candidates.append(most_starred(f"t.search_text @@ {any_field}", pooled))
         coverage.append(
             f"ts_match_vq(p.search_text, {any_field})::int"
             f" + ts_match_vq(p.search_text, {in_names})::int"
         )
     order = f"{' + '.join(coverage)} DESC"
-    return _packages_among(candidates, weight=rows.FUZZY, order=order, params=params)
+    return _packages_among(candidates, weight=rows.FUZZY, order=order, values=values)
 
 
 def _packages_among(
-    candidates: Sequence[str], *, weight: str | int, order: str, params: Params
+    candidates: Sequence[str], *, weight: str | int, order: str, values: Values
 ) -> list[rows.Row]:
     """The hit rows of the packages any of the `candidates` subqueries selects, weighed by
-    `weight`, sorted by `order`, then stars and id; at most `%(limit)s`."""
-    sql = (
+    `weight`, sorted by `order`, then stars and id; at most the limit."""
+    sql = values.statement(
         f"SELECT {rows.PACKAGE_COLUMNS.format(weight=weight)}"
         f" FROM packages_package p JOIN categories_category c ON c.id = p.category_id"
         f" WHERE p.id IN ({' UNION ALL '.join(candidates)})"
-        f" ORDER BY {order}, p.repo_watchers DESC, p.id LIMIT %(limit)s"
+        f" ORDER BY {order}, p.repo_watchers DESC, p.id LIMIT {LIMIT}"
     )
-    return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
+    return rows.fetch_rows(sql, values.params, rows.PACKAGE_FIELDS)
+
+
+def _matching(condition: str, matched: str) -> str:
+    """A name tier's test of row `t`: its `condition` on the names, then the words' match, in
+    CASE so that PostgreSQL, which orders a row's tests by their estimated costs, never tests
+    the document before the (cheaper) names."""
+    words = f"ts_match_vq(t.search_text, {matched})"
+    return f"{condition} AND CASE WHEN {condition} THEN {words} ELSE false END"
 
 
 def most_starred(match: str, limit: str) -> str:
-    """A subquery: the ids of the `%(limit)s` most-starred packages `t` where `match` holds,
-    not in `%(exclude)s`.
+    """A subquery: the ids of the `limit` (SQL) most-starred packages `t` where `match` holds,
+    not excluded.
 
-    The planner cannot tell a word in nearly every row from one in none (a prefix's frequency
-    is a guess), and guessing wrong costs a walk of the whole stars index or a sort of every
-    match. So: first the `FIRST_STARRED` most-starred rows, in stars order, are tested (a
-    common word fills the limit there, and they are the answer); only when that finds fewer,
-    the index of the words finds every match (few, then) and those are sorted (`+ 0`: no
-    walk of the stars index).
+    The planner cannot tell a word in nearly every row from one in none, and guessing wrong
+    costs a walk of the whole stars index or a sort of every match. So: first the
+    `FIRST_STARRED` most-starred rows, in stars order, are tested (a common word fills the
+    limit there, and they are the answer); only when that finds fewer, the match's own index
+    finds every match (few, then) and those are sorted (`+ 0`: no walk of the stars index).
     """
-    condition = f"{match} AND NOT t.id = ANY(%(exclude)s)"
+    condition = f"{match} AND {EXCLUDED}"
     return (
         f"(WITH first AS MATERIALIZED ({_first_starred(condition, limit)})"
         f" SELECT id FROM first UNION ALL (SELECT t.id FROM packages_package t"
-        f" WHERE {condition} AND (SELECT count(*) FROM first) < %({limit})s"
-        f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT %({limit})s))"
+        f" WHERE {condition} AND (SELECT count(*) FROM first) < {limit}"
+        f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT {limit}))"
     )
 
 
 def word_tiers(in_names: str, matched: str) -> str:
-    """A subquery: the ids of the `%(limit)s` most-starred packages matching `in_names` and of
+    """A subquery: the ids of the `LIMIT` most-starred packages matching `in_names` and of
     those matching `matched`, as two `most_starred` would give them, but with one look at the
     words' index for both: a package matching in its names matches anywhere, so when either
     tier's most-starred rows fall short, every `matched` row is found once (the index's slow
     part for common prefixes) and the names tier is tested on those rows only."""
-    excluded = "NOT t.id = ANY(%(exclude)s)"
-    named_first = _first_starred(f"t.search_text @@ {in_names} AND {excluded}", "limit")
-    matched_first = _first_starred(f"t.search_text @@ {matched} AND {excluded}", "limit")
-    short = "(SELECT count(*) FROM {first}) < %(limit)s"
+    named_first = _first_starred(f"t.search_text @@ {in_names} AND {EXCLUDED}", LIMIT)
+    matched_first = _first_starred(f"t.search_text @@ {matched} AND {EXCLUDED}", LIMIT)
+    short = "(SELECT count(*) FROM {first}) < " + LIMIT
     return (
         f"(WITH named_first AS MATERIALIZED ({named_first}),"
         f" matched_first AS MATERIALIZED ({matched_first}),"
         f" found AS MATERIALIZED (SELECT t.id, t.repo_watchers,"
         f" ts_match_vq(t.search_text, {in_names}) AS named FROM packages_package t"
-        f" WHERE t.search_text @@ {matched} AND {excluded})"
+        f" WHERE t.search_text @@ {matched} AND {EXCLUDED})"
         f" SELECT id FROM named_first UNION ALL SELECT id FROM matched_first"
         f" UNION ALL (SELECT id FROM found WHERE named AND {short.format(first='named_first')}"
-        f" ORDER BY repo_watchers DESC, id LIMIT %(limit)s)"
+        f" ORDER BY repo_watchers DESC, id LIMIT {LIMIT})"
         f" UNION ALL (SELECT id FROM found WHERE {short.format(first='matched_first')}"
-        f" ORDER BY repo_watchers DESC, id LIMIT %(limit)s))"
+        f" ORDER BY repo_watchers DESC, id LIMIT {LIMIT}))"
     )
 
 
 def _first_starred(condition: str, limit: str) -> str:
-    """The ids of the `%(limit)s` most-starred of the `FIRST_STARRED` most-starred packages `t`
-    where `condition` holds."""
+    """The ids of the `limit` (SQL) most-starred of the `FIRST_STARRED` most-starred packages
+    `t` where `condition` holds."""
     return (
-        f"SELECT t.id FROM (SELECT id, search_text, repo_watchers FROM packages_package"
+        f"SELECT t.id FROM (SELECT {_FIRST_STARRED_COLUMNS} FROM packages_package"
         f" ORDER BY repo_watchers DESC, id LIMIT {FIRST_STARRED}) t"
-        f" WHERE {condition} ORDER BY {_ORDER} LIMIT %({limit})s"
+        f" WHERE {condition} ORDER BY {_ORDER} LIMIT {limit}"
     )
 
 
 def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[rows.Row]:
     """The best `limit` grids matching every word (one statement; grids are few)."""
-    params = _name_params(phrase, limit, ())
-    matched = tsquery_sql(words, phrase, params, names=False)
-    in_names = tsquery_sql(words, phrase, params, names=True)
+    values = _name_values(phrase, limit, ())
+    matched = values.compute("matched", tsquery_sql(words, phrase, values.params, names=False))
+    in_names = values.compute("named", tsquery_sql(words, phrase, values.params, names=True))
     weight = _weight("g", in_names)
-    sql = (
+    sql = values.statement(
         f"SELECT g.id, g.title, g.slug, g.description, {weight}, g.created, g.modified"
         f" FROM grids_grid g WHERE g.search_text @@ {matched}"
-        f" ORDER BY 5 DESC, g.title, g.id LIMIT %(limit)s"
+        f" ORDER BY 5 DESC, g.title, g.id LIMIT {LIMIT}"
     )
-    return rows.fetch_rows(sql, params, rows.GRID_FIELDS)
+    return rows.fetch_rows(sql, values.params, rows.GRID_FIELDS)
 
 
 def _word_query(word: str, key: str, weight: str, params: Params) -> str:
@@ -173,7 +233,7 @@ def _word_query(word: str, key: str, weight: str, params: Params) -> str:
         # The english configuration drops stop words: to_tsquery would say so in a NOTICE.
         return simple
     english = f"to_tsquery('english', %({key})s)"
-    # Folded to a constant when planned; a word that is its own stem is looked up once.
+    # A word that is its own stem is looked up once.
     return f"(CASE WHEN {english} = {simple} THEN {simple} ELSE {simple} || {english} END)"
 
 
@@ -187,30 +247,20 @@ def _weight(alias: str, in_names: str) -> str:
 
 
 def _name_conditions(t: str) -> list[tuple[int, str]]:
-    """(weight, SQL condition) of the exact and prefix tiers over row `t`'s stored names."""
-    exact = (
-        f"({t}.search_title = %(phrase)s OR {t}.search_slug = %(phrase)s"
-        f" OR {t}.search_squashed_title = %(squashed)s OR {t}.search_squashed_slug = %(squashed)s)"
+    """(weight, SQL condition) of the exact and prefix tiers over row `t`'s stored names. A
+    prefix is a range of the `text_pattern_ops` btrees, from the text to the text followed by
+    the last character: unlike `LIKE`, a range of values unknown when planned uses them."""
+    exact = " OR ".join(f"{t}.{column} = {_value(value)}" for column, value in _NAME_VALUES)
+    prefix = " OR ".join(
+        f"{t}.{column} ~>=~ {_value(value)} AND {t}.{column} ~<~ {_value(value + '_end')}"
+        for column, value in _NAME_VALUES
     )
-    prefix = (
-        f"({t}.search_title LIKE %(phrase_prefix)s OR {t}.search_slug LIKE %(phrase_prefix)s"
-        f" OR {t}.search_squashed_title LIKE %(squashed_prefix)s"
-        f" OR {t}.search_squashed_slug LIKE %(squashed_prefix)s)"
-    )
-    return [(rows.EXACT, exact), (rows.PREFIX, prefix)]
+    return [(rows.EXACT, f"({exact})"), (rows.PREFIX, f"({prefix})")]
 
 
-def _name_params(phrase: str, limit: int, exclude: Sequence[int]) -> Params:
-    squashed = squash(phrase)
-    return {
-        "phrase": phrase,
-        "squashed": squashed,
-        "phrase_prefix": _like_prefix(phrase),
-        "squashed_prefix": _like_prefix(squashed),
-        "limit": limit,
-        "exclude": list(exclude),
-    }
-
-
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _name_values(phrase: str, limit: int, exclude: Sequence[int]) -> Values:
+    values = Values(limit=limit, exclude=exclude)
+    for name, text in (("phrase", phrase), ("squashed", squash(phrase))):
+        values.bind(name, text, "text")
+        values.bind(f"{name}_end", text + LAST_CHARACTER, "text")
+    return values

@@ -9,6 +9,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from common.postgresql.prepared import prepared_cursor
+
 EXACT, PREFIX, TITLE_WORDS, ANY_WORDS, FUZZY = 4, 3, 2, 1, 0
 
 # `{weight}` is the SQL of the row's tier; `p` the package, `c` its category.
@@ -43,7 +45,7 @@ Row = dict[str, Any]
 
 def fetch_rows(sql: str, params: Mapping[str, Any], fields: Sequence[str]) -> list[Row]:
     """The rows of `sql` as dicts of `fields`; dates and JSON as the ORM would read them."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         rows = [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
     dates = _DATES.intersection(fields) if connection.vendor == "sqlite" else ()
