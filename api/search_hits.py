@@ -23,7 +23,7 @@ from rest_framework.reverse import reverse
 import search
 from api.pagination import parse_count
 from api.readiness_filters import declared_params, keep_declaring_hits
-from api.site_paths import site_path
+from api.site_paths import site_path_start
 from search import EXACT, SearchHit, Terms
 
 _NAME_PREFIX = re.compile(r"^django[-_]", re.IGNORECASE)
@@ -58,37 +58,48 @@ def asked_search(request: Request | HttpRequest) -> SearchAsked:
     return SearchAsked(params.get("q", ""), limit, declared_params(params))
 
 
-def _datetime(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.utcoffset() == _ZERO and timezone.get_current_timezone_name() == "UTC":
-        # What DateTimeField gives for a UTC time in UTC, without its time zone conversion
-        # (most of a hit's rendering).
-        return value.replace(tzinfo=None).isoformat() + "Z"
-    return _DATETIME.to_representation(value)
+@dataclass(frozen=True)
+class _Rendering:
+    """What every hit of one response shares, worked out once: its item type's API URL split
+    around the id, its site path before the slug, whether times are shown in UTC."""
+
+    url: list[str]
+    site: str
+    in_utc: bool
+
+    def datetime(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if self.in_utc and value.utcoffset() == _ZERO:
+            # What DateTimeField gives for a UTC time in UTC, without its time zone conversion
+            # (most of a hit's rendering).
+            return value.replace(tzinfo=None).isoformat() + "Z"
+        return _DATETIME.to_representation(value)
 
 
 def hits_fields(hits: list[SearchHit], request: Request | HttpRequest) -> list[dict]:
-    """`hit_fields` of every hit, the API URLs reversed once per item type, not once per hit."""
-    urls = {}
+    """`hit_fields` of every hit; the API URLs reversed, the site path and time zone read once
+    per item type, not once per hit."""
+    in_utc = timezone.get_current_timezone_name() == "UTC"
+    renderings = {}
     for item_type in {hit.item_type for hit in hits}:
         url = reverse(f"{item_type}-detail", kwargs={"pk": _PK}, request=request)
-        urls[item_type] = url.split(str(_PK))
-    return [hit_fields(hit, urls[hit.item_type]) for hit in hits]
+        renderings[item_type] = _Rendering(url.split(str(_PK)), site_path_start(item_type), in_utc)
+    return [hit_fields(hit, renderings[hit.item_type]) for hit in hits]
 
 
-def hit_fields(hit: SearchHit, url: list[str]) -> dict:
-    """`SearchResultSerializer`'s representation of `hit` (grids: "" and 0, never null);
-    `url` is its item type's API URL split around the id, as `hits_fields` reverses it."""
+def hit_fields(hit: SearchHit, rendering: _Rendering) -> dict:
+    """`SearchResultSerializer`'s representation of `hit` (grids: "" and 0, never null), with
+    what its response's hits share (`hits_fields`)."""
     return {
         "description": hit.description,
         "title": hit.title,
         "title_no_prefix": _NAME_PREFIX.sub("", hit.title),
         "slug_no_prefix": _NAME_PREFIX.sub("", hit.slug),
         "clean_title": _TITLE_SEPARATORS.sub(" ", hit.title.lower()),
-        "absolute_url": site_path(hit.item_type, hit.slug),
-        "created": _datetime(hit.created),
-        "modified": _datetime(hit.modified),
+        "absolute_url": f"{rendering.site}{hit.slug}/",
+        "created": rendering.datetime(hit.created),
+        "modified": rendering.datetime(hit.modified),
         "weight": hit.weight * 100 // EXACT,
         "item_type": hit.item_type,
         "slug": hit.slug,
@@ -99,8 +110,8 @@ def hit_fields(hit: SearchHit, url: list[str]) -> dict:
         "score": hit.score,
         "usage": hit.usage,
         "participants": ",".join(hit.participants),
-        "last_committed": _datetime(hit.last_committed),
-        "last_released": _datetime(hit.last_released),
+        "last_committed": rendering.datetime(hit.last_committed),
+        "last_released": rendering.datetime(hit.last_released),
         "id": hit.id,
-        "url": str(hit.id).join(url),
+        "url": str(hit.id).join(rendering.url),
     }

@@ -19,7 +19,12 @@ SITE_PATHS = {
 
 def site_path(kind: str, slug: str) -> str:
     """The site path of the `kind` ("package", "grid", "category") named `slug`."""
-    return f"{get_script_prefix()}{SITE_PATHS[kind][0]}{slug}/"
+    return f"{site_path_start(kind)}{slug}/"
+
+
+def site_path_start(kind: str) -> str:
+    """The site path of a `kind` up to its slug."""
+    return f"{get_script_prefix()}{SITE_PATHS[kind][0]}"
 
 
 def _redirect_to(view_name: str) -> Callable[..., HttpResponseRedirect]:
