@@ -13,6 +13,7 @@ names are one edit from them.
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection
 
@@ -24,20 +25,20 @@ MAX_WORD = 30
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 _STARTED = -1  # in a look-up's rows: the word starts a name word
-# The words that start a name word (or are one), then the spellings of the other words, each
-# looked up in the words' index; the words and spellings are each sent as one text, split on
-# the server (a long word has over a thousand spellings: passed one by one, they cost
-# milliseconds, and so do the look-ups of a known word's).
+# Each query word with its spellings, sent as one text per word: whether the word starts a
+# name word (or is one); then the spellings of the other words, split on the server and each
+# found in the words' index (a long word has over a thousand spellings: passed as values of
+# their own, or looked up for a word that is known, they cost milliseconds). A word of NULL:
+# its spellings are looked up whatever.
 _POSTGRES = """
-    WITH started AS MATERIALIZED (
-        SELECT w FROM unnest(string_to_array(%(words)s, ' ')) AS w WHERE EXISTS (
-            SELECT 1 FROM packages_name_word WHERE word >= w AND word < w || %(last)s))
+    WITH asked AS MATERIALIZED (
+        SELECT w, spellings, EXISTS (
+            SELECT 1 FROM packages_name_word WHERE word >= w AND word < w || %(last)s
+        ) AS started FROM unnest(%(words)s::text[], %(spellings)s::text[]) AS a(w, spellings))
     SELECT word, packages FROM packages_name_word WHERE word = ANY(ARRAY(
-        SELECT s.spelling FROM unnest(
-            string_to_array(%(spellings)s, ' '), string_to_array(%(of_words)s, ' ')
-        ) AS s(spelling, of_word) WHERE s.of_word NOT IN (SELECT w FROM started)))
+        SELECT unnest(string_to_array(spellings, ' ')) FROM asked WHERE NOT started))
     UNION ALL
-    SELECT w, -1 FROM started
+    SELECT w, -1 FROM asked WHERE started
 """
 _SQLITE = """
     SELECT word, packages FROM packages_name_word
@@ -53,8 +54,8 @@ def correct(words: Sequence[str]) -> list[str]:
     suspects = [word for word in words if MIN_WORD <= len(word) <= MAX_WORD]
     if not suspects:
         return list(words)
-    near = {word: edits(word) for word in suspects}
-    counts, started = _look_up(suspects, near)
+    near: dict[str | None, set[str]] = {word: edits(word) for word in suspects}
+    counts, started = _look_up(near)
     corrected = []
     for word in words:
         if word not in near or word in counts or word in started:
@@ -68,7 +69,7 @@ def correct(words: Sequence[str]) -> list[str]:
 
 def name_counts(words: Sequence[str]) -> dict[str, int]:
     """How many packages' names hold each of `words` that any name holds (one query)."""
-    counts, _started = _look_up([], {word: {word} for word in words})
+    counts, _started = _look_up({None: set(words)})
     return counts
 
 
@@ -86,23 +87,21 @@ def edits(word: str) -> set[str]:
     return spellings
 
 
-def _look_up(
-    words: Sequence[str], spellings: dict[str, set[str]]
-) -> tuple[dict[str, int], set[str]]:
-    """(packages per spelling that is a name word, the words of `words` that start a name
-    word). `spellings`: by the word they are spellings of, looked up unless it is started."""
-    pairs = [(spelling, word) for word, near in spellings.items() for spelling in near]
+def _look_up(spellings: dict[str | None, set[str]]) -> tuple[dict[str, int], set[str]]:
+    """(packages per spelling that is a name word, the words that start a name word).
+    `spellings`: by the word they are spellings of (None: none), looked up unless it starts
+    a name word."""
+    words = [word for word in spellings if word is not None]
     # Words and spellings are letters and digits (query words, their edits): no space in them.
-    params: dict[str, str] = {"last": LAST_CHARACTER}
+    params: dict[str, Any] = {"last": LAST_CHARACTER}
     if connection.vendor == "postgresql":
         sql = _POSTGRES
-        params["words"] = " ".join(words)
-        params["spellings"] = " ".join(spelling for spelling, _word in pairs)
-        params["of_words"] = " ".join(word for _spelling, word in pairs)
+        params["words"] = list(spellings)
+        params["spellings"] = [" ".join(near) for near in spellings.values()]
     else:
         sql = _SQLITE
-        params["words"] = json.dumps(list(words))
-        params["spellings"] = json.dumps(sorted({spelling for spelling, _word in pairs}))
+        params["words"] = json.dumps(words)
+        params["spellings"] = json.dumps(sorted(set().union(*spellings.values())))
     counts, started = {}, set()
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
