@@ -77,3 +77,31 @@ def test_a_prefix_is_compared_as_written_not_as_a_pattern(query, prefixed):
 
     assert hits.get(prefixed) in {search.PREFIX, search.EXACT}
     assert all(weight < search.PREFIX for slug, weight in hits.items() if slug != prefixed)
+
+
+@pytest.mark.parametrize(
+    ("names", "walk"),
+    [
+        (1, 5000),  # names enough: the most-starred rows are walked, and hold the prefix's rows
+        (1, 2),  # walked, but the two most-starred rows hold none: the names' indexes then
+        (10, 5000),  # too few names start with it: the names' indexes alone
+    ],
+)
+def test_the_prefix_tier_finds_the_same_rows_whichever_way_it_looks(monkeypatch, names, walk):
+    _package("celery", stars=1)
+    for n in range(6):
+        _package(f"celery-prefix-{n}", stars=100 + n)
+        # More starred, and matching in their names: the word tiers' rows, not the prefix's.
+        _package(f"tasks-celery-{n}", stars=1_000 + n)
+        _package(f"queue-{n}", stars=10_000 + n, description="Runs on celery.")
+    monkeypatch.setattr(postgres, "PREFIX_NAMES", names)
+    monkeypatch.setattr(postgres, "PREFIX_WALK", walk)
+
+    hits = [(hit.slug, hit.weight) for hit in search.search("celery", limit=4)]
+
+    assert hits == [
+        ("celery", search.EXACT),
+        ("celery-prefix-5", search.PREFIX),
+        ("celery-prefix-4", search.PREFIX),
+        ("celery-prefix-3", search.PREFIX),
+    ]
