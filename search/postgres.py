@@ -8,10 +8,10 @@ configuration of each field) holds it, or a word form of it, as a prefix. Packag
 candidates per tier (UNION ALL), each the most-starred rows found by that tier's own index:
 btree `text_pattern_ops` on the normalized and squashed names (exact, prefix), `search_text`'s
 GIN index restricted to weight A, the names (title words), or over every field (any words);
-the prefix and word tiers test the most-starred rows first (`package_first_starred_idx`,
-packages.0017, holds all they test), and the word tiers look at the GIN index once for both
-when those fall short (`word_tiers`). Only those candidates are weighed and sorted: no
-statement ranks every matching row.
+the word tiers, and the prefix tier when many names start with the text (`prefix_tier`), test
+the most-starred rows first (`package_first_starred_idx`, packages.0017, holds all they test),
+and the word tiers look at the GIN index once for both when those fall short (`word_tiers`).
+Only those candidates are weighed and sorted: no statement ranks every matching row.
 
 Every statement reads its values from its first row, `q` (`Values`): its text holds no other
 parameter, so its plan does not depend on them. PostgreSQL then plans a statement once per
