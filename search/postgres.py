@@ -175,12 +175,7 @@ def most_starred(match: str, limit: str) -> str:
     finds every match (few, then) and those are sorted (`+ 0`: no walk of the stars index).
     """
     condition = f"{match} AND {EXCLUDED}"
-    return (
-        f"(WITH first AS MATERIALIZED ({_first_starred(condition, limit)})"
-        f" SELECT id FROM first UNION ALL (SELECT t.id FROM packages_package t"
-        f" WHERE {condition} AND (SELECT count(*) FROM first) < {limit}"
-        f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT {limit}))"
-    )
+    return _walk_then_index(_first_starred(condition, limit), condition, limit)
 
 
 def prefix_tier(match: str) -> str:
@@ -199,11 +194,18 @@ def prefix_tier(match: str) -> str:
     )
     condition = f"{match} AND {EXCLUDED}"
     walk = _first_starred(f"GREATEST({counts}) = {many} AND {condition}", LIMIT, rows=PREFIX_WALK)
+    return _walk_then_index(walk, condition, LIMIT)
+
+
+def _walk_then_index(walk: str, condition: str, limit: str) -> str:
+    """A subquery: the ids `walk` selects (most-starred rows meeting `condition`, in stars
+    order); when they are fewer than `limit` (SQL), then the `limit` most-starred rows meeting
+    `condition`, found by its own index and sorted (`+ 0`: no walk of the stars index)."""
     return (
         f"(WITH first AS MATERIALIZED ({walk})"
         f" SELECT id FROM first UNION ALL (SELECT t.id FROM packages_package t"
-        f" WHERE {condition} AND (SELECT count(*) FROM first) < {LIMIT}"
-        f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT {LIMIT}))"
+        f" WHERE {condition} AND (SELECT count(*) FROM first) < {limit}"
+        f" ORDER BY t.repo_watchers + 0 DESC, t.id LIMIT {limit}))"
     )
 
 
