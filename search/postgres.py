@@ -10,7 +10,8 @@ btree `text_pattern_ops` on the normalized and squashed names (exact, prefix), `
 GIN index restricted to weight A, the names (title words), or over every field (any words);
 the word tiers, and the prefix tier when many names start with the text (`prefix_tier`), test
 the most-starred rows first (`package_first_starred_idx`, packages.0017, holds all they test),
-and the word tiers look at the GIN index once for both when those fall short (`word_tiers`).
+and the word tiers look at the GIN index once for both when those fall short (`word_tiers`),
+not at all when the query needs a word no package's document holds (`could_match`).
 Only those candidates are weighed and sorted: no statement ranks every matching row.
 
 Every statement reads its values from its first row, `q` (`Values`): its text holds no other
@@ -214,22 +215,45 @@ def word_tiers(in_names: str, matched: str) -> str:
     those matching `matched`, as two `most_starred` would give them, but with one look at the
     words' index for both: a package matching in its names matches anywhere, so when either
     tier's most-starred rows fall short, every `matched` row is found once (the index's slow
-    part for common prefixes) and the names tier is tested on those rows only."""
-    named_first = _first_starred(f"t.search_text @@ {in_names} AND {EXCLUDED}", LIMIT)
-    matched_first = _first_starred(f"t.search_text @@ {matched} AND {EXCLUDED}", LIMIT)
+    part for common prefixes) and the names tier is tested on those rows only. Neither tier
+    looks when no package could match (`could_match`: a misspelling, a word no one uses)."""
+    possible = "(SELECT yes FROM possible)"
+    named_first = _first_starred(
+        f"{possible} AND t.search_text @@ {in_names} AND {EXCLUDED}", LIMIT
+    )
+    matched_first = _first_starred(
+        f"{possible} AND t.search_text @@ {matched} AND {EXCLUDED}", LIMIT
+    )
     short = "(SELECT count(*) FROM {first}) < " + LIMIT
     return (
-        f"(WITH named_first AS MATERIALIZED ({named_first}),"
+        f"(WITH possible AS MATERIALIZED (SELECT {could_match(matched)} AS yes),"
+        f" named_first AS MATERIALIZED ({named_first}),"
         f" matched_first AS MATERIALIZED ({matched_first}),"
         f" found AS MATERIALIZED (SELECT t.id, t.repo_watchers,"
         f" ts_match_vq(t.search_text, {in_names}) AS named FROM packages_package t"
-        f" WHERE t.search_text @@ {matched} AND {EXCLUDED})"
+        f" WHERE {possible} AND t.search_text @@ {matched} AND {EXCLUDED})"
         f" SELECT id FROM named_first UNION ALL SELECT id FROM matched_first"
         f" UNION ALL (SELECT id FROM found WHERE named AND {short.format(first='named_first')}"
         f" ORDER BY repo_watchers DESC, id LIMIT {LIMIT})"
         f" UNION ALL (SELECT id FROM found WHERE {short.format(first='matched_first')}"
         f" ORDER BY repo_watchers DESC, id LIMIT {LIMIT}))"
     )
+
+
+def could_match(query: str) -> str:
+    """SQL: whether a package's search document could match tsquery `query` (SQL, no
+    weights): whether a document holding each of the query's words that begins a word of some
+    package's (`packages_search_word`, packages.0018) matches it, phrase operators read as
+    `&`. False for a query that needs a word no package has: the words' GIN index would answer
+    it by loading every posting list of the query's other prefixes (milliseconds for a common
+    one) before finding nothing."""
+    words = f"regexp_matches({query}::text, '''([^'']+)''', 'g')"
+    known = (
+        f"SELECT array_to_tsvector(coalesce(array_agg(w), '{{}}'::text[])) FROM"
+        f" (SELECT DISTINCT m[1] AS w FROM {words} AS m) AS asked WHERE EXISTS"
+        f" (SELECT 1 FROM packages_search_word WHERE word >= w AND word < w || {_value('last')})"
+    )
+    return f"({known}) @@ regexp_replace({query}::text, '<[0-9-]+>', '&', 'g')::tsquery"
 
 
 def _first_starred(condition: str, limit: str, *, rows: int | None = None) -> str:
@@ -296,6 +320,7 @@ def _prefix_ranges(t: str) -> list[str]:
 
 def _name_values(phrase: str, limit: int, exclude: Sequence[int]) -> Values:
     values = Values(limit=limit, exclude=exclude)
+    values.bind("last", LAST_CHARACTER, "text")
     for name, text in (("phrase", phrase), ("squashed", squash(phrase))):
         values.bind(name, text, "text")
         values.bind(f"{name}_end", text + LAST_CHARACTER, "text")
