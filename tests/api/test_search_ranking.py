@@ -102,6 +102,18 @@ def test_a_misspelled_django_alone_reads_as_django():
     assert _hits("djnago") == [("django-widget-tweaks", search.FUZZY)]
 
 
+def test_grids_of_one_tier_come_by_title_after_the_packages_of_that_tier():
+    for title in ["Charts B", "Charts C", "Charts A"]:
+        GridFactory(title=title, slug=title.lower().replace(" ", "-"), description="")
+    _package("charts-kit", stars=3)
+
+    assert _hits("charts", limit=3) == [
+        ("charts-kit", search.PREFIX),
+        ("charts-a", search.PREFIX),
+        ("charts-b", search.PREFIX),
+    ]
+
+
 @pytest.mark.postgres
 def test_the_grid_statement_matches_through_the_gin_index():
     GridFactory.create_batch(3)
