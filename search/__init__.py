@@ -116,9 +116,9 @@ def search(text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
 
 
 def find(text: str, *, limit: int = DEFAULT_LIMIT) -> Found:
-    """At most `limit` hits over packages and grids, best first, in their ranked order (two
-    statements; one or two more when fewer than `limit` match every word, and one to choose
-    a long question's terms)."""
+    """At most `limit` hits over packages and grids, best first, in their ranked order (one
+    statement on PostgreSQL, two on SQLite; one or two more when fewer than `limit` match
+    every word, and one to choose a long question's terms)."""
     terms = choose_terms(text)
     if terms.capped:
         terms = choose_terms(text, spelling.name_counts(terms.capped))
@@ -130,8 +130,7 @@ def find(text: str, *, limit: int = DEFAULT_LIMIT) -> Found:
         packages, grids = _by_substring(words, terms.phrase, limit)
         return Found(_merged(packages, grids)[:limit], terms)
     engine = _engine()
-    packages = engine.search_packages(words, terms.phrase, limit=limit)
-    grids = engine.search_grids(words, terms.phrase, limit=limit)
+    packages, grids = engine.search_packages_and_grids(words, terms.phrase, limit=limit)
     hits = _merged(packages, grids)[:limit]
     if len(hits) < limit:
         found = [row["id"] for row in packages]

@@ -107,9 +107,52 @@ def search_packages(
     words: Sequence[str], phrase: str, *, limit: int, exclude: Sequence[int] = ()
 ) -> list[rows.Row]:
     """The best `limit` packages matching every word, not in `exclude` (one statement)."""
+    values, matched, in_names = _word_values(words, phrase, limit, exclude)
+    sql = values.statement(_packages_matching(matched, in_names))
+    return rows.fetch_rows(sql, values.params, rows.PACKAGE_FIELDS)
+
+
+def search_packages_and_grids(
+    words: Sequence[str], phrase: str, *, limit: int
+) -> tuple[list[rows.Row], list[rows.Row]]:
+    """The best `limit` packages and the best `limit` grids matching every word, in one
+    statement (a round trip costs the worker about what a grid search costs the server): the
+    grids' rows follow the packages', each in the packages' columns, `grid` first."""
+    values, matched, in_names = _word_values(words, phrase, limit, ())
+    weight = _weight("g", in_names)
+    # A grid's row in the packages' columns (rows.PACKAGE_COLUMNS), what grids lack NULL.
+    grids = (
+        f"SELECT true, g.id, g.title, g.slug, g.description, {', '.join(['NULL'] * 5)},"
+        f" {weight}, g.created, g.modified, {', '.join(['NULL'] * 4)}"
+        f" FROM grids_grid g WHERE g.search_text @@ {matched}"
+        f" ORDER BY 11 DESC, g.title, g.id LIMIT {LIMIT}"
+    )
+    packages = f"SELECT false, found.* FROM ({_packages_matching(matched, in_names)}) AS found"
+    sql = values.statement(f"({packages}) UNION ALL ({grids})")
+    packages_rows, grids_rows = [], []
+    for row in rows.fetch_rows(sql, values.params, ("grid", *rows.PACKAGE_FIELDS)):
+        if row.pop("grid"):
+            row["description"] = row["repo_description"]
+            grids_rows.append({field: row[field] for field in rows.GRID_FIELDS})
+        else:
+            packages_rows.append(row)
+    return packages_rows, grids_rows
+
+
+def _word_values(
+    words: Sequence[str], phrase: str, limit: int, exclude: Sequence[int]
+) -> tuple[Values, str, str]:
+    """A statement's values for `words` and `phrase`; the SQL of its tsqueries of every word
+    anywhere, and in the names."""
     values = _name_values(phrase, limit, exclude)
     matched = values.compute("matched", tsquery_sql(words, phrase, values.params, names=False))
     in_names = values.compute("named", tsquery_sql(words, phrase, values.params, names=True))
+    return values, matched, in_names
+
+
+def _packages_matching(matched: str, in_names: str) -> str:
+    """The SELECT of the best packages matching `matched`, by tier (`in_names`: the words in
+    their names), not excluded: at most the limit."""
     exact, prefix = (_matching(condition, matched) for _tier, condition in _name_conditions("t"))
     tiers = [
         # Exact names are few: found by the names' indexes, then sorted (`+ 0`: never by a
@@ -119,8 +162,7 @@ def search_packages(
         prefix_tier(prefix),
         word_tiers(in_names, matched),
     ]
-    weight = _weight("p", in_names)
-    return _packages_among(tiers, weight=weight, order="10 DESC", values=values)
+    return _packages_among(tiers, weight=_weight("p", in_names), order="10 DESC")
 
 
 def partial_packages(
@@ -140,21 +182,19 @@ def partial_packages(
             f" + ts_match_vq(p.search_text, {in_names})::int"
         )
     order = f"{' + '.join(coverage)} DESC"
-    return _packages_among(candidates, weight=rows.FUZZY, order=order, values=values)
+    sql = values.statement(_packages_among(candidates, weight=rows.FUZZY, order=order))
+    return rows.fetch_rows(sql, values.params, rows.PACKAGE_FIELDS)
 
 
-def _packages_among(
-    candidates: Sequence[str], *, weight: str | int, order: str, values: Values
-) -> list[rows.Row]:
-    """The hit rows of the packages any of the `candidates` subqueries selects, weighed by
-    `weight`, sorted by `order`, then stars and id; at most the limit."""
-    sql = values.statement(
+def _packages_among(candidates: Sequence[str], *, weight: str | int, order: str) -> str:
+    """The SELECT of the hit rows of the packages any of the `candidates` subqueries selects,
+    weighed by `weight`, sorted by `order`, then stars and id; at most the limit."""
+    return (
         f"SELECT {rows.PACKAGE_COLUMNS.format(weight=weight)}"
         f" FROM packages_package p JOIN categories_category c ON c.id = p.category_id"
         f" WHERE p.id IN ({' UNION ALL '.join(candidates)})"
         f" ORDER BY {order}, p.repo_watchers DESC, p.id LIMIT {LIMIT}"
     )
-    return rows.fetch_rows(sql, values.params, rows.PACKAGE_FIELDS)
 
 
 def _matching(condition: str, matched: str) -> str:
@@ -264,20 +304,6 @@ def _first_starred(condition: str, limit: str, *, rows: int | None = None) -> st
         f" ORDER BY repo_watchers DESC, id LIMIT {rows or FIRST_STARRED}) t"
         f" WHERE {condition} ORDER BY {_ORDER} LIMIT {limit}"
     )
-
-
-def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[rows.Row]:
-    """The best `limit` grids matching every word (one statement; grids are few)."""
-    values = _name_values(phrase, limit, ())
-    matched = values.compute("matched", tsquery_sql(words, phrase, values.params, names=False))
-    in_names = values.compute("named", tsquery_sql(words, phrase, values.params, names=True))
-    weight = _weight("g", in_names)
-    sql = values.statement(
-        f"SELECT g.id, g.title, g.slug, g.description, {weight}, g.created, g.modified"
-        f" FROM grids_grid g WHERE g.search_text @@ {matched}"
-        f" ORDER BY 5 DESC, g.title, g.id LIMIT {LIMIT}"
-    )
-    return rows.fetch_rows(sql, values.params, rows.GRID_FIELDS)
 
 
 def _word_query(word: str, key: str, weight: str, params: Params) -> str:

@@ -64,6 +64,17 @@ def search_packages(
     return rows.fetch_rows(sql, params, rows.PACKAGE_FIELDS)
 
 
+def search_packages_and_grids(
+    words: Sequence[str], phrase: str, *, limit: int
+) -> tuple[list[rows.Row], list[rows.Row]]:
+    """The best `limit` packages and the best `limit` grids matching every word (two
+    statements: SQLite runs in the worker's process, so a round trip costs nothing)."""
+    return (
+        search_packages(words, phrase, limit=limit),
+        search_grids(words, phrase, limit=limit),
+    )
+
+
 def search_grids(words: Sequence[str], phrase: str, *, limit: int) -> list[rows.Row]:
     """The best `limit` grids matching every word (one statement; grids are few)."""
     params = _name_params(phrase, limit, ())

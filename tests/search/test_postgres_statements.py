@@ -28,8 +28,15 @@ def _search_statements():
         return cursor.fetchall()
 
 
-@pytest.mark.parametrize("query", ["rest framework", "celery", "djnago"])
-def test_a_search_is_planned_once_then_runs_on_that_plan(query):
+@pytest.mark.parametrize(
+    ("query", "statements"),
+    [
+        ("rest framework", 1),  # packages and grids
+        ("celery", 1),
+        ("djnago", 2),  # and the misspelling's corrected search, of packages only
+    ],
+)
+def test_a_search_is_planned_once_then_runs_on_that_plan(query, statements):
     _package("django-rest-framework", stars=10)
     _package("celery", stars=5)
     GridFactory(title="Celery tools")
@@ -37,10 +44,9 @@ def test_a_search_is_planned_once_then_runs_on_that_plan(query):
     for _ in range(CUSTOM_PLANS + 3):
         search.search(query)
 
-    statements = _search_statements()
-    # The packages' and the grids' statements; a misspelling's corrected search reuses the first.
-    assert len(statements) == 2
-    for generic, custom in statements:
+    prepared = _search_statements()
+    assert len(prepared) == statements
+    for generic, custom in prepared:
         assert custom <= CUSTOM_PLANS
         assert generic >= 3
 
