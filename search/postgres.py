@@ -17,17 +17,21 @@ Only those candidates are weighed and sorted: no statement ranks every matching 
 Every statement reads its values from its first row, `q` (`Values`): its text holds no other
 parameter, so its plan does not depend on them. PostgreSQL then plans a statement once per
 connection (prepared, `common.postgresql.prepared`) instead of at every search, which cost
-more than running it; each plan is written not to need the values (the tiers above).
+more than running it; each plan is written not to need the values (the tiers above). Its
+placeholders are PostgreSQL's own (`$1`, `Placeholders`), so psycopg sends its text as written.
 """
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from search import rows
 from search.names import JOINED_PREFIX, LAST_CHARACTER, PLAIN_WORD, squash
 from search.terms import STOP_WORDS
 
-Params = dict[str, Any]
+# Places a value in a statement, giving the SQL of its placeholder.
+Place = Callable[[Any], str]
+_PLACEHOLDER = re.compile(r"\$(\d+)")
 FIRST_STARRED = 1000
 # A prefix that at least PREFIX_NAMES times the limit of names start with (in one of the stored
 # names): the PREFIX_WALK most-starred rows are tested for it first (`prefix_tier`). At 50,000
@@ -57,24 +61,41 @@ LIMIT = _value("lim")
 EXCLUDED = f"NOT t.id = ANY({_value('skip')}::bigint[])"
 
 
-class Values:
+class Placeholders:
+    """A statement's parameters, placed as PostgreSQL's own placeholders (`$1`: `params[0]`),
+    which psycopg sends as they are: it would parse `%(name)s` in 8 KB of text at every run."""
+
+    def __init__(self) -> None:
+        self.params: list[Any] = []
+
+    def place(self, value: Any) -> str:
+        """The placeholder of `value`, a parameter of the statement (`Place`)."""
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+    def positional(self, sql: str) -> tuple[str, list[Any]]:
+        """`sql` with `%s` for each placeholder, and the values in that order (Django's)."""
+        values = [self.params[int(match.group(1)) - 1] for match in _PLACEHOLDER.finditer(sql)]
+        return _PLACEHOLDER.sub("%s", sql), values
+
+
+class Values(Placeholders):
     """A statement's values, bound and computed once in its first row: `WITH q AS
     MATERIALIZED (SELECT ...)`. The rest of the statement reads them (`_value`) as parameters
-    its plan is made without, and psycopg places a dozen values in its text, not a hundred."""
+    its plan is made without."""
 
     def __init__(self, *, limit: int, exclude: Sequence[int] = ()) -> None:
-        self.params: Params = {}
+        super().__init__()
         self._columns: list[str] = []
         self.bind("lim", limit, "integer")
         self.bind("skip", list(exclude), "bigint[]")
 
     def bind(self, name: str, value: Any, sql_type: str) -> str:
         """`value` as the statement's value `name`; the SQL reading it."""
-        self.params[name] = value
-        return self.compute(name, f"%({name})s::{sql_type}")
+        return self.compute(name, f"{self.place(value)}::{sql_type}")
 
     def compute(self, name: str, sql: str) -> str:
-        """`sql` (its parameters in `params`), computed once as the value `name`; the SQL
+        """`sql` (its values placed by `place`), computed once as the value `name`; the SQL
         reading it."""
         self._columns.append(f"{sql} AS {name}")
         return _value(name)
@@ -84,21 +105,17 @@ class Values:
         return f"WITH q AS MATERIALIZED (SELECT {', '.join(self._columns)}) {sql}"
 
 
-def tsquery_sql(words: Sequence[str], phrase: str, params: Params, *, names: bool) -> str:
+def tsquery_sql(words: Sequence[str], phrase: str, place: Place, *, names: bool) -> str:
     """SQL of a tsquery every word must match (its english word forms or itself as written,
     each as a prefix), or that the words written together match (`djangorestframework`);
-    `names`: in the title or slug only (weight A). Adds its values to `params`."""
+    `names`: in the title or slug only (weight A). Its values are placed by `place`."""
     weight = "A" if names else ""
-    key = "n" if names else "w"
-    query = " && ".join(
-        _word_query(word, f"{key}{i}", weight, params) for i, word in enumerate(words)
-    )
+    query = " && ".join(_word_query(word, weight, place) for word in words)
     joined = squash(phrase)
     if PLAIN_WORD.fullmatch(joined):
         together = [f"{JOINED_PREFIX}{joined}", *([joined] if len(words) > 1 else [])]
-        for i, written in enumerate(together):
-            params[f"{key}j{i}"] = f"{written}:*{weight}"
-            query = f"({query}) || to_tsquery('simple', %({key}j{i})s)"
+        for written in together:
+            query = f"({query}) || to_tsquery('simple', {place(f'{written}:*{weight}')})"
     # A scalar subquery: an InitPlan, computed once per run, also in a generic plan.
     return f"(SELECT {query})"
 
@@ -145,8 +162,8 @@ def _word_values(
     """A statement's values for `words` and `phrase`; the SQL of its tsqueries of every word
     anywhere, and in the names."""
     values = _name_values(phrase, limit, exclude)
-    matched = values.compute("matched", tsquery_sql(words, phrase, values.params, names=False))
-    in_names = values.compute("named", tsquery_sql(words, phrase, values.params, names=True))
+    matched = values.compute("matched", tsquery_sql(words, phrase, values.place, names=False))
+    in_names = values.compute("named", tsquery_sql(words, phrase, values.place, names=True))
     return values, matched, in_names
 
 
@@ -174,8 +191,8 @@ def partial_packages(
     pooled = values.bind("pool", pool, "integer")
     candidates, coverage = [], []
     for i, word in enumerate(words):
-        any_field = values.compute(f"a{i}", _word_query(word, f"a{i}", "", values.params))
-        in_names = values.compute(f"b{i}", _word_query(word, f"b{i}", "A", values.params))
+        any_field = values.compute(f"a{i}", _word_query(word, "", values.place))
+        in_names = values.compute(f"b{i}", _word_query(word, "A", values.place))
         candidates.append(most_starred(f"t.search_text @@ {any_field}", pooled))
         coverage.append(
             f"ts_match_vq(p.search_text, {any_field})::int"
@@ -306,14 +323,14 @@ def _first_starred(condition: str, limit: str, *, rows: int | None = None) -> st
     )
 
 
-def _word_query(word: str, key: str, weight: str, params: Params) -> str:
+def _word_query(word: str, weight: str, place: Place) -> str:
     """One word as a tsquery: its english word forms or itself, as a prefix, in `weight`."""
-    params[key] = f"{word}:*{weight}"
-    simple = f"to_tsquery('simple', %({key})s)"
+    value = place(f"{word}:*{weight}")
+    simple = f"to_tsquery('simple', {value})"
     if word in STOP_WORDS:
         # The english configuration drops stop words: to_tsquery would say so in a NOTICE.
         return simple
-    english = f"to_tsquery('english', %({key})s)"
+    english = f"to_tsquery('english', {value})"
     # A word that is its own stem is looked up once.
     return f"(CASE WHEN {english} = {simple} THEN {simple} ELSE {simple} || {english} END)"
 

@@ -11,8 +11,6 @@ go through the written statements of `search.postgres` and `search.sqlite`). The
 tiers are described in `search`.
 """
 
-import re
-
 from django.db import connection
 from django.db.models import (
     Case,
@@ -34,8 +32,6 @@ from search import postgres, sqlite
 from search.names import JOINED_PREFIX, NAME_PREFIX, NAME_SEPARATORS, PLAIN_WORD, squash
 from search.rows import ANY_WORDS, EXACT, PREFIX, TITLE_WORDS
 from search.terms import choose_terms
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def matching(queryset: QuerySet, text: str, *, description_field: str) -> QuerySet:
@@ -61,23 +57,18 @@ def ranked(
 def _indexed_match(queryset: QuerySet, words: list[str], phrase: str) -> RawSQL:
     """The ids of the rows the full-text index finds for every word (a subquery)."""
     if connection.vendor == "postgresql":
-        params: dict = {}
-        query = postgres.tsquery_sql(words, phrase, params, names=False)
+        placeholders = postgres.Placeholders()
+        query = postgres.tsquery_sql(words, phrase, placeholders.place, names=False)
         table = queryset.model._meta.db_table
-        sql = f"SELECT id FROM {table} WHERE search_text @@ {query}"
-        # RawSQL takes positional parameters: the same values, in order of appearance.
-        return RawSQL(*_positional(sql, params))
+        # RawSQL takes Django's positional parameters: the values in order of appearance.
+        return RawSQL(
+            *placeholders.positional(f"SELECT id FROM {table} WHERE search_text @@ {query}")
+        )
     fts = sqlite.fts_query(words, phrase, names=False)
     if queryset.model is Grid:
         return RawSQL("SELECT rowid FROM grid_search WHERE grid_search MATCH %s", (fts,))
     package_id = sqlite.PACKAGE_ID.format(rowid="rowid")
     return RawSQL(f"SELECT {package_id} FROM package_search WHERE package_search MATCH %s", (fts,))
-
-
-def _positional(sql: str, params: dict) -> tuple[str, list]:
-    """`sql` with `%s` for each `%(name)s`, and the values in that order."""
-    values = [params[match.group(1)] for match in _PLACEHOLDER.finditer(sql)]
-    return _PLACEHOLDER.sub("%s", sql), values
 
 
 def _weighted(queryset: QuerySet, words: list[str], phrase: str) -> QuerySet:

@@ -43,9 +43,12 @@ GRID_FIELDS = ("id", "title", "slug", "description", "weight", "created", "modif
 Row = dict[str, Any]
 
 
-def fetch_rows(sql: str, params: Mapping[str, Any], fields: Sequence[str]) -> list[Row]:
-    """The rows of `sql` as dicts of `fields`; dates and JSON as the ORM would read them."""
-    with prepared_cursor() as cursor:
+def fetch_rows(
+    sql: str, params: Mapping[str, Any] | Sequence[Any], fields: Sequence[str]
+) -> list[Row]:
+    """The rows of `sql` as dicts of `fields`; dates and JSON as the ORM would read them.
+    `params`: a mapping for `%(name)s` placeholders, a sequence for PostgreSQL's own `$1`."""
+    with prepared_cursor(native=not isinstance(params, Mapping)) as cursor:
         cursor.execute(sql, params)
         rows = [dict(zip(fields, row, strict=True)) for row in cursor.fetchall()]
     dates = _DATES.intersection(fields) if connection.vendor == "sqlite" else ()

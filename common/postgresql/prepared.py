@@ -40,6 +40,12 @@ class PreparingCursor(psycopg.Cursor[Any]):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
+class PreparingRawCursor(psycopg.RawCursor[Any], PreparingCursor):
+    """`PreparingCursor` for statements written with PostgreSQL's own `$1` placeholders, their
+    values a sequence: psycopg sends the text as it is. (It parses a statement's `%(name)s`
+    placeholders at every run of a statement over 4 KB: search's are 8 KB.)"""
+
+
 class PreparedDebugWrapper(CursorDebugWrapper):
     """Django's logging wrapper (DEBUG, tests' query counts), logging the statement as written:
     psycopg keeps no text of a prepared statement's run for Django to log."""
@@ -49,8 +55,9 @@ class PreparedDebugWrapper(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
-def prepared_cursor() -> CursorWrapper:
-    """A cursor on the default database whose statements PostgreSQL prepares."""
+def prepared_cursor(*, native: bool = False) -> CursorWrapper:
+    """A cursor on the default database whose statements PostgreSQL prepares; `native`: for
+    statements written with PostgreSQL's `$1` placeholders (values a sequence)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.close_if_health_check_failed()
@@ -60,7 +67,7 @@ def prepared_cursor() -> CursorWrapper:
     if raw_connection.prepare_threshold is None:
         raw_connection.prepare_threshold = PREPARE_THRESHOLD
     with connection.wrap_database_errors:
-        raw = PreparingCursor(raw_connection)
+        raw = (PreparingRawCursor if native else PreparingCursor)(raw_connection)
     # What Django's own cursor() wraps its cursors in.
     wrapper = PreparedDebugWrapper if connection.queries_logged else CursorWrapper
     return wrapper(raw, connection)

@@ -117,12 +117,14 @@ def test_grids_of_one_tier_come_by_title_after_the_packages_of_that_tier():
 @pytest.mark.postgres
 def test_the_grid_statement_matches_through_the_gin_index():
     GridFactory.create_batch(3)
-    params: dict = {}
-    query = postgres.tsquery_sql(["rest"], "rest", params, names=False)
+    placeholders = postgres.Placeholders()
+    query = postgres.tsquery_sql(["rest"], "rest", placeholders.place, names=False)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
-            f"EXPLAIN SELECT id FROM grids_grid g WHERE g.search_text @@ {query}", params
+            *placeholders.positional(
+                f"EXPLAIN SELECT id FROM grids_grid g WHERE g.search_text @@ {query}"
+            )
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
 

@@ -4,6 +4,7 @@ plans a detail's, and a list page's, once per connection; Django's own statement
 import pytest
 from django.db import connection
 
+from common.postgresql.prepared import prepared_cursor
 from tests.factories import PackageFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -37,3 +38,19 @@ def test_djangos_own_statements_are_not_prepared():
         assert connection.cursor().execute("SELECT count(*) FROM packages_package") is not None
 
     assert _prepared() == []
+
+
+def test_a_native_statement_is_prepared_and_its_text_sent_as_written(
+    django_assert_num_queries,
+):
+    PackageFactory(slug="native-100%")
+    PackageFactory(slug="native-1000")
+    # A `%` no placeholder is read as nothing but a character, as PostgreSQL reads it.
+    sql = "SELECT slug FROM packages_package WHERE slug LIKE $1 || '%' AND slug <> $2"
+
+    with django_assert_num_queries(1) as captured, prepared_cursor(native=True) as cursor:
+        cursor.execute(sql, ["native-100", "native-1000"])
+        assert cursor.fetchall() == [("native-100%",)]
+
+    assert _prepared() == [sql]
+    assert captured.captured_queries[0]["sql"] == sql

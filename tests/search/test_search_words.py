@@ -8,6 +8,7 @@ from django.db import connection
 import search
 from catalogue.importer import import_bundle
 from categories.models import Category
+from common.postgresql.prepared import prepared_cursor
 from packages.models import Package
 from search import postgres, rows
 from search.names import LAST_CHARACTER
@@ -125,6 +126,7 @@ def _statement_runs(query, monkeypatch):
         with connection.cursor() as cursor:
             # The plan of a large catalogue, whatever a small one's statistics suggest.
             cursor.execute("SET LOCAL enable_seqscan = off")
+        with prepared_cursor(native=True) as cursor:
             cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}", params)
             plans.append("\n".join(line for (line,) in cursor.fetchall()))
         return []
