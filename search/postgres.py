@@ -46,6 +46,15 @@ _NAME_VALUES = (
     ("search_squashed_title", "squashed"),
     ("search_squashed_slug", "squashed"),
 )
+# A grid's columns, by the package field each stands in for (`search_packages_and_grids`).
+_GRID_COLUMNS = {
+    "id": "g.id",
+    "title": "g.title",
+    "slug": "g.slug",
+    "repo_description": "g.description",
+    "created": "g.created",
+    "modified": "g.modified",
+}
 # What the tiers test, read from `package_first_starred_idx` alone (packages.0017).
 _FIRST_STARRED_COLUMNS = ", ".join(
     ["id", "repo_watchers", "search_text", *(column for column, _value in _NAME_VALUES)]
@@ -136,13 +145,13 @@ def search_packages_and_grids(
     statement (a round trip costs the worker about what a grid search costs the server): the
     grids' rows follow the packages', each in the packages' columns, `grid` first."""
     values, matched, in_names = _word_values(words, phrase, limit, ())
-    weight = _weight("g", in_names)
-    # A grid's row in the packages' columns (rows.PACKAGE_COLUMNS), what grids lack NULL.
+    # A grid's row in the packages' columns (rows.PACKAGE_FIELDS), what grids lack NULL.
+    in_grid = {**_GRID_COLUMNS, "weight": _weight("g", in_names)}
+    columns = ", ".join(in_grid.get(field, "NULL") for field in rows.PACKAGE_FIELDS)
+    weight = 2 + rows.PACKAGE_FIELDS.index("weight")  # its position, after `grid`
     grids = (
-        f"SELECT true, g.id, g.title, g.slug, g.description, {', '.join(['NULL'] * 5)},"
-        f" {weight}, g.created, g.modified, {', '.join(['NULL'] * 4)}"
-        f" FROM grids_grid g WHERE g.search_text @@ {matched}"
-        f" ORDER BY 11 DESC, g.title, g.id LIMIT {LIMIT}"
+        f"SELECT true, {columns} FROM grids_grid g WHERE g.search_text @@ {matched}"
+        f" ORDER BY {weight} DESC, g.title, g.id LIMIT {LIMIT}"
     )
     packages = f"SELECT false, found.* FROM ({_packages_matching(matched, in_names)}) AS found"
     sql = values.statement(f"({packages}) UNION ALL ({grids})")
