@@ -3,7 +3,9 @@
     .venv/bin/python bench/load.py [--packages 5000] [--short]
 
 Serves the catalogue bench/api.py builds (5,000 packages and 300 grids on PostgreSQL, Redis
-as the shared cache, production settings) with gunicorn, and drives it with one wrk Lua script
+as the shared cache, production settings) with gunicorn as deployed (`--workers` 2 sync
+workers, as `make run`, the image and README serve; `--threads` N > 1 tries gthread), and
+drives it with one wrk Lua script
 that picks, request by request, a package list page (30 %), a package detail (40 %), a grid
 detail (15 %) or a search (15 %), over thousands of distinct URLs. Throttles are raised for the
 run (one loopback client would otherwise be throttled as an abuser). Prints, per phase,
@@ -97,7 +99,9 @@ def main():
     parser.add_argument("--packages", type=int, default=5000)
     parser.add_argument("--grids", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (> 1: gthread)"
+    )
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--short", action="store_true", help="10 s phases")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the catalogue")
