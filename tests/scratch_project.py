@@ -63,6 +63,10 @@ class ScratchProject:
         script = PRELUDE.format(targets=targets) + "MigrationExecutor(connection).migrate(targets)"
         return self._manage("shell", "-c", script).stdout
 
+    def manage(self, *args: str) -> str:
+        """`manage.py` with `args` against it; what it printed (a failure raises)."""
+        return self._manage(*args).stdout
+
     def run(self, code: str, *, at: list[tuple[str, str]] | None = None) -> Any:
         """Run `code` with `apps` holding the models as they were at the migrations `at` (None:
         as they are now); returns what it left in `result`, through JSON."""

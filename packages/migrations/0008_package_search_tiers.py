@@ -59,7 +59,16 @@ def backward(apps, schema_editor):
             schema_editor.execute(statement, params=None)
 
 
+class PostgresTrigramExtension(TrigramExtension):
+    """pg_trgm on PostgreSQL; nothing elsewhere, either way (Django's own operation asks
+    pg_extension on the way back whatever the database)."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 class Migration(migrations.Migration):
     dependencies = [("packages", "0007_usage")]
 
-    operations = [TrigramExtension(), migrations.RunPython(forward, backward)]
+    operations = [PostgresTrigramExtension(), migrations.RunPython(forward, backward)]
