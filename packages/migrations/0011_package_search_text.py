@@ -11,7 +11,8 @@ PostgreSQL:
   the names' trigram index of 0008 goes (the names' words are matched through `search_text`);
 - `packages_name_word`: every word of the packages' titles and slugs with how many packages
   hold it, kept by statement-level triggers (transition tables: an import of 50,000 rows is one
-  statement per batch) for the spelling pass (`search.spelling`).
+  statement per batch; `counted_words`, which 0018 uses too) for the spelling pass
+  (`search.spelling`).
 
 SQLite:
 - the stored names of 0002/0008 as virtual generated columns (the same SQL), with indexes
@@ -65,6 +66,97 @@ POSTGRES_DOCUMENT = " || ".join(
 )
 NAME_WORDS = "regexp_split_to_table(lower({t}.title || ' ' || {t}.slug), '[^[:alnum:]]+')"
 
+
+def counted_words(name: str, *, words: str, changed: str) -> list[str]:
+    """PostgreSQL: `packages_{name}`, words of the packages and how many packages hold each,
+    kept by statement-level triggers (transition tables: an import of 50,000 rows is one
+    statement per batch), filled from the rows. `words`: the SQL of row `{t}`'s words (a
+    function returning rows); `changed`: whether updated row `{a}`, against `{b}`, changed what
+    its words are read from. A word goes when its last package does."""
+    table, prefix = f"packages_{name}", f"package_{name}s"
+    row_words = words.format(t="r")
+    changed_from_old = changed.format(a="o", b="r")
+    changed_from_new = changed.format(a="n", b="r")
+    return [
+        f'CREATE TABLE {table} (word text COLLATE "C" PRIMARY KEY, packages integer NOT NULL)',
+        # Words sorted, so that concurrent writers lock the rows they share in the same order.
+        f"""CREATE FUNCTION {prefix}_apply(words text[], deltas integer[]) RETURNS void
+    LANGUAGE sql AS $$
+        INSERT INTO {table} AS v (word, packages)
+        SELECT w, d FROM unnest(words, deltas) AS u(w, d) ORDER BY w
+        ON CONFLICT (word) DO UPDATE SET packages = v.packages + EXCLUDED.packages;
+        DELETE FROM {table} WHERE word = ANY(words) AND packages <= 0;
+    $$""",
+        f"""CREATE FUNCTION {prefix}_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        words text[];
+        deltas integer[];
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            SELECT array_agg(word ORDER BY word), array_agg(n ORDER BY word) INTO words, deltas
+            FROM (SELECT word, count(*)::integer AS n FROM (
+                SELECT DISTINCT r.id, w AS word FROM new_rows r, {row_words} w
+            ) x WHERE word <> '' GROUP BY word) y;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT array_agg(word ORDER BY word), array_agg(-n ORDER BY word) INTO words, deltas
+            FROM (SELECT word, count(*)::integer AS n FROM (
+                SELECT DISTINCT r.id, w AS word FROM old_rows r, {row_words} w
+            ) x WHERE word <> '' GROUP BY word) y;
+        ELSE
+            SELECT array_agg(word ORDER BY word), array_agg(n ORDER BY word) INTO words, deltas
+            FROM (SELECT word, sum(delta)::integer AS n FROM (
+                SELECT DISTINCT r.id, w AS word, 1 AS delta
+                FROM new_rows r JOIN old_rows o ON o.id = r.id, {row_words} w
+                WHERE {changed_from_old}
+                UNION ALL
+                SELECT DISTINCT r.id, w AS word, -1 AS delta
+                FROM old_rows r JOIN new_rows n ON n.id = r.id, {row_words} w
+                WHERE {changed_from_new}
+            ) x WHERE word <> '' GROUP BY word HAVING sum(delta) <> 0) y;
+        END IF;
+        IF words IS NOT NULL THEN
+            PERFORM {prefix}_apply(words, deltas);
+        END IF;
+        RETURN NULL;
+    END $$""",
+        f"""CREATE TRIGGER {prefix}_insert AFTER INSERT ON packages_package
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_counted()""",
+        f"""CREATE TRIGGER {prefix}_update AFTER UPDATE ON packages_package
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_counted()""",
+        f"""CREATE TRIGGER {prefix}_delete AFTER DELETE ON packages_package
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_counted()""",
+        f"""CREATE FUNCTION {prefix}_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        TRUNCATE {table};
+        RETURN NULL;
+    END $$""",
+        f"""CREATE TRIGGER {prefix}_truncate AFTER TRUNCATE ON packages_package
+    FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_truncated()""",
+        f"""INSERT INTO {table} (word, packages)
+    SELECT word, count(*) FROM (
+        SELECT DISTINCT p.id, w AS word FROM packages_package p, {words.format(t="p")} w
+    ) x WHERE word <> '' GROUP BY word""",
+    ]
+
+
+def counted_words_dropped(name: str) -> list[str]:
+    """PostgreSQL: what `counted_words(name, ...)` made, dropped."""
+    prefix = f"package_{name}s"
+    return [
+        *(
+            f"DROP TRIGGER {prefix}_{event} ON packages_package"
+            for event in ("truncate", "insert", "update", "delete")
+        ),
+        f"DROP FUNCTION {prefix}_truncated()",
+        f"DROP FUNCTION {prefix}_counted()",
+        f"DROP FUNCTION {prefix}_apply(text[], integer[])",
+        f"DROP TABLE packages_{name}",
+    ]
+
+
 POSTGRES_FORWARD = [
     "ALTER TABLE packages_package ADD COLUMN search_category text",
     """UPDATE packages_package p SET search_category = c.title
@@ -89,78 +181,15 @@ POSTGRES_FORWARD = [
     "CREATE INDEX package_search_text_idx ON packages_package USING GIN (search_text)",
     "ALTER TABLE packages_package DROP COLUMN search_document",
     "DROP INDEX package_search_words_trgm_idx",
-    'CREATE TABLE packages_name_word (word text COLLATE "C" PRIMARY KEY, packages integer NOT NULL)',
-    # Words sorted, so that concurrent writers lock the rows they share in the same order.
-    """CREATE FUNCTION package_name_words_apply(words text[], deltas integer[]) RETURNS void
-    LANGUAGE sql AS $$
-        INSERT INTO packages_name_word AS v (word, packages)
-        SELECT w, d FROM unnest(words, deltas) AS u(w, d) ORDER BY w
-        ON CONFLICT (word) DO UPDATE SET packages = v.packages + EXCLUDED.packages;
-        DELETE FROM packages_name_word WHERE word = ANY(words) AND packages <= 0;
-    $$""",
-    f"""CREATE FUNCTION package_name_words_counted() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-        words text[];
-        deltas integer[];
-    BEGIN
-        IF TG_OP = 'INSERT' THEN
-            SELECT array_agg(word ORDER BY word), array_agg(n ORDER BY word) INTO words, deltas
-            FROM (SELECT word, count(*)::integer AS n FROM (
-                SELECT DISTINCT r.id, w AS word FROM new_rows r, {NAME_WORDS.format(t="r")} w
-            ) x WHERE word <> '' GROUP BY word) y;
-        ELSIF TG_OP = 'DELETE' THEN
-            SELECT array_agg(word ORDER BY word), array_agg(-n ORDER BY word) INTO words, deltas
-            FROM (SELECT word, count(*)::integer AS n FROM (
-                SELECT DISTINCT r.id, w AS word FROM old_rows r, {NAME_WORDS.format(t="r")} w
-            ) x WHERE word <> '' GROUP BY word) y;
-        ELSE
-            SELECT array_agg(word ORDER BY word), array_agg(n ORDER BY word) INTO words, deltas
-            FROM (SELECT word, sum(delta)::integer AS n FROM (
-                SELECT DISTINCT r.id, w AS word, 1 AS delta
-                FROM new_rows r JOIN old_rows o ON o.id = r.id, {NAME_WORDS.format(t="r")} w
-                WHERE (o.title, o.slug) IS DISTINCT FROM (r.title, r.slug)
-                UNION ALL
-                SELECT DISTINCT r.id, w AS word, -1 AS delta
-                FROM old_rows r JOIN new_rows n ON n.id = r.id, {NAME_WORDS.format(t="r")} w
-                WHERE (n.title, n.slug) IS DISTINCT FROM (r.title, r.slug)
-            ) x WHERE word <> '' GROUP BY word HAVING sum(delta) <> 0) y;
-        END IF;
-        IF words IS NOT NULL THEN
-            PERFORM package_name_words_apply(words, deltas);
-        END IF;
-        RETURN NULL;
-    END $$""",
-    """CREATE TRIGGER package_name_words_insert AFTER INSERT ON packages_package
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION package_name_words_counted()""",
-    """CREATE TRIGGER package_name_words_update AFTER UPDATE ON packages_package
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION package_name_words_counted()""",
-    """CREATE TRIGGER package_name_words_delete AFTER DELETE ON packages_package
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION package_name_words_counted()""",
-    """CREATE FUNCTION package_name_words_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        TRUNCATE packages_name_word;
-        RETURN NULL;
-    END $$""",
-    """CREATE TRIGGER package_name_words_truncate AFTER TRUNCATE ON packages_package
-    FOR EACH STATEMENT EXECUTE FUNCTION package_name_words_truncated()""",
-    f"""INSERT INTO packages_name_word (word, packages)
-    SELECT word, count(*) FROM (
-        SELECT DISTINCT p.id, w AS word FROM packages_package p, {NAME_WORDS.format(t="p")} w
-    ) x WHERE word <> '' GROUP BY word""",
+    *counted_words(
+        "name_word",
+        words=NAME_WORDS,
+        changed="({a}.title, {a}.slug) IS DISTINCT FROM ({b}.title, {b}.slug)",
+    ),
 ]
 
 POSTGRES_BACKWARD = [
-    "DROP TRIGGER package_name_words_truncate ON packages_package",
-    "DROP TRIGGER package_name_words_insert ON packages_package",
-    "DROP TRIGGER package_name_words_update ON packages_package",
-    "DROP TRIGGER package_name_words_delete ON packages_package",
-    "DROP FUNCTION package_name_words_truncated()",
-    "DROP FUNCTION package_name_words_counted()",
-    "DROP FUNCTION package_name_words_apply(text[], integer[])",
-    "DROP TABLE packages_name_word",
+    *counted_words_dropped("name_word"),
     "CREATE INDEX package_search_words_trgm_idx ON packages_package "
     "USING GIN (search_words gin_trgm_ops)",
     """ALTER TABLE packages_package ADD COLUMN search_document tsvector GENERATED ALWAYS AS (
