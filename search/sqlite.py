@@ -68,7 +68,7 @@ def search_packages_and_grids(
     words: Sequence[str], phrase: str, *, limit: int
 ) -> tuple[list[rows.Row], list[rows.Row]]:
     """The best `limit` packages and the best `limit` grids matching every word (two
-    statements: SQLite runs in the worker's process, so a round trip costs nothing)."""
+    statements: SQLite runs in the worker's process, so there is no round trip to save)."""
     return (
         search_packages(words, phrase, limit=limit),
         search_grids(words, phrase, limit=limit),
